@@ -1,0 +1,45 @@
+// Everything a command touches from the outside world, injected so that each
+// command's run function can be tested without a terminal, network or real home.
+import { codexConfigPath } from '../codex/config.ts';
+import { codexAuthHome, statePaths, type StatePaths } from '../store/paths.ts';
+import { StateStore } from '../store/state.ts';
+import { createBrowserOpener, type BrowserOpener } from '../ui/browser.ts';
+import { Output, type Streams } from '../ui/output.ts';
+
+export interface GlobalOptions {
+  config?: string;
+  debug?: boolean;
+  json?: boolean;
+  color?: boolean;
+}
+
+export interface CliContext {
+  streams: Streams;
+  env: NodeJS.ProcessEnv;
+  out: Output;
+  fetch: typeof fetch;
+  now: () => number;
+  openBrowser: BrowserOpener;
+  paths: StatePaths;
+  store: StateStore;
+  configPath: string;
+}
+
+export function createContext(
+  globals: GlobalOptions,
+  streams: Streams = process,
+  env: NodeJS.ProcessEnv = process.env,
+): CliContext {
+  const paths = statePaths(codexAuthHome(env));
+  return {
+    streams,
+    env,
+    out: new Output(streams, { env, json: globals.json ?? false, debug: globals.debug ?? false, ...(globals.color === false ? { color: false } : {}) }),
+    fetch: globalThis.fetch,
+    now: Date.now,
+    openBrowser: createBrowserOpener(env),
+    paths,
+    store: new StateStore(paths),
+    configPath: codexConfigPath(env, globals.config),
+  };
+}

@@ -1,0 +1,16 @@
+// `codex-auth unpatch [name...]`: put config entries back exactly as they were
+// before codex-auth pointed them at its variables. Logins are kept.
+import { unpatchEntries, syncEnvFile } from '../codex/apply.ts';
+import type { CliContext } from './context.ts';
+
+export function runUnpatch(ctx: CliContext, options: { names: string[]; json: boolean }): number {
+  const patched = ctx.store.knownServers().filter((state) => state.rewrite).map((state) => state.serverName);
+  const names = options.names.length > 0 ? options.names : patched;
+  const restored = unpatchEntries(ctx.configPath, names, ctx.store);
+  syncEnvFile(ctx.store);
+  for (const name of names) {
+    ctx.out.success(restored.includes(name) ? `${name}: entry restored` : `${name}: nothing to restore`);
+  }
+  if (options.json) ctx.out.printJson({ restored });
+  return 0;
+}

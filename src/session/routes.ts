@@ -1,0 +1,60 @@
+// One proxy route per logged-in server: where its requests go and how its
+// token is kept valid for the whole session (refresh near expiry, refresh once
+// after a 401, step up after 403 insufficient_scope).
+import type { ProxyRoute } from '../codex/proxy.ts';
+import { CodexAuthError } from '../errors.ts';
+import { unionScopes } from '../oauth/scopes.ts';
+import type { Grant } from '../oauth/flow.ts';
+import { ensureFresh, type FreshnessDeps } from './fresh.ts';
+
+/** Tokens closer than this to expiry are refreshed before a request goes out. */
+export const PROXY_REFRESH_MARGIN_MS = 60_000;
+/** Step-ups per server per session: a server that keeps asking for more scope is not chased forever. */
+export const MAX_STEP_UPS = 2;
+
+export interface RouteDeps extends FreshnessDeps {
+  /** Re-authorizes with the given scopes; undefined when no person/browser can do it now. */
+  reauthorize?: (serverName: string, stepUp: { grantedScopes: string[]; challengedScopes: string[] }) => Promise<Grant | undefined>;
+  warn: (message: string) => void;
+}
+
+function tokenOf(freshness: Awaited<ReturnType<typeof ensureFresh>>, serverName: string): string {
+  if ('grant' in freshness) return freshness.grant.tokens.accessToken;
+  throw new CodexAuthError({ kind: 'notLoggedIn', step: 'proxy', server: serverName, message: `${serverName}: ${freshness.reason}`, hint: `codex-auth login ${serverName}` });
+}
+
+/** Coalesces concurrent calls into one in-flight promise (single-flight inside this process). */
+function singleFlight<A extends unknown[], T>(work: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return (...args) => {
+    inFlight ??= work(...args).finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+}
+
+export function createRoute(deps: RouteDeps, serverName: string, mcpUrl: string): ProxyRoute {
+  let stepUps = 0;
+  const current = singleFlight(async () => tokenOf(await ensureFresh(deps, serverName, mcpUrl, PROXY_REFRESH_MARGIN_MS), serverName));
+  const afterRejection = singleFlight(async (rejected: string) => {
+    const freshness = await ensureFresh(deps, serverName, mcpUrl, PROXY_REFRESH_MARGIN_MS, rejected);
+    if (!('grant' in freshness) || freshness.grant.tokens.accessToken === rejected) return undefined;
+    return freshness.grant.tokens.accessToken;
+  });
+  const stepUp = singleFlight(async (challenged: string[]) => {
+    if (!deps.reauthorize || stepUps >= MAX_STEP_UPS) return undefined;
+    stepUps += 1;
+    const granted = deps.store.server(serverName).grant?.tokens.scope?.split(' ').filter(Boolean) ?? [];
+    deps.warn(`${serverName} asks for more access; authorizing again with: ${unionScopes(granted, challenged).join(' ')}`);
+    const grant = await deps.reauthorize(serverName, { grantedScopes: granted, challengedScopes: challenged });
+    return grant?.tokens.accessToken;
+  });
+  return {
+    serverName,
+    upstream: new URL(mcpUrl),
+    currentToken: () => current(),
+    refreshAfterRejection: (rejected) => afterRejection(rejected),
+    stepUp: (challenged) => stepUp(challenged),
+  };
+}
