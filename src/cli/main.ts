@@ -156,7 +156,13 @@ function cli(argv: string[]): Argv {
       (y) => y.option('shell', { choices: ['bash', 'zsh', 'fish'] as const }).option('json', { type: 'boolean', default: false }),
       withContext(async (ctx, args) => (await import('./alias.ts')).runAlias(ctx, { json: args.json, ...(args.shell ? { shell: args.shell } : {}) })),
     )
-    .demandCommand(1, 'Name a command: login, run, status, logout, unpatch or alias.')
+    .command(
+      'doctor [name]',
+      'run discovery without logging in and show every step (for servers that will not log in)',
+      (y) => y.positional('name', { type: 'string' }).option('json', { type: 'boolean', default: false }).example('$0 doctor fastmail', 'see what fastmail publishes and what codex-auth would request'),
+      withContext(async (ctx, args) => (await import('./doctor.ts')).runDoctor(ctx, { json: args.json, ...(args.name ? { name: args.name } : {}) })),
+    )
+    .demandCommand(1, 'Name a command: login, run, status, logout, unpatch, alias or doctor.')
     .strictCommands()
     .recommendCommands()
     .epilogue(EPILOGUE)

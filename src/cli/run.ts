@@ -121,7 +121,7 @@ async function launchThroughProxy(ctx: CliContext, config: CodexConfig, managed:
   const reauthorize = async (serverName: string, stepUp: { grantedScopes: string[]; challengedScopes: string[] }) => {
     const entry = config.servers.find((server) => server.name === serverName);
     if (!entry || !hasBrowser(ctx.env)) return undefined;
-    const grant = await loginServer(ctx, config, entry, { names: [serverName], browser: true, force: true, device: false, json: false, stepUp });
+    const grant = await loginServer(ctx, config, entry, { names: [serverName], browser: true, force: true, device: false, json: false, stepUp }, undefined);
     syncEnvFile(ctx.store);
     return grant;
   };

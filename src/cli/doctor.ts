@@ -1,0 +1,127 @@
+// `codex-auth doctor [name] [--json]`: discovery without logging in, step by
+// step, with every URL tried and its answer. What a user runs when a server
+// will not log in; nothing is stored and no client is registered.
+import { readCodexConfig, findServer, resolveHeaders, type McpServerEntry } from '../codex/config.ts';
+import { CodexAuthError } from '../errors.ts';
+import { probe, type ProbeResult } from '../oauth/challenge.ts';
+import { discoverAuthorizationServer, discoverProtectedResource, type ProtectedResourceInfo } from '../oauth/discovery.ts';
+import { createHttpClient, redactUrl } from '../oauth/http.ts';
+import { selectResource } from '../oauth/resource.ts';
+import { selectScopes } from '../oauth/scopes.ts';
+import type { AuthorizationServer } from 'oauth4webapi';
+import type { CliContext } from './context.ts';
+
+export interface DoctorStep {
+  step: string;
+  ok: boolean;
+  detail: Record<string, unknown>;
+}
+
+export interface DoctorReport {
+  server: string;
+  url: string;
+  ok: boolean;
+  requests: Array<{ method: string; url: string; status: number | string }>;
+  steps: DoctorStep[];
+  error?: { step: string; message: string; serverSaid?: string; hint?: string };
+}
+
+function recordingFetch(inner: typeof fetch, requests: DoctorReport['requests']): typeof fetch {
+  return async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+    try {
+      const response = await inner(input, init);
+      requests.push({ method, url: redactUrl(url), status: response.status });
+      return response;
+    } catch (error) {
+      requests.push({ method, url: redactUrl(url), status: (error as Error).name });
+      throw error;
+    }
+  };
+}
+
+function describeAuthorizationServer(as: AuthorizationServer): Record<string, unknown> {
+  const methods = as.code_challenge_methods_supported ?? [];
+  return {
+    issuer: as.issuer,
+    authorization_endpoint: as.authorization_endpoint,
+    token_endpoint: as.token_endpoint,
+    pkce_s256: methods.includes('S256'),
+    code_challenge_methods_supported: methods,
+    registration_endpoint: as.registration_endpoint ?? null,
+    client_id_metadata_document_supported: as.client_id_metadata_document_supported ?? false,
+    authorization_response_iss_parameter_supported: as.authorization_response_iss_parameter_supported ?? false,
+    scopes_supported: as.scopes_supported ?? null,
+    token_endpoint_auth_methods_supported: as.token_endpoint_auth_methods_supported ?? null,
+    revocation_endpoint: as.revocation_endpoint ?? null,
+    device_authorization_endpoint: as.device_authorization_endpoint ?? null,
+  };
+}
+
+function clientPlan(entry: McpServerEntry, as: AuthorizationServer, env: NodeJS.ProcessEnv): string {
+  if (entry.clientId) return `pre-registered client ${entry.clientId} from config.toml`;
+  if (as.client_id_metadata_document_supported && env.CODEX_AUTH_CLIENT_METADATA_URL) return `client metadata document ${env.CODEX_AUTH_CLIENT_METADATA_URL}`;
+  if (as.registration_endpoint) return `dynamic registration at ${as.registration_endpoint}`;
+  return 'none available: pass --client-id (and --client-secret-env) to codex-auth login';
+}
+
+async function diagnose(ctx: CliContext, entry: McpServerEntry, report: DoctorReport): Promise<void> {
+  const http = createHttpClient({ fetch: recordingFetch(ctx.fetch, report.requests), headers: resolveHeaders(entry, ctx.env), debug: (line) => ctx.out.debug(line) });
+  const mcpUrl = new URL(entry.url!);
+  const challenge: ProbeResult = await probe(mcpUrl, http);
+  report.steps.push({ step: 'probe', ok: true, detail: { ...challenge } });
+  if (!challenge.needsAuthorization) return;
+  const prm: ProtectedResourceInfo | undefined = await discoverProtectedResource(mcpUrl, challenge, http);
+  report.steps.push({
+    step: 'resource-metadata',
+    ok: true,
+    detail: prm ? { metadataUrl: prm.metadataUrl, resource: prm.resource, authorization_servers: prm.authorizationServers, scopes_supported: prm.scopesSupported ?? null } : { found: false, fallback: `treating ${mcpUrl.origin} as the authorization server (2025-03-26)` },
+  });
+  const issuer = prm?.authorizationServers[0] ?? mcpUrl.origin;
+  const as = await discoverAuthorizationServer(issuer, http);
+  report.steps.push({ step: 'authorization-server-metadata', ok: true, detail: describeAuthorizationServer(as) });
+  const resource = selectResource({ mcpUrl, ...(entry.oauthResource ? { override: entry.oauthResource } : {}), ...(prm ? { protectedResource: prm } : {}) });
+  const scopes = selectScopes({ authorizationServer: as, ...(entry.scopes ? { explicit: entry.scopes } : {}), ...(challenge.scopes ? { challenge: challenge.scopes } : {}), ...(prm ? { protectedResource: prm } : {}) });
+  report.steps.push({ step: 'plan', ok: true, detail: { resource, scope: scopes?.join(' ') ?? '(omitted)', client: clientPlan(entry, as, ctx.env), pkce: 'S256' } });
+}
+
+function printHuman(ctx: CliContext, report: DoctorReport): void {
+  const { out } = ctx;
+  const { color } = out;
+  out.print(`${color.bold(report.server)} ${report.url}`);
+  for (const request of report.requests) out.print(`  ${color.dim(request.method.padEnd(4))} ${request.url} ${color.dim('->')} ${request.status}`);
+  for (const step of report.steps) {
+    out.print(`${color.green('✓')} ${step.step}`);
+    for (const [key, value] of Object.entries(step.detail)) {
+      if (value !== undefined) out.print(`    ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+    }
+  }
+  if (report.error) {
+    out.print(`${color.red('✗')} ${report.error.step}: ${report.error.message}`);
+    if (report.error.serverSaid) out.print(`    server said: ${report.error.serverSaid}`);
+    if (report.error.hint) out.print(`    next: ${report.error.hint}`);
+  }
+}
+
+export async function runDoctor(ctx: CliContext, options: { name?: string; json: boolean }): Promise<number> {
+  const config = readCodexConfig(ctx.configPath);
+  const entries = options.name ? [findServer(config, options.name)] : config.servers.filter((entry) => entry.kind === 'remote');
+  const reports: DoctorReport[] = [];
+  let exitCode = 0;
+  for (const entry of entries) {
+    const report: DoctorReport = { server: entry.name, url: entry.url ?? '', ok: true, requests: [], steps: [] };
+    try {
+      await diagnose(ctx, entry, report);
+    } catch (error) {
+      if (!(error instanceof CodexAuthError)) throw error;
+      report.ok = false;
+      report.error = { step: error.step, message: error.message, ...(error.serverSaid ? { serverSaid: error.serverSaid } : {}), ...(error.hint ? { hint: error.hint } : {}) };
+      exitCode ||= error.exitCode;
+    }
+    reports.push(report);
+    if (!options.json) printHuman(ctx, report);
+  }
+  if (options.json) ctx.out.printJson(options.name ? reports[0] : reports);
+  return exitCode;
+}

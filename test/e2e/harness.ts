@@ -1,0 +1,92 @@
+// A sandbox per test: its own HOME, CODEX_HOME and CODEX_AUTH_HOME in a temp
+// folder, and the built CLI run as a real process, so tests never touch the
+// real home directory and exercise exactly what a user runs.
+import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = join(ROOT, 'bin', 'codex-auth.js');
+
+export interface Sandbox {
+  root: string;
+  home: string;
+  codexHome: string;
+  stateDir: string;
+  configPath: string;
+  env: NodeJS.ProcessEnv;
+  writeConfig(text: string): void;
+  readConfig(): string;
+  cleanup(): void;
+}
+
+export function createSandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
+  const root = mkdtempSync(join(tmpdir(), 'codex-auth-test-'));
+  const home = join(root, 'home');
+  const codexHome = join(home, '.codex');
+  const stateDir = join(root, 'state');
+  mkdirSync(codexHome, { recursive: true });
+  const configPath = join(codexHome, 'config.toml');
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+    HOME: home,
+    CODEX_HOME: codexHome,
+    CODEX_AUTH_HOME: stateDir,
+    NO_COLOR: '1',
+    LANG: 'C.UTF-8',
+    ...extraEnv,
+  };
+  return {
+    root,
+    home,
+    codexHome,
+    stateDir,
+    configPath,
+    env,
+    writeConfig: (text) => writeFileSync(configPath, text, { mode: 0o600 }),
+    readConfig: () => readFileSync(configPath, 'utf8'),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Every line a test captured, so a secret scan can cover all of it. */
+export const capturedOutput: string[] = [];
+
+export async function runCli(sandbox: Sandbox, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [CLI, ...args], {
+    env: { ...sandbox.env, ...options.env },
+    extendEnv: false,
+    reject: false,
+    cwd: options.cwd ?? sandbox.root,
+    timeout: options.timeoutMs ?? 60_000,
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+  });
+  const out = { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  capturedOutput.push(out.stdout, out.stderr);
+  return out;
+}
+
+/** No secret the test issued may appear in anything the CLI printed. */
+export function assertNoSecrets(outputs: string[], secrets: Array<string | undefined>): void {
+  for (const secret of secrets) {
+    if (!secret || secret.length < 8) continue;
+    for (const output of outputs) assert.ok(!output.includes(secret), 'a secret appeared in captured output');
+  }
+}
+
+export function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+export function serverStateFile(sandbox: Sandbox, name: string): string {
+  return join(sandbox.stateDir, 'servers', `${name}.json`);
+}
