@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseTomlValues } from '../../../src/codex/config.ts';
+import { removeBearerEnvVar, setBearerEnvVar, tokenEnvVarName, writeConfigAtomically } from '../../../src/codex/rewrite.ts';
+import { isCodexAuthError } from '../../../src/errors.ts';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-auth-rewrite-'));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const VAR = 'CODEX_AUTH_FASTMAIL_TOKEN';
+
+const REALISTIC = `# Codex configuration  ✨
+model = "gpt-5-codex" # the default
+approval_policy = "on-request"
+
+[profiles.fast] # a profile before the servers
+model = "o4-mini"
+
+# ---- MCP servers ----
+[mcp_servers.docs]
+command = "npx"
+args = ["-y", "@acme/docs-mcp"]
+
+[mcp_servers.fastmail]
+# Fastmail's hosted MCP server
+url = "https://api.fastmail.com/mcp"    # keep this aligned
+scopes = [
+  "https://www.fastmail.com/dev/mcp", # mail
+  "offline_access",
+]
+# oauth_resource = "https://api.fastmail.com/mcp"
+
+[mcp_servers.fastmail.oauth]
+client_id = "pre-registered"
+
+[mcp_servers.fastmail.http_headers]
+X-Client = "codex ünïcødé 😀"
+
+[mcp_servers."quoted.name"]
+url = "https://quoted.example/mcp"
+
+[[profiles.list]]
+name = "after the servers"
+`;
+
+/** Sets, checks the one change in values, then removes and checks the bytes come back. */
+function roundTrip(text: string, name: string): string {
+  const set = setBearerEnvVar(text, name, VAR);
+  assert.equal(set.changed, true);
+  const expected = parseTomlValues(text) as any;
+  expected.mcp_servers[name].bearer_token_env_var = VAR;
+  assert.deepEqual(parseTomlValues(set.text), expected);
+  assert.equal(removeBearerEnvVar(set.text, name).text, text);
+  return set.text;
+}
+
+const refusedWith = (pattern: RegExp) => (error: unknown) => {
+  assert.ok(isCodexAuthError(error));
+  assert.equal(error.kind, 'config');
+  assert.equal(error.step, 'rewrite');
+  assert.match(error.message, pattern);
+  return true;
+};
+
+describe('tokenEnvVarName', () => {
+  it('upper-cases the name and replaces every other character', () => {
+    assert.equal(tokenEnvVarName('fastmail', []), 'CODEX_AUTH_FASTMAIL_TOKEN');
+    assert.equal(tokenEnvVarName('my-server.v2', []), 'CODEX_AUTH_MY_SERVER_V2_TOKEN');
+    assert.equal(tokenEnvVarName('ünï', []), 'CODEX_AUTH__N__TOKEN');
+  });
+
+  it('never hands out a name already taken', () => {
+    const taken = ['CODEX_AUTH_A_B_TOKEN', 'CODEX_AUTH_A_B_TOKEN_2'];
+    assert.equal(tokenEnvVarName('a.b', taken), 'CODEX_AUTH_A_B_TOKEN_3');
+    assert.equal(tokenEnvVarName('a-b', ['CODEX_AUTH_A_B_TOKEN']), 'CODEX_AUTH_A_B_TOKEN_2');
+  });
+});
+
+describe('setBearerEnvVar / removeBearerEnvVar on a realistic file', () => {
+  it('adds one line after the entry\'s last key and keeps everything else', () => {
+    const result = setBearerEnvVar(REALISTIC, 'fastmail', VAR);
+    assert.equal(result.previousValue, undefined);
+    assert.equal(result.text, REALISTIC.replace(
+      '  "offline_access",\n]\n',
+      `  "offline_access",\n]\nbearer_token_env_var = "${VAR}"\n`,
+    ));
+    roundTrip(REALISTIC, 'fastmail');
+  });
+
+  it('handles a quoted name with a dot', () => {
+    const text = roundTrip(REALISTIC, 'quoted.name');
+    assert.ok(text.includes(`[mcp_servers."quoted.name"]\nurl = "https://quoted.example/mcp"\nbearer_token_env_var = "${VAR}"\n`));
+  });
+
+  it('keeps CRLF line endings', () => {
+    const crlf = REALISTIC.replaceAll('\n', '\r\n');
+    const text = roundTrip(crlf, 'fastmail');
+    assert.equal(text.replaceAll('\r\n', '').includes('\n'), false);
+  });
+
+  it('handles a last line without a line ending', () => {
+    const text = '[mcp_servers.fastmail]\r\nurl = "https://x/mcp"';
+    assert.equal(roundTrip(text, 'fastmail'), `${text}\r\nbearer_token_env_var = "${VAR}"`);
+  });
+
+  it('matches the indentation of the entry', () => {
+    const text = '[mcp_servers.fastmail]\n    url = "https://x/mcp"\n';
+    assert.equal(roundTrip(text, 'fastmail'), `${text}    bearer_token_env_var = "${VAR}"\n`);
+  });
+
+  it('is idempotent', () => {
+    const once = setBearerEnvVar(REALISTIC, 'fastmail', VAR);
+    const twice = setBearerEnvVar(once.text, 'fastmail', VAR);
+    assert.deepEqual(twice, { text: once.text, changed: false, previousValue: VAR });
+  });
+
+  it('removing an absent key changes nothing', () => {
+    assert.deepEqual(removeBearerEnvVar(REALISTIC, 'fastmail'), { text: REALISTIC, changed: false });
+  });
+});
+
+describe('an entry that already has bearer_token_env_var', () => {
+  const text = '[mcp_servers.fastmail]\nurl = "https://x/mcp"\nbearer_token_env_var = "MINE" # set by hand\n';
+
+  it('replaces only the value, reports the old one, and restores it', () => {
+    const set = setBearerEnvVar(text, 'fastmail', VAR);
+    assert.equal(set.previousValue, 'MINE');
+    assert.equal(set.text, text.replace('"MINE"', `"${VAR}"`));
+    const restored = removeBearerEnvVar(set.text, 'fastmail', 'MINE');
+    assert.equal(restored.text, text);
+    assert.equal(restored.previousValue, VAR);
+  });
+
+  it('refuses to delete a line that also holds a comment', () => {
+    assert.throws(() => removeBearerEnvVar(text, 'fastmail'), refusedWith(/more than that key/));
+  });
+});
+
+describe('inline-table and dotted entries', () => {
+  it('appends to an inline table', () => {
+    const text = '[mcp_servers]\nfastmail = { url = "https://x/mcp", scopes = ["a"] } # hosted\nlocal = { command = "x" }\n';
+    assert.equal(roundTrip(text, 'fastmail'),
+      `[mcp_servers]\nfastmail = { url = "https://x/mcp", scopes = ["a"], bearer_token_env_var = "${VAR}" } # hosted\nlocal = { command = "x" }\n`);
+  });
+
+  it('handles an inline table written with a dotted key at the root', () => {
+    roundTrip('mcp_servers.fastmail = { url = "https://x/mcp" }\n\n[profiles.x]\nm = 1\n', 'fastmail');
+  });
+
+  it('removes a bearer key that is not the last inline item', () => {
+    const text = '[mcp_servers]\nfastmail = { bearer_token_env_var = "X", url = "u" }\n';
+    assert.equal(removeBearerEnvVar(text, 'fastmail').text, '[mcp_servers]\nfastmail = { url = "u" }\n');
+  });
+
+  it('adds a dotted line after the entry\'s last dotted line', () => {
+    const text = 'mcp_servers.fastmail.url = "https://x/mcp" # c\nmodel = "o3"\n\n[mcp_servers.fastmail.oauth]\nclient_id = "x"\n';
+    assert.equal(roundTrip(text, 'fastmail'),
+      `mcp_servers.fastmail.url = "https://x/mcp" # c\nmcp_servers.fastmail.bearer_token_env_var = "${VAR}"\nmodel = "o3"\n\n[mcp_servers.fastmail.oauth]\nclient_id = "x"\n`);
+  });
+
+  it('writes dotted keys relative to [mcp_servers], quoting names that need it', () => {
+    const text = '[mcp_servers]\n"fast.mail".url = "https://x/mcp"\n';
+    assert.equal(roundTrip(text, 'fast.mail'), `${text}"fast.mail".bearer_token_env_var = "${VAR}"\n`);
+  });
+
+  it('refuses an entry nested in an inline mcp_servers table, saying what to do', () => {
+    const text = 'mcp_servers = { fastmail = { url = "https://x/mcp" } }\n';
+    assert.throws(() => setBearerEnvVar(text, 'fastmail', VAR), (error: unknown) => {
+      refusedWith(/inline `mcp_servers = \{ \.\.\. \}` table/)(error);
+      assert.match((error as { hint: string }).hint, /own \[mcp_servers\.fastmail\] table/);
+      return true;
+    });
+  });
+});
+
+describe('refusals', () => {
+  it('refuses unknown, stdio and broken input, naming the server', () => {
+    assert.throws(() => setBearerEnvVar(REALISTIC, 'github', VAR), refusedWith(/\[mcp_servers\.github\].*no \[mcp_servers\.github\] entry/));
+    assert.throws(() => setBearerEnvVar(REALISTIC, 'docs', VAR), refusedWith(/no url: it is not a remote server/));
+    assert.throws(() => setBearerEnvVar('[mcp_servers.x]\nurl = \n', 'x', VAR), refusedWith(/not valid TOML/));
+  });
+});
+
+describe('writeConfigAtomically', () => {
+  const setup = (name: string, text: string, mode: number) => {
+    const dir = fs.mkdtempSync(path.join(root, `${name}-`));
+    const file = path.join(dir, 'config.toml');
+    fs.writeFileSync(file, text);
+    fs.chmodSync(file, mode);
+    return { file, backupPath: path.join(dir, 'config.toml.bak') };
+  };
+
+  it('writes, keeps the mode, and backs up the original once', () => {
+    const { file, backupPath } = setup('write', REALISTIC, 0o640);
+    const first = setBearerEnvVar(REALISTIC, 'fastmail', VAR).text;
+    writeConfigAtomically(file, REALISTIC, first, { backupPath });
+    assert.equal(fs.readFileSync(file, 'utf8'), first);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o640);
+    assert.equal(fs.readFileSync(backupPath, 'utf8'), REALISTIC);
+    assert.equal(fs.statSync(backupPath).mode & 0o777, 0o640);
+    writeConfigAtomically(file, first, REALISTIC, { backupPath });
+    assert.equal(fs.readFileSync(backupPath, 'utf8'), REALISTIC);
+    assert.equal(fs.readFileSync(file, 'utf8'), REALISTIC);
+  });
+
+  it('refuses when the file changed since it was read', () => {
+    const { file, backupPath } = setup('race', REALISTIC, 0o600);
+    fs.appendFileSync(file, '# edited meanwhile\n');
+    assert.throws(
+      () => writeConfigAtomically(file, REALISTIC, setBearerEnvVar(REALISTIC, 'fastmail', VAR).text, { backupPath }),
+      refusedWith(/changed while codex-auth was editing it; run again/),
+    );
+    assert.equal(fs.readFileSync(file, 'utf8'), `${REALISTIC}# edited meanwhile\n`);
+    assert.equal(fs.existsSync(backupPath), false);
+  });
+});
