@@ -17,10 +17,18 @@ export interface InteractiveAuthorizationOptions {
   timeoutMs: number;
 }
 
+type RefCounted = { ref?: () => void; unref?: () => void };
+
 function waitForPaste(streams: Streams, redirectUri: string, out: Output, signal: AbortSignal): Promise<URL> {
   return new Promise((resolve) => {
-    const lines = createInterface({ input: streams.stdin, terminal: false });
-    signal.addEventListener('abort', () => lines.close(), { once: true });
+    const input = streams.stdin as Streams['stdin'] & RefCounted;
+    input.ref?.();
+    const lines = createInterface({ input, terminal: false });
+    // An open stdin pipe must not keep the process alive once the login is over.
+    signal.addEventListener('abort', () => {
+      lines.close();
+      input.unref?.();
+    }, { once: true });
     lines.on('line', (line) => {
       if (line.trim() === '') return;
       try {

@@ -1,0 +1,102 @@
+// A realistic layout for one test: a real authorization server (oidc-provider),
+// a real MCP server (SDK + jose) that validates the token, a sandboxed home with
+// a Codex config naming the server, and a headless browser as $BROWSER.
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { startAuthServer, type AuthServer, type AuthServerOptions } from '../peers/auth-server.ts';
+import { makeBrowserCommand, type BrowserMode } from '../peers/browser.ts';
+import { startMcpServer, type McpServer, type McpServerOptions } from '../peers/mcp-server.ts';
+import { createSandbox, readJson, serverStateFile, type Sandbox } from './harness.ts';
+
+export interface Layout {
+  auth: AuthServer;
+  mcp: McpServer;
+  sandbox: Sandbox;
+  resources: Record<string, { scope: string }>;
+  browser(mode?: BrowserMode): string;
+  close(): Promise<void>;
+}
+
+export interface LayoutOptions {
+  auth?: Omit<AuthServerOptions, 'resources'>;
+  mcp?: Omit<McpServerOptions, 'authServer'>;
+  /** Scopes the resource accepts at the authorization server. */
+  resourceScope?: string;
+  /** Extra TOML lines inside the server's entry. */
+  entryToml?: string;
+  /** TOML before the servers (top-level keys). */
+  topToml?: string;
+  serverName?: string;
+}
+
+export async function startLayout(options: LayoutOptions = {}): Promise<Layout> {
+  const resources: Record<string, { scope: string }> = {};
+  const auth = await startAuthServer({ ...options.auth, resources });
+  const mcp = await startMcpServer({ ...options.mcp, authServer: { issuer: auth.issuer, jwksUri: auth.jwksUri } });
+  resources[mcp.resource] = { scope: options.resourceScope ?? 'mcp:read mcp:write' };
+  const sandbox = createSandbox();
+  const name = options.serverName ?? 'demo';
+  sandbox.writeConfig(
+    [
+      '# my codex config',
+      options.topToml ?? 'model = "gpt-5"',
+      '',
+      `[mcp_servers.${name}]`,
+      `url = "${mcp.url}"  # the server`,
+      options.entryToml ?? '',
+      '',
+      '[mcp_servers.local]',
+      'command = "echo"',
+      '',
+    ].join('\n'),
+  );
+  return {
+    auth,
+    mcp,
+    sandbox,
+    resources,
+    browser: (mode = 'approve') => makeBrowserCommand(sandbox.root, { mode, logFile: join(sandbox.root, `browser-${mode}.log`) }),
+    close: async () => {
+      await mcp.close();
+      await auth.close();
+      sandbox.cleanup();
+    },
+  };
+}
+
+export interface StoredGrant {
+  serverName: string;
+  grant?: {
+    issuer: string;
+    resource: string;
+    mcpUrl: string;
+    client: { clientId: string; clientSecret?: string; tokenEndpointAuthMethod: string; source: string };
+    tokens: { accessToken: string; refreshToken?: string; expiresAt?: number; scope?: string };
+  };
+  rewrite?: { varName: string };
+  needsLogin?: { reason: string };
+}
+
+export function storedState(sandbox: Sandbox, name = 'demo'): StoredGrant | undefined {
+  const file = serverStateFile(sandbox, name);
+  return existsSync(file) ? readJson<StoredGrant>(file) : undefined;
+}
+
+export function jwtClaims(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** The authorization requests the AS received (the browser's visits to its authorization endpoint). */
+export function authorizationRequests(auth: AuthServer) {
+  return auth.requests.filter((request) => request.method === 'GET' && request.query.response_type !== undefined);
+}
