@@ -185,7 +185,7 @@ describe('login: client identity and the paste flow', () => {
       const pasted = new Promise<void>((resolve, reject) => {
         child.stderr!.on('data', async (chunk: Buffer) => {
           stderr += chunk.toString();
-          const match = /Open this URL in a browser[^\n]*\n\s*(\S+)/.exec(stderr);
+          const match = /Open this URL in a browser[^\n]*\n\s*(\S+)\n/.exec(stderr);
           if (!match?.[1] || pastedOnce) return;
           pastedOnce = true;
           try {

@@ -1,0 +1,160 @@
+// Step 1 of discovery: the first MCP request without a token, and the
+// WWW-Authenticate challenge it earns (RFC 7235, RFC 6750 §3, RFC 9728 §5.1).
+import { CodexAuthError } from '../errors.ts';
+import { parseUrl, redactUrl, send, type HttpClient } from './http.ts';
+
+export interface AuthChallenge {
+  /** Lower-cased, e.g. "bearer". */
+  scheme: string;
+  /** Parameter names lower-cased; values unquoted and unescaped. */
+  params: Record<string, string>;
+  /** The token68 form (e.g. `Negotiate abc==`), when a challenge uses it instead of parameters. */
+  token68?: string;
+}
+
+const TOKEN = /[!#$%&'*+\-.^_`|~0-9A-Za-z]+/y;
+const TOKEN68 = /[A-Za-z0-9\-._~+/]+=*(?=[ \t]*(?:,|$))/y;
+const SPACES = /[ \t]*/y;
+const SEPARATORS = /[\s,]*/y;
+// Unquoted values in the wild carry URLs (`resource_metadata=https://…`), so
+// read up to the next separator rather than stopping at non-token characters.
+const LOOSE_VALUE = /[^\s,]*/y;
+
+/** Parses every challenge of a WWW-Authenticate header value. Never throws. */
+export function parseWwwAuthenticate(header: string): AuthChallenge[] {
+  const challenges: AuthChallenge[] = [];
+  const cursor = { text: header, pos: 0 };
+  let current: AuthChallenge | undefined;
+  while (cursor.pos < header.length) {
+    match(cursor, SEPARATORS);
+    if (cursor.pos >= header.length) break;
+    const name = match(cursor, TOKEN);
+    if (!name) {
+      cursor.pos += 1; // not a token character: skip it rather than give up on the rest
+      continue;
+    }
+    match(cursor, SPACES);
+    if (current && header[cursor.pos] === '=') {
+      cursor.pos += 1;
+      match(cursor, SPACES);
+      const value = header[cursor.pos] === '"' ? readQuoted(cursor) : match(cursor, LOOSE_VALUE);
+      current.params[name.toLowerCase()] ??= value;
+      continue;
+    }
+    current = { scheme: name.toLowerCase(), params: {} };
+    challenges.push(current);
+    const token68 = match(cursor, TOKEN68);
+    if (token68) current.token68 = token68;
+  }
+  return challenges;
+}
+
+function match(cursor: { text: string; pos: number }, pattern: RegExp): string {
+  pattern.lastIndex = cursor.pos;
+  const found = pattern.exec(cursor.text);
+  if (!found) return '';
+  cursor.pos = pattern.lastIndex;
+  return found[0];
+}
+
+function readQuoted(cursor: { text: string; pos: number }): string {
+  let value = '';
+  cursor.pos += 1; // opening quote
+  while (cursor.pos < cursor.text.length) {
+    const char = cursor.text[cursor.pos++];
+    if (char === '"') return value;
+    if (char === '\\' && cursor.pos < cursor.text.length) {
+      value += cursor.text[cursor.pos++];
+    } else {
+      value += char;
+    }
+  }
+  return value; // unterminated: keep what there is
+}
+
+export interface ProbeResult {
+  needsAuthorization: boolean;
+  status: number;
+  resourceMetadataUrl?: string;
+  scopes?: string[];
+  error?: string;
+  errorDescription?: string;
+}
+
+/** Scope strings are space-separated lists (RFC 6749 §3.3). */
+export function splitScopes(scope: string | undefined): string[] | undefined {
+  const scopes = scope?.split(/\s+/).filter(Boolean);
+  return scopes && scopes.length > 0 ? scopes : undefined;
+}
+
+/** The Bearer challenge of a response, if it carries one. */
+export function bearerChallenge(header: string | null): AuthChallenge | undefined {
+  return header === null ? undefined : parseWwwAuthenticate(header).find((challenge) => challenge.scheme === 'bearer');
+}
+
+/** Reads what a Bearer challenge asks for; shared by the probe and the session proxy's 403 handling. */
+export function describeChallenge(challenge: AuthChallenge, base: URL): Omit<ProbeResult, 'needsAuthorization' | 'status'> {
+  const { resource_metadata: metadata, scope, error, error_description: description } = challenge.params;
+  const result: Omit<ProbeResult, 'needsAuthorization' | 'status'> = {};
+  const metadataUrl = metadata ? parseUrl(metadata, base) : undefined;
+  if (metadataUrl) result.resourceMetadataUrl = metadataUrl.href;
+  const scopes = splitScopes(scope);
+  if (scopes) result.scopes = scopes;
+  if (error) result.error = error;
+  if (description) result.errorDescription = description;
+  return result;
+}
+
+const PROBE_BODY = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: {},
+    clientInfo: { name: 'codex-auth', version: '0.1.0' },
+  },
+});
+
+/**
+ * A real first MCP request without a token. 401 (or 403) with a Bearer
+ * challenge means authorization is needed; 2xx means it is not.
+ */
+export async function probe(mcpUrl: URL, http: HttpClient): Promise<ProbeResult> {
+  const headers = new Headers(http.headers);
+  headers.set('content-type', 'application/json');
+  headers.set('accept', 'application/json, text/event-stream');
+  const response = await send(http, 'probe', mcpUrl, { method: 'POST', headers, body: PROBE_BODY }, { discardBody: true });
+  const { status } = response;
+  if (status >= 200 && status < 300) return { needsAuthorization: false, status };
+  const header = response.headers.get('www-authenticate');
+  const challenge = bearerChallenge(header);
+  if (challenge && (status === 401 || status === 403)) {
+    return { needsAuthorization: true, status, ...describeChallenge(challenge, mcpUrl) };
+  }
+  // 2025-03-26 servers may answer 401 without a challenge; discovery then falls back.
+  if (status === 401 && header === null) return { needsAuthorization: true, status };
+  throw unexpectedProbeAnswer(mcpUrl, status, header);
+}
+
+function unexpectedProbeAnswer(mcpUrl: URL, status: number, header: string | null): CodexAuthError {
+  const where = redactUrl(mcpUrl);
+  if (header !== null && (status === 401 || status === 403)) {
+    const schemes = parseWwwAuthenticate(header).map((challenge) => challenge.scheme);
+    return new CodexAuthError({
+      kind: 'discovery',
+      step: 'probe',
+      message: `${where} asks for ${schemes.join(', ') || 'an unknown kind of'} authentication (HTTP ${status}), not OAuth Bearer tokens.`,
+      hint: 'Configure the credentials this server expects with http_headers instead of logging in.',
+    });
+  }
+  return new CodexAuthError({
+    kind: 'discovery',
+    step: 'probe',
+    message: `${where} answered HTTP ${status} to an MCP initialize request without a token; expected 401 (log in) or 2xx (no login needed).`,
+    hint:
+      status === 404 || status === 405
+        ? 'Check that the url points at the MCP endpoint itself (often ending in /mcp).'
+        : 'Check the url and any http_headers the server needs, then try again.',
+  });
+}

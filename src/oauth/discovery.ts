@@ -1,0 +1,206 @@
+// Protected-resource metadata (RFC 9728) and authorization-server metadata
+// (RFC 8414 / OpenID Connect Discovery), in the order the MCP spec requires.
+import {
+  discoveryRequest,
+  JSON_ATTRIBUTE_COMPARISON,
+  OperationProcessingError,
+  processDiscoveryResponse,
+  resourceDiscoveryRequest,
+  type AuthorizationServer,
+} from 'oauth4webapi';
+import { CodexAuthError, type Step } from '../errors.ts';
+import type { ProbeResult } from './challenge.ts';
+import { isRecord, toCodexAuthError } from './failures.ts';
+import { assertAllowedUrl, oauthOptions, parseUrl, redactUrl, send, type HttpClient } from './http.ts';
+import { resourceCoversUrl } from './resource.ts';
+
+export interface ProtectedResourceInfo {
+  /** Exactly as published. */
+  resource: string;
+  authorizationServers: string[];
+  scopesSupported?: string[];
+  metadataUrl: string;
+  metadata: Record<string, unknown>;
+}
+
+/** One authorization-server metadata URL tried and what it answered, for the error when none was found. */
+interface Attempt {
+  url: string;
+  status: number;
+}
+
+const PRM_STEP: Step = 'resource-metadata';
+const AS_STEP: Step = 'authorization-server-metadata';
+
+/**
+ * The challenge's resource_metadata URL; else the path-aware well-known URL;
+ * else the root one. undefined when the server publishes none (2025-03-26
+ * servers: the caller then treats the MCP origin as the issuer).
+ */
+export async function discoverProtectedResource(
+  mcpUrl: URL,
+  probe: ProbeResult,
+  http: HttpClient,
+): Promise<ProtectedResourceInfo | undefined> {
+  const headers = { ...http.headers, accept: 'application/json' };
+  if (probe.resourceMetadataUrl) {
+    const response = await send(http, PRM_STEP, probe.resourceMetadataUrl, { headers });
+    if (response.status !== 200) throw metadataUnavailable(response, PRM_STEP, 'protected resource metadata named by the server');
+    return readProtectedResource(response, mcpUrl);
+  }
+  for (const identifier of wellKnownResourceIdentifiers(mcpUrl)) {
+    const response = await resourceDiscoveryRequest(identifier, { ...oauthOptions(http, PRM_STEP, identifier), headers });
+    if (response.status === 200) return readProtectedResource(response, mcpUrl);
+    if (!isNotThere(response.status)) throw metadataUnavailable(response, PRM_STEP, 'protected resource metadata');
+  }
+  return undefined;
+}
+
+/** The MCP URL itself (path-aware), then its origin (root); just the origin for a root URL. */
+function wellKnownResourceIdentifiers(mcpUrl: URL): URL[] {
+  const resource = new URL(mcpUrl.href);
+  resource.hash = '';
+  const origin = new URL(mcpUrl.origin);
+  return resource.pathname === '/' && resource.search === '' ? [origin] : [resource, origin];
+}
+
+/** A 4xx at a well-known location means "not published here": try the next one. */
+function isNotThere(status: number): boolean {
+  return status >= 400 && status < 500;
+}
+
+async function readProtectedResource(response: Response, mcpUrl: URL): Promise<ProtectedResourceInfo> {
+  const metadataUrl = response.url;
+  const metadata = await readJsonObject(response, PRM_STEP, 'Protected resource metadata');
+  const { resource, authorization_servers: servers, scopes_supported: scopes } = metadata;
+  if (typeof resource !== 'string' || resource === '') {
+    throw invalidMetadata(PRM_STEP, `Protected resource metadata at ${redactUrl(metadataUrl)} has no "resource".`);
+  }
+  if (!resourceCoversUrl(resource, mcpUrl)) {
+    throw new CodexAuthError({
+      kind: 'discovery',
+      step: PRM_STEP,
+      message: `Protected resource metadata at ${redactUrl(metadataUrl)} describes "${resource}", not ${redactUrl(mcpUrl)}; refusing to use it.`,
+      hint: 'The server is misconfigured or is not the server it claims to be. Check the url, and tell the server operator.',
+    });
+  }
+  if (!isStringArray(servers) || servers.length === 0) {
+    throw invalidMetadata(PRM_STEP, `Protected resource metadata at ${redactUrl(metadataUrl)} lists no authorization_servers.`);
+  }
+  const info: ProtectedResourceInfo = { resource, authorizationServers: servers, metadataUrl, metadata };
+  if (isStringArray(scopes)) info.scopesSupported = scopes;
+  return info;
+}
+
+/**
+ * Issuer https://as/t1: /.well-known/oauth-authorization-server/t1, then
+ * /.well-known/openid-configuration/t1, then /t1/.well-known/openid-configuration.
+ * Issuer without a path: the two root documents. The document's issuer must
+ * equal the issuer exactly, and it must offer PKCE with S256.
+ */
+export async function discoverAuthorizationServer(issuer: string, http: HttpClient): Promise<AuthorizationServer> {
+  const issuerUrl = parseUrl(issuer);
+  if (!issuerUrl) throw invalidMetadata(AS_STEP, `The authorization server "${issuer}" is not a URL.`);
+  assertAllowedUrl(issuerUrl, AS_STEP);
+  const attempts: Attempt[] = [];
+  for (const request of metadataRequests(issuerUrl, http)) {
+    const response = await request();
+    if (response.status === 200) return validateAuthorizationServer(await readAuthorizationServer(issuer, issuerUrl, response));
+    attempts.push({ url: response.url, status: response.status });
+    if (!isNotThere(response.status)) throw metadataUnavailable(response, AS_STEP, 'authorization server metadata');
+  }
+  throw new CodexAuthError({
+    kind: 'discovery',
+    step: AS_STEP,
+    message: `No authorization server metadata for ${issuer}. Tried ${attempts.map((a) => `${a.url} (${a.status})`).join(', ')}.`,
+    hint: 'The authorization server must publish RFC 8414 or OpenID Connect discovery metadata; endpoints are never guessed.',
+  });
+}
+
+function metadataRequests(issuer: URL, http: HttpClient): (() => Promise<Response>)[] {
+  const options = oauthOptions(http, AS_STEP, issuer);
+  const oauth = () => discoveryRequest(issuer, { ...options, algorithm: 'oauth2' });
+  const oidcAppended = () => discoveryRequest(issuer, { ...options, algorithm: 'oidc' });
+  if (issuer.pathname === '/') return [oauth, oidcAppended];
+  const oidcInserted = () => send(http, AS_STEP, openIdInsertedUrl(issuer), { headers: { accept: 'application/json' } });
+  return [oauth, oidcInserted, oidcAppended];
+}
+
+/** RFC 8414 §5 style insertion for OpenID: https://as/.well-known/openid-configuration/t1 (oauth4webapi only appends). */
+function openIdInsertedUrl(issuer: URL): URL {
+  const url = new URL(issuer.origin);
+  url.pathname = `/.well-known/openid-configuration${issuer.pathname.replace(/\/$/, '')}`;
+  return url;
+}
+
+async function readAuthorizationServer(issuer: string, issuerUrl: URL, response: Response): Promise<AuthorizationServer> {
+  const metadataUrl = response.url;
+  let metadata: AuthorizationServer;
+  try {
+    metadata = await processDiscoveryResponse(issuerUrl, response);
+  } catch (error) {
+    if (error instanceof OperationProcessingError && error.code === JSON_ATTRIBUTE_COMPARISON) {
+      throw issuerMismatch(issuer, metadataUrl, error.cause);
+    }
+    throw toCodexAuthError(error, { step: AS_STEP, action: `Reading authorization server metadata at ${redactUrl(metadataUrl)}` });
+  }
+  // oauth4webapi compares normalised URLs; RFC 8414 §3.3 wants the identical string.
+  if (metadata.issuer !== issuer) throw issuerMismatch(issuer, metadataUrl, { body: metadata });
+  return metadata;
+}
+
+function validateAuthorizationServer(as: AuthorizationServer): AuthorizationServer {
+  if (!as.code_challenge_methods_supported?.includes('S256')) {
+    throw new CodexAuthError({
+      kind: 'discovery',
+      step: AS_STEP,
+      message: `The authorization server ${as.issuer} does not advertise PKCE with S256 (code_challenge_methods_supported); refusing to continue without it.`,
+      hint: 'Ask the server operator to support PKCE S256 and list it in the metadata.',
+    });
+  }
+  if (typeof as.token_endpoint !== 'string') {
+    throw invalidMetadata(AS_STEP, `The authorization server ${as.issuer} publishes no token_endpoint.`);
+  }
+  return as;
+}
+
+function issuerMismatch(issuer: string, metadataUrl: string, cause: unknown): CodexAuthError {
+  const published = isRecord(cause) && isRecord(cause.body) ? cause.body.issuer : undefined;
+  return new CodexAuthError({
+    kind: 'discovery',
+    step: AS_STEP,
+    message: `Authorization server metadata at ${redactUrl(metadataUrl)} names issuer "${String(published)}", not "${issuer}"; refusing to use it.`,
+    hint: 'The issuer in the metadata must be identical to the one the MCP server lists. Tell the server operator.',
+  });
+}
+
+function metadataUnavailable(response: Response, step: Step, what: string): CodexAuthError {
+  return new CodexAuthError({
+    kind: 'discovery',
+    step,
+    message: `Could not read the ${what} at ${redactUrl(response.url)}: HTTP ${response.status}.`,
+    hint: response.status >= 500 ? 'The server has a problem; try again later.' : 'Check the server address and any http_headers it needs.',
+  });
+}
+
+function invalidMetadata(step: Step, message: string): CodexAuthError {
+  return new CodexAuthError({ kind: 'discovery', step, message, hint: 'The server publishes invalid metadata; tell the server operator.' });
+}
+
+async function readJsonObject(response: Response, step: Step, what: string): Promise<Record<string, unknown>> {
+  let body: unknown;
+  try {
+    body = JSON.parse(await response.text());
+  } catch {
+    body = undefined;
+  }
+  if (!isRecord(body)) {
+    const type = response.headers.get('content-type') ?? 'no content type';
+    throw invalidMetadata(step, `${what} at ${redactUrl(response.url)} is not a JSON object (${type}).`);
+  }
+  return body;
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}

@@ -1,0 +1,81 @@
+// Turns what oauth4webapi throws into CodexAuthError: the step, what the
+// server said (error + error_description, never a secret) and a hint.
+import { ResponseBodyError, WWWAuthenticateChallengeError } from 'oauth4webapi';
+import { CodexAuthError, type Step } from '../errors.ts';
+import { kindForStep } from './http.ts';
+
+export function describeServerError(error: string, description?: string): string {
+  return description ? `${error}: ${description}` : error;
+}
+
+/** The first CodexAuthError in an error's cause chain (oauth4webapi wraps body read failures). */
+export function findCodexAuthError(error: unknown): CodexAuthError | undefined {
+  for (let current = error, depth = 0; current !== undefined && depth < 5; depth++) {
+    if (current instanceof CodexAuthError) return current;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return undefined;
+}
+
+export interface FailureContext {
+  step: Step;
+  /** What was attempted, e.g. "Dynamic client registration at https://as/register". */
+  action: string;
+  hint?: string;
+  /** A better hint for a specific OAuth error code. */
+  hintFor?: (error: string) => string | undefined;
+}
+
+export function toCodexAuthError(error: unknown, context: FailureContext): CodexAuthError {
+  const known = findCodexAuthError(error);
+  if (known) return known;
+  const kind = kindForStep(context.step);
+  const refusal = serverRefusal(error);
+  if (refusal) {
+    const hint = context.hintFor?.(refusal.error) ?? context.hint;
+    return new CodexAuthError({
+      kind,
+      step: context.step,
+      message: `${context.action} was refused (HTTP ${refusal.status}).`,
+      serverSaid: describeServerError(refusal.error, refusal.description),
+      ...(hint ? { hint } : {}),
+      cause: error,
+    });
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new CodexAuthError({
+    kind,
+    step: context.step,
+    message: `${context.action} failed: ${reason}.`,
+    ...(context.hint ? { hint: context.hint } : {}),
+    cause: error,
+  });
+}
+
+interface Refusal {
+  status: number;
+  error: string;
+  description?: string;
+}
+
+function serverRefusal(error: unknown): Refusal | undefined {
+  if (error instanceof ResponseBodyError) {
+    return withDescription({ status: error.status, error: error.error }, error.error_description);
+  }
+  if (error instanceof WWWAuthenticateChallengeError) {
+    const params = error.cause.find((challenge) => challenge.parameters.error)?.parameters;
+    return withDescription(
+      { status: error.status, error: params?.error ?? `${error.cause[0]?.scheme ?? 'unknown'} authentication required` },
+      params?.error_description,
+    );
+  }
+  return undefined;
+}
+
+function withDescription(refusal: Refusal, description: string | undefined): Refusal {
+  return description ? { ...refusal, description } : refusal;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

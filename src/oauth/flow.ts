@@ -1,0 +1,306 @@
+// The MCP authorization sequence end to end: probe, resource metadata,
+// authorization-server metadata, client identity, authorization (browser or
+// device), token exchange. `login`, the session proxy's step-up and the
+// conformance client all come through here; nothing here knows about Codex.
+import type { AuthorizationServer } from 'oauth4webapi';
+import { CodexAuthError, type Step } from '../errors.ts';
+import { buildAuthorizationRequest } from './authorize.ts';
+import { isPortTaken, listenForCallback, validateCallback, type CallbackListener } from './callback.ts';
+import { probe } from './challenge.ts';
+import { deviceLogin, type DeviceCodeInfo } from './device.ts';
+import { discoverAuthorizationServer, discoverProtectedResource } from './discovery.ts';
+import { assertAllowedUrl, kindForStep, parseUrl, redactUrl, type HttpClient } from './http.ts';
+import {
+  metadataDocumentClient,
+  preRegisteredClient,
+  registerClient,
+  type ClientRecord,
+  type ClientStore,
+} from './registration.ts';
+import { selectResource } from './resource.ts';
+import { selectScopes, unionScopes } from './scopes.ts';
+import { exchangeCode, refreshTokens, revokeTokens, type TokenSet } from './tokens.ts';
+
+export interface LoginRequest {
+  serverName: string;
+  mcpUrl: string;
+  /** Explicit (user) scopes. */
+  scopes?: string[];
+  /** Explicit resource override (oauth_resource / --resource). */
+  resource?: string;
+  preRegistered?: { clientId: string; clientSecret?: string; tokenEndpointAuthMethod?: string };
+  /** Client ID Metadata Document URL, used when the AS advertises client_id_metadata_document_supported. */
+  clientMetadataUrl?: string;
+  /** Fixed port; otherwise the stored registration's port if free, else any free port (then re-register). */
+  callbackPort?: number;
+  /** Per-issuer registrations; one issuer's client is never used at another. */
+  clients: ClientStore;
+  /** 403 insufficient_scope: request the union of what was granted and what is challenged. */
+  stepUp?: { grantedScopes?: string[]; challengedScopes?: string[] };
+  useDeviceFlow?: boolean;
+  /** client_name sent in dynamic registration; default "codex-auth". */
+  clientName?: string;
+}
+
+export interface LoginDeps {
+  http: HttpClient;
+  now: () => number;
+  progress: (step: Step, detail: string) => void;
+  /** Shows the URL to the person and resolves with the callback URL (from the listener or pasted). */
+  authorizeInteractively: (request: { url: URL; listener: CallbackListener }) => Promise<URL>;
+  showDeviceCode?: (info: DeviceCodeInfo) => void;
+}
+
+const SNAPSHOT_FIELDS = [
+  'issuer',
+  'authorization_endpoint',
+  'token_endpoint',
+  'revocation_endpoint',
+  'registration_endpoint',
+  'device_authorization_endpoint',
+  'scopes_supported',
+  'token_endpoint_auth_methods_supported',
+  'code_challenge_methods_supported',
+  'authorization_response_iss_parameter_supported',
+  'client_id_metadata_document_supported',
+  'id_token_signing_alg_values_supported',
+] as const;
+
+/** The authorization-server metadata needed later (refresh, revoke) without rediscovery; JSON-serialisable. */
+export type AuthorizationServerSnapshot = Pick<AuthorizationServer, 'issuer'> & Partial<Pick<AuthorizationServer, (typeof SNAPSHOT_FIELDS)[number]>>;
+
+export interface Grant {
+  serverName: string;
+  mcpUrl: string;
+  resource: string;
+  issuer: string;
+  authorizationServer: AuthorizationServerSnapshot;
+  client: ClientRecord;
+  scopesRequested?: string[];
+  tokens: TokenSet;
+  obtainedAt: number;
+}
+
+export type LoginOutcome = { kind: 'no-authorization-needed' } | { kind: 'logged-in'; grant: Grant };
+
+const DEFAULT_CLIENT_NAME = 'codex-auth';
+const CALLBACK_PATH = '/callback';
+
+export async function login(request: LoginRequest, deps: LoginDeps): Promise<LoginOutcome> {
+  const tracker = stepTracker(deps.progress);
+  try {
+    return await runLogin(request, deps, tracker.report);
+  } catch (error) {
+    throw withContext(error, tracker.current(), request.serverName);
+  }
+}
+
+async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: Step, detail: string) => void): Promise<LoginOutcome> {
+  const { http } = deps;
+  const mcpUrl = parseMcpUrl(request.mcpUrl);
+
+  report('probe', redactUrl(mcpUrl));
+  const challenge = await probe(mcpUrl, http);
+  if (!challenge.needsAuthorization) return { kind: 'no-authorization-needed' };
+
+  report('resource-metadata', challenge.resourceMetadataUrl ?? `well-known locations of ${mcpUrl.origin}`);
+  const protectedResource = await discoverProtectedResource(mcpUrl, challenge, http);
+  // RFC 9728 §7.6 leaves the choice to the client: take the first listed.
+  // Without metadata (2025-03-26 servers) the MCP origin is the issuer.
+  const issuer = protectedResource?.authorizationServers[0] ?? mcpUrl.origin;
+
+  report('authorization-server-metadata', issuer);
+  const as = await discoverAuthorizationServer(issuer, http);
+  const resource = selectResource({ override: request.resource, protectedResource, mcpUrl });
+  const scopes = request.stepUp
+    ? selectScopes({ challenge: unionScopes(request.scopes, unionScopes(request.stepUp.grantedScopes, request.stepUp.challengedScopes)), authorizationServer: as })
+    : selectScopes({ explicit: request.scopes, challenge: challenge.scopes, protectedResource, authorizationServer: as });
+
+  const session: LoginSession = { request, deps, as, resource, scopes, report };
+  const { client, tokens } = request.useDeviceFlow ? await loginWithDevice(session) : await loginWithBrowser(session);
+  const grant: Grant = {
+    serverName: request.serverName,
+    mcpUrl: request.mcpUrl,
+    resource,
+    issuer: as.issuer,
+    authorizationServer: snapshotOf(as),
+    client,
+    tokens,
+    obtainedAt: deps.now(),
+  };
+  if (scopes) grant.scopesRequested = scopes;
+  return { kind: 'logged-in', grant };
+}
+
+interface LoginSession {
+  request: LoginRequest;
+  deps: LoginDeps;
+  as: AuthorizationServer;
+  resource: string;
+  scopes: string[] | undefined;
+  report: (step: Step, detail: string) => void;
+}
+
+interface Authorized {
+  client: ClientRecord;
+  tokens: TokenSet;
+}
+
+async function loginWithBrowser(session: LoginSession): Promise<Authorized> {
+  const { request, deps, as, resource, scopes, report } = session;
+  const stored = storedClient(request.clients, as.issuer);
+  const listener = await openListener(request.callbackPort, stored);
+  try {
+    const client = await resolveClient(session, listener.redirectUri, stored);
+    const authorization = await buildAuthorizationRequest({ as, client, redirectUri: listener.redirectUri, scopes, resource });
+    report('authorization', redactUrl(authorization.url));
+    const callbackUrl = await deps.authorizeInteractively({ url: authorization.url, listener });
+    report('callback', listener.redirectUri);
+    const callbackParams = validateCallback(as, client, callbackUrl, authorization.state);
+    report('token-exchange', as.token_endpoint ?? as.issuer);
+    const tokens = await exchangeCode(
+      { as, client, callbackParams, redirectUri: authorization.redirectUri, codeVerifier: authorization.codeVerifier, resource },
+      deps.http,
+      deps.now,
+    );
+    return { client, tokens };
+  } finally {
+    await listener.close();
+  }
+}
+
+async function loginWithDevice(session: LoginSession): Promise<Authorized> {
+  const { deps, as, resource, scopes, report } = session;
+  const showDeviceCode = deps.showDeviceCode;
+  if (!showDeviceCode) {
+    throw new CodexAuthError({ kind: 'usage', step: 'device-authorization', message: 'The device flow needs a way to show the code to the person.' });
+  }
+  const client = await resolveClient(session, undefined, storedClient(session.request.clients, as.issuer));
+  report('device-authorization', as.device_authorization_endpoint ?? as.issuer);
+  const tokens = await deviceLogin({ as, client, resource, showDeviceCode, ...(scopes ? { scopes } : {}) }, { http: deps.http, now: deps.now });
+  return { client, tokens };
+}
+
+/** Pre-registered > Client ID Metadata Document > stored registration that still fits > new registration. */
+async function resolveClient(session: LoginSession, redirectUri: string | undefined, stored: ClientRecord | undefined): Promise<ClientRecord> {
+  const { request, deps, as, scopes, report } = session;
+  if (request.preRegistered) return preRegisteredClient(as, request.preRegistered, redirectUri, deps.now);
+  if (request.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
+    return metadataDocumentClient(as, request.clientMetadataUrl, redirectUri, deps.now);
+  }
+  if (stored && registrationFits(stored, redirectUri, scopes)) return stored;
+  report('registration', as.registration_endpoint ?? as.issuer);
+  const registered = await registerClient(
+    as,
+    { clientName: request.clientName ?? DEFAULT_CLIENT_NAME, ...(redirectUri ? { redirectUri } : { deviceFlow: true }), ...(scopes ? { scopes } : {}) },
+    deps.http,
+    deps.now,
+  );
+  request.clients.save(registered);
+  return registered;
+}
+
+function storedClient(clients: ClientStore, issuer: string): ClientRecord | undefined {
+  const record = clients.find(issuer);
+  return record?.issuer === issuer ? record : undefined;
+}
+
+/** Re-register when the redirect URI changed or the registration's scope does not cover the request. */
+function registrationFits(record: ClientRecord, redirectUri: string | undefined, scopes: string[] | undefined): boolean {
+  if (redirectUri === undefined ? record.redirectUris.length > 0 : !record.redirectUris.includes(redirectUri)) return false;
+  if (record.scope === undefined || scopes === undefined) return true;
+  const registered = new Set(record.scope.split(' '));
+  return scopes.every((scope) => registered.has(scope));
+}
+
+/** A fixed port must be free; otherwise reuse the stored registration's port when free, else any port. */
+async function openListener(fixedPort: number | undefined, stored: ClientRecord | undefined): Promise<CallbackListener> {
+  if (fixedPort !== undefined) return listenForCallback({ port: fixedPort, path: CALLBACK_PATH });
+  const storedPort = loopbackPortOf(stored?.redirectUris[0]);
+  if (storedPort !== undefined) {
+    try {
+      return await listenForCallback({ port: storedPort, path: CALLBACK_PATH });
+    } catch (error) {
+      if (!isPortTaken(error)) throw error;
+    }
+  }
+  return listenForCallback({ path: CALLBACK_PATH });
+}
+
+function loopbackPortOf(redirectUri: string | undefined): number | undefined {
+  const url = redirectUri === undefined ? undefined : parseUrl(redirectUri);
+  if (!url || url.hostname !== '127.0.0.1' || url.pathname !== CALLBACK_PATH || url.port === '') return undefined;
+  return Number(url.port);
+}
+
+export async function refreshGrant(grant: Grant, deps: { http: HttpClient; now: () => number }): Promise<Grant> {
+  try {
+    if (!grant.tokens.refreshToken) {
+      throw new CodexAuthError({
+        kind: 'notLoggedIn',
+        step: 'refresh',
+        message: 'The access token cannot be renewed: the server issued no refresh token.',
+        hint: 'Log in again.',
+      });
+    }
+    const scope = grant.tokens.scope ?? grant.scopesRequested?.join(' ');
+    const tokens = await refreshTokens(
+      { as: grant.authorizationServer, client: grant.client, refreshToken: grant.tokens.refreshToken, resource: grant.resource, ...(scope ? { scope } : {}) },
+      deps.http,
+      deps.now,
+    );
+    return { ...grant, tokens, obtainedAt: deps.now() };
+  } catch (error) {
+    throw withContext(error, 'refresh', grant.serverName);
+  }
+}
+
+/** Revokes at the server when it offers revocation; the caller deletes local state either way. */
+export async function revokeGrant(grant: Grant, deps: { http: HttpClient }): Promise<void> {
+  try {
+    await revokeTokens({ as: grant.authorizationServer, client: grant.client, tokens: grant.tokens }, deps.http);
+  } catch (error) {
+    throw withContext(error, 'revocation', grant.serverName);
+  }
+}
+
+export function snapshotOf(as: AuthorizationServer): AuthorizationServerSnapshot {
+  const snapshot: Record<string, unknown> = {};
+  for (const field of SNAPSHOT_FIELDS) {
+    if (as[field] !== undefined) snapshot[field] = as[field];
+  }
+  return snapshot as AuthorizationServerSnapshot;
+}
+
+function parseMcpUrl(text: string): URL {
+  const url = parseUrl(text);
+  if (!url) {
+    throw new CodexAuthError({ kind: 'config', step: 'config', message: `The server url "${text}" is not a URL.`, hint: 'Fix the url of this server entry.' });
+  }
+  assertAllowedUrl(url, 'probe');
+  return url;
+}
+
+/** Remembers the last step reported, so an unexpected error can still name where it happened. */
+function stepTracker(progress: (step: Step, detail: string) => void) {
+  let current: Step = 'probe';
+  return {
+    current: () => current,
+    report: (step: Step, detail: string) => {
+      current = step;
+      progress(step, detail);
+    },
+  };
+}
+
+/** Every error leaving the engine is a CodexAuthError carrying the server name. */
+function withContext(error: unknown, step: Step, server: string): CodexAuthError {
+  if (error instanceof CodexAuthError) return error.forServer(server);
+  return new CodexAuthError({
+    kind: kindForStep(step),
+    step,
+    server,
+    message: `Unexpected failure during ${step}: ${error instanceof Error ? error.message : String(error)}.`,
+    cause: error,
+  });
+}

@@ -1,0 +1,188 @@
+// The token endpoint: code exchange and refresh (resource on every request,
+// RFC 8707), and revocation (RFC 7009).
+import {
+  authorizationCodeGrantRequest,
+  OperationProcessingError,
+  processAuthorizationCodeResponse,
+  processRefreshTokenResponse,
+  processRevocationResponse,
+  refreshTokenGrantRequest,
+  ResponseBodyError,
+  revocationRequest,
+  UnsupportedOperationError,
+  type AuthorizationServer,
+  type TokenEndpointResponse,
+} from 'oauth4webapi';
+import { CodexAuthError, type Step } from '../errors.ts';
+import { findCodexAuthError, isRecord, toCodexAuthError } from './failures.ts';
+import { oauthOptions, redactUrl, type HttpClient } from './http.ts';
+import { clientAuthentication, oauthClient, type ClientRecord } from './registration.ts';
+
+export interface TokenSet {
+  accessToken: string;
+  refreshToken?: string;
+  tokenType: string;
+  /** Absolute, ms since the epoch; undefined when neither expires_in nor a JWT exp says. */
+  expiresAt?: number;
+  /** Granted scope, space-separated, as the server returned it. */
+  scope?: string;
+}
+
+/** Exchanges the code from a callback validated by `validateCallback` (oauth4webapi insists on that). */
+export async function exchangeCode(
+  input: {
+    as: AuthorizationServer;
+    client: ClientRecord;
+    callbackParams: URLSearchParams;
+    redirectUri: string;
+    codeVerifier: string;
+    resource: string;
+  },
+  http: HttpClient,
+  now: () => number,
+): Promise<TokenSet> {
+  const step: Step = 'token-exchange';
+  const { as, client } = input;
+  try {
+    const response = await authorizationCodeGrantRequest(
+      as,
+      oauthClient(client),
+      clientAuthentication(client),
+      input.callbackParams,
+      input.redirectUri,
+      input.codeVerifier,
+      { ...oauthOptions(http, step, as.token_endpoint), additionalParameters: { resource: input.resource } },
+    );
+    return toTokenSet(await processAuthorizationCodeResponse(as, oauthClient(client), response), now, step);
+  } catch (error) {
+    throw tokenFailure(error, step, `Exchanging the authorization code at ${endpointName(as)}`);
+  }
+}
+
+/**
+ * Uses a refresh token. If the server rotates it, the new one is returned
+ * (persist it at once); if it returns none, the old one is kept.
+ * invalid_grant is final: see `isInvalidGrant`.
+ */
+export async function refreshTokens(
+  input: { as: AuthorizationServer; client: ClientRecord; refreshToken: string; resource: string; scope?: string },
+  http: HttpClient,
+  now: () => number,
+): Promise<TokenSet> {
+  const step: Step = 'refresh';
+  const { as, client } = input;
+  const additionalParameters: Record<string, string> = { resource: input.resource };
+  if (input.scope) additionalParameters.scope = input.scope;
+  let tokens: TokenSet;
+  try {
+    const response = await refreshTokenGrantRequest(as, oauthClient(client), clientAuthentication(client), input.refreshToken, {
+      ...oauthOptions(http, step, as.token_endpoint),
+      additionalParameters,
+    });
+    tokens = toTokenSet(await processRefreshTokenResponse(as, oauthClient(client), response), now, step);
+  } catch (error) {
+    throw tokenFailure(error, step, `Refreshing the access token at ${endpointName(as)}`);
+  }
+  tokens.refreshToken ??= input.refreshToken;
+  if (tokens.scope === undefined && input.scope) tokens.scope = input.scope; // RFC 6749 §5.1: omitted means as requested
+  return tokens;
+}
+
+/** True when a refresh failed with invalid_grant: drop the tokens and ask for a new login, never retry. */
+export function isInvalidGrant(error: unknown): boolean {
+  return (
+    error instanceof CodexAuthError &&
+    error.step === 'refresh' &&
+    error.cause instanceof ResponseBodyError &&
+    error.cause.error === 'invalid_grant'
+  );
+}
+
+/** Revokes the refresh token, then the access token, when the server offers revocation. */
+export async function revokeTokens(input: { as: AuthorizationServer; client: ClientRecord; tokens: TokenSet }, http: HttpClient): Promise<void> {
+  const { as, client, tokens } = input;
+  const endpoint = as.revocation_endpoint;
+  if (endpoint === undefined) return;
+  const targets: [string, string][] = [];
+  if (tokens.refreshToken) targets.push([tokens.refreshToken, 'refresh_token']);
+  targets.push([tokens.accessToken, 'access_token']);
+  let firstFailure: CodexAuthError | undefined;
+  for (const [token, hint] of targets) {
+    try {
+      const response = await revocationRequest(as, oauthClient(client), clientAuthentication(client), token, {
+        ...oauthOptions(http, 'revocation', endpoint),
+        additionalParameters: { token_type_hint: hint },
+      });
+      await processRevocationResponse(response);
+    } catch (error) {
+      // Try the access token even when the refresh token failed; report the first failure.
+      firstFailure ??= toCodexAuthError(error, { step: 'revocation', action: `Revoking the ${hint.replace('_', ' ')} at ${redactUrl(endpoint)}` });
+    }
+  }
+  if (firstFailure) throw firstFailure;
+}
+
+export function toTokenSet(response: TokenEndpointResponse, now: () => number, step: Step): TokenSet {
+  // oauth4webapi lower-cases token_type and accepts DPoP; Codex can only send Bearer.
+  if (response.token_type !== 'bearer') throw notBearer(response.token_type, step);
+  const tokens: TokenSet = { accessToken: response.access_token, tokenType: 'Bearer' };
+  if (response.refresh_token) tokens.refreshToken = response.refresh_token;
+  const expiresAt = typeof response.expires_in === 'number' ? now() + response.expires_in * 1000 : jwtExpiry(response.access_token);
+  if (expiresAt !== undefined) tokens.expiresAt = expiresAt;
+  if (response.scope !== undefined) tokens.scope = response.scope;
+  return tokens;
+}
+
+/** The `exp` of a JWT access token, read (not verified) only to know when to refresh. */
+function jwtExpiry(token: string): number | undefined {
+  const payload = token.split('.')[1];
+  if (token.split('.').length !== 3 || !payload) return undefined;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    return isRecord(claims) && typeof claims.exp === 'number' && Number.isFinite(claims.exp) ? claims.exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function notBearer(tokenType: string, step: Step): CodexAuthError {
+  return new CodexAuthError({
+    kind: 'token',
+    step,
+    message: `The server issued a "${tokenType}" token; only Bearer tokens can be used.`,
+    hint: 'Ask the server operator for Bearer tokens for this client.',
+  });
+}
+
+function tokenFailure(error: unknown, step: Step, action: string): CodexAuthError {
+  const known = findCodexAuthError(error);
+  if (known) return known;
+  if (error instanceof UnsupportedOperationError) {
+    const body = isRecord(error.cause) && isRecord(error.cause.body) ? error.cause.body : {};
+    return notBearer(String(body.token_type), step);
+  }
+  if (error instanceof OperationProcessingError && isRecord(error.cause) && isRecord(error.cause.body) && typeof error.cause.body.access_token !== 'string') {
+    return new CodexAuthError({
+      kind: 'token',
+      step,
+      message: `${action} returned no access_token.`,
+      hint: 'Tell the server operator; the token endpoint answered without a token.',
+      cause: error,
+    });
+  }
+  return toCodexAuthError(error, {
+    step,
+    action,
+    hint: step === 'refresh' ? 'Log in again.' : 'Run the login again.',
+    hintFor: (code) => {
+      if (code === 'invalid_grant') return step === 'refresh' ? 'The refresh token is no longer valid: log in again.' : 'The code was rejected or expired: run the login again.';
+      if (code === 'invalid_client' || code === 'unauthorized_client') return 'The server does not accept this client any more; log in again to register a new one.';
+      if (code === 'invalid_target') return 'The server refused the resource indicator; check oauth_resource.';
+      return undefined;
+    },
+  });
+}
+
+function endpointName(as: AuthorizationServer): string {
+  return as.token_endpoint ? redactUrl(as.token_endpoint) : as.issuer;
+}

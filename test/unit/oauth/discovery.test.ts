@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { discoverAuthorizationServer, discoverProtectedResource } from '../../../src/oauth/discovery.ts';
+import { asMetadata, httpWith, json, rejectsWith } from './fake-fetch.ts';
+
+const MCP = new URL('https://mcp.example.com/public/mcp');
+const PATH_PRM = 'https://mcp.example.com/.well-known/oauth-protected-resource/public/mcp';
+const ROOT_PRM = 'https://mcp.example.com/.well-known/oauth-protected-resource';
+const prm = (resource: string, extra: Record<string, unknown> = {}) => json({ resource, authorization_servers: ['https://as.example.com'], ...extra });
+
+describe('discoverProtectedResource: order', () => {
+  it('uses the challenge resource_metadata URL first and only', async () => {
+    const custom = 'https://mcp.example.com/custom/metadata.json';
+    const { http, urls } = httpWith({ [`GET ${custom}`]: () => prm(MCP.href, { scopes_supported: ['a', 'b'] }) });
+    const info = await discoverProtectedResource(MCP, { needsAuthorization: true, status: 401, resourceMetadataUrl: custom }, http);
+    assert.deepEqual(urls(), [`GET ${custom}`]);
+    assert.equal(info?.resource, MCP.href);
+    assert.equal(info?.metadataUrl, custom);
+    assert.deepEqual(info?.authorizationServers, ['https://as.example.com']);
+    assert.deepEqual(info?.scopesSupported, ['a', 'b']);
+  });
+
+  it('falls back to the path-aware well-known URL, then the root, with the user headers', async () => {
+    const { http, urls, requests } = httpWith({ [`GET ${ROOT_PRM}`]: () => prm('https://mcp.example.com') }, { headers: { 'X-Api-Key': 'k' } });
+    const info = await discoverProtectedResource(MCP, { needsAuthorization: true, status: 401 }, http);
+    assert.deepEqual(urls(), [`GET ${PATH_PRM}`, `GET ${ROOT_PRM}`]);
+    assert.equal(info?.resource, 'https://mcp.example.com');
+    assert.ok(requests.every((r) => r.headers.get('x-api-key') === 'k'));
+  });
+
+  it('tries only the root for an MCP URL without a path', async () => {
+    const { http, urls } = httpWith({});
+    assert.equal(await discoverProtectedResource(new URL('https://mcp.example.com'), { needsAuthorization: true, status: 401 }, http), undefined);
+    assert.deepEqual(urls(), [`GET ${ROOT_PRM}`]);
+  });
+
+  it('returns undefined when no metadata exists (2025-03-26 servers)', async () => {
+    const { http, urls } = httpWith({});
+    assert.equal(await discoverProtectedResource(MCP, { needsAuthorization: true, status: 401 }, http), undefined);
+    assert.deepEqual(urls(), [`GET ${PATH_PRM}`, `GET ${ROOT_PRM}`]);
+  });
+
+  it('stops on a server error instead of guessing further', async () => {
+    const { http, urls } = httpWith({ [`GET ${PATH_PRM}`]: () => json({}, 503) });
+    await rejectsWith(discoverProtectedResource(MCP, { needsAuthorization: true, status: 401 }, http), { kind: 'discovery', step: 'resource-metadata', message: /HTTP 503/ });
+    assert.deepEqual(urls(), [`GET ${PATH_PRM}`]);
+  });
+
+  it('fails when the challenge URL does not answer', async () => {
+    const { http } = httpWith({});
+    await rejectsWith(discoverProtectedResource(MCP, { needsAuthorization: true, status: 401, resourceMetadataUrl: ROOT_PRM }, http), { step: 'resource-metadata', message: /HTTP 404/ });
+  });
+});
+
+describe('discoverProtectedResource: resource validation', () => {
+  const viaChallenge = async (resource: string) => {
+    const { http } = httpWith({ [`GET ${ROOT_PRM}`]: () => prm(resource) });
+    return discoverProtectedResource(MCP, { needsAuthorization: true, status: 401, resourceMetadataUrl: ROOT_PRM }, http);
+  };
+
+  for (const resource of ['https://mcp.example.com/public/mcp', 'https://MCP.example.com/public/mcp', 'https://mcp.example.com/public', 'https://mcp.example.com', 'https://mcp.example.com:443/public/mcp/']) {
+    it(`accepts ${resource} for ${MCP.href}`, async () => {
+      assert.equal((await viaChallenge(resource))?.resource, resource, 'kept exactly as published');
+    });
+  }
+
+  for (const resource of ['https://evil.example.com/public/mcp', 'http://mcp.example.com/public/mcp', 'https://mcp.example.com:8443/public/mcp', 'https://mcp.example.com/pub', 'https://mcp.example.com/public/mcp/deeper', 'https://mcp.example.com/public/mcp#x', 'not a url']) {
+    it(`rejects ${resource}`, async () => {
+      await rejectsWith(viaChallenge(resource), { kind: 'discovery', step: 'resource-metadata', message: /refusing to use it/ });
+    });
+  }
+
+  it('rejects metadata without authorization servers, or not JSON', async () => {
+    const { http } = httpWith({ [`GET ${ROOT_PRM}`]: () => json({ resource: MCP.href, authorization_servers: [] }) });
+    await rejectsWith(discoverProtectedResource(MCP, { needsAuthorization: true, status: 401, resourceMetadataUrl: ROOT_PRM }, http), { message: /no authorization_servers/ });
+    const html = httpWith({ [`GET ${ROOT_PRM}`]: () => new Response('<html>', { headers: { 'content-type': 'text/html' } }) });
+    await rejectsWith(discoverProtectedResource(MCP, { needsAuthorization: true, status: 401, resourceMetadataUrl: ROOT_PRM }, html.http), { message: /not a JSON object \(text\/html\)/ });
+  });
+});
+
+describe('discoverAuthorizationServer', () => {
+  it('tries the three documents for an issuer with a path, in the spec order', async () => {
+    const issuer = 'https://as.example.com/tenant1';
+    const { http, urls } = httpWith({});
+    await rejectsWith(discoverAuthorizationServer(issuer, http), { kind: 'discovery', step: 'authorization-server-metadata', message: /No authorization server metadata/ });
+    assert.deepEqual(urls(), [
+      'GET https://as.example.com/.well-known/oauth-authorization-server/tenant1',
+      'GET https://as.example.com/.well-known/openid-configuration/tenant1',
+      'GET https://as.example.com/tenant1/.well-known/openid-configuration',
+    ]);
+  });
+
+  it('finds the OpenID document appended to the path', async () => {
+    const issuer = 'https://as.example.com/tenant1';
+    const { http, urls } = httpWith({ 'GET https://as.example.com/tenant1/.well-known/openid-configuration': () => json(asMetadata(issuer)) });
+    assert.equal((await discoverAuthorizationServer(issuer, http)).issuer, issuer);
+    assert.equal(urls().length, 3);
+  });
+
+  it('tries the two root documents for an issuer without a path, stopping at the first found', async () => {
+    const issuer = 'https://as.example.com';
+    const { http, urls } = httpWith({ 'GET https://as.example.com/.well-known/openid-configuration': () => json(asMetadata(issuer)) });
+    const as = await discoverAuthorizationServer(issuer, http);
+    assert.equal(as.token_endpoint, 'https://as.example.com/token');
+    assert.deepEqual(urls(), ['GET https://as.example.com/.well-known/oauth-authorization-server', 'GET https://as.example.com/.well-known/openid-configuration']);
+  });
+
+  for (const [name, published] of [
+    ['another issuer', 'https://attacker.example.com'],
+    ['a trailing-slash variant', 'https://as.example.com/'],
+    ['a case variant', 'https://AS.example.com'],
+  ] as const) {
+    it(`rejects metadata naming ${name}`, async () => {
+      const { http } = httpWith({ 'GET https://as.example.com/.well-known/oauth-authorization-server': () => json(asMetadata(published)) });
+      await rejectsWith(discoverAuthorizationServer('https://as.example.com', http), { kind: 'discovery', step: 'authorization-server-metadata', message: /names issuer/ });
+    });
+  }
+
+  for (const [name, methods] of [
+    ['absent', undefined],
+    ['plain only', ['plain']],
+  ] as const) {
+    it(`refuses an authorization server whose PKCE methods are ${name}`, async () => {
+      const metadata = { ...asMetadata('https://as.example.com'), code_challenge_methods_supported: methods };
+      const { http } = httpWith({ 'GET https://as.example.com/.well-known/oauth-authorization-server': () => json(metadata) });
+      await rejectsWith(discoverAuthorizationServer('https://as.example.com', http), { kind: 'discovery', message: /S256/ });
+    });
+  }
+
+  it('refuses a redirect during discovery, naming the Location', async () => {
+    const { http } = httpWith({
+      'GET https://as.example.com/.well-known/oauth-authorization-server': () => new Response(null, { status: 301, headers: { location: 'https://elsewhere.example.org/meta' } }),
+    });
+    await rejectsWith(discoverAuthorizationServer('https://as.example.com', http), { step: 'authorization-server-metadata', message: /elsewhere\.example\.org\/meta/ });
+  });
+
+  it('refuses an http issuer that is not loopback, and allows a loopback one', async () => {
+    await rejectsWith(discoverAuthorizationServer('http://as.example.com', httpWith({}).http), { message: /only https/ });
+    const issuer = 'http://127.0.0.1:9999';
+    const { http } = httpWith({ [`GET ${issuer}/.well-known/oauth-authorization-server`]: () => json(asMetadata(issuer)) });
+    assert.equal((await discoverAuthorizationServer(issuer, http)).issuer, issuer);
+  });
+});

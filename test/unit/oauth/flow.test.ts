@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Step } from '../../../src/errors.ts';
+import { login, refreshGrant, type Grant, type LoginRequest } from '../../../src/oauth/flow.ts';
+import type { ClientRecord, ClientStore } from '../../../src/oauth/registration.ts';
+import { asMetadata, httpWith, json, rejectsWith, type RecordedRequest } from './fake-fetch.ts';
+
+const MCP = 'https://my-resource-server.example.com/mcp';
+const PRM = 'https://my-resource-server.example.com/.well-known/oauth-protected-resource';
+const ISSUER = 'https://my-auth-server.example.com';
+
+class MemoryStore implements ClientStore {
+  readonly records = new Map<string, ClientRecord>();
+  find(issuer: string) {
+    return this.records.get(issuer);
+  }
+  save(record: ClientRecord) {
+    this.records.set(record.issuer, record);
+  }
+}
+
+/** User report 1's server: challenge names the root PRM, whose resource is the origin. */
+function reportOneServer(extraRoutes: Record<string, (r: RecordedRequest) => Response> = {}) {
+  return httpWith({
+    [`POST ${MCP}`]: () => new Response(null, { status: 401, headers: { 'www-authenticate': `Bearer resource_metadata="${PRM}"` } }),
+    [`GET ${PRM}`]: () => json({ resource: 'https://my-resource-server.example.com', authorization_servers: [ISSUER], bearer_methods_supported: ['header'] }),
+    [`GET ${ISSUER}/.well-known/oauth-authorization-server`]: () =>
+      json(asMetadata(ISSUER, { scopes_supported: ['mcp', 'offline_access'], authorization_response_iss_parameter_supported: true })),
+    [`POST ${ISSUER}/register`]: (request) => json({ client_id: 'codex_xxx', redirect_uris: JSON.parse(request.body).redirect_uris }, 201),
+    [`POST ${ISSUER}/token`]: () => json({ access_token: 'at', token_type: 'Bearer', expires_in: 60, refresh_token: 'rt' }),
+    ...extraRoutes,
+  });
+}
+
+/** A headless browser: the AS approves at once and redirects to the loopback listener. */
+async function approve({ url }: { url: URL }): Promise<URL> {
+  const back = new URL(url.searchParams.get('redirect_uri') ?? '');
+  back.search = new URLSearchParams({ code: 'the-code', state: url.searchParams.get('state') ?? '', iss: ISSUER }).toString();
+  const page = await fetch(back);
+  await page.body?.cancel();
+  return back;
+}
+
+describe('login (smoke, scripted servers, real loopback listener)', () => {
+  it('logs in to the user-report-1 server with resource from the metadata everywhere', async () => {
+    const { http, requests } = reportOneServer();
+    const clients = new MemoryStore();
+    const steps: Step[] = [];
+    let authorizationUrl: URL | undefined;
+    const outcome = await login(
+      { serverName: 'my-server', mcpUrl: MCP, clients },
+      {
+        http,
+        now: () => 5_000,
+        progress: (step) => steps.push(step),
+        authorizeInteractively: async (request) => {
+          authorizationUrl = request.url;
+          return approve(request);
+        },
+      },
+    );
+    assert.equal(outcome.kind, 'logged-in');
+    const grant = (outcome as { grant: Grant }).grant;
+    assert.equal(grant.resource, 'https://my-resource-server.example.com');
+    assert.equal(authorizationUrl?.searchParams.get('resource'), 'https://my-resource-server.example.com');
+    const tokenBody = new URLSearchParams(requests.find((r) => r.url === `${ISSUER}/token`)?.body);
+    assert.deepEqual(tokenBody.getAll('resource'), ['https://my-resource-server.example.com']);
+    assert.equal(grant.tokens.accessToken, 'at');
+    assert.equal(grant.tokens.expiresAt, 65_000);
+    assert.equal(grant.client.clientId, 'codex_xxx');
+    assert.equal(clients.find(ISSUER)?.clientId, 'codex_xxx');
+    assert.equal(grant.authorizationServer.token_endpoint, `${ISSUER}/token`);
+    assert.deepEqual(JSON.parse(JSON.stringify(grant.authorizationServer)), grant.authorizationServer);
+    assert.deepEqual(steps, ['probe', 'resource-metadata', 'authorization-server-metadata', 'registration', 'authorization', 'callback', 'token-exchange']);
+  });
+
+  it('reuses the stored registration (and its port) on the next login', async () => {
+    const { http, requests } = reportOneServer();
+    const clients = new MemoryStore();
+    const deps = { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve };
+    await login({ serverName: 's', mcpUrl: MCP, clients }, deps);
+    const first = clients.find(ISSUER);
+    await login({ serverName: 's', mcpUrl: MCP, clients }, deps);
+    assert.equal(requests.filter((r) => r.url === `${ISSUER}/register`).length, 1);
+    assert.equal(clients.find(ISSUER), first);
+  });
+
+  it('asks for the union of granted and challenged scopes on step-up', async () => {
+    const { http } = reportOneServer();
+    let asked: string | null = null;
+    const request: LoginRequest = { serverName: 's', mcpUrl: MCP, clients: new MemoryStore(), stepUp: { grantedScopes: ['mcp'], challengedScopes: ['admin'] } };
+    await login(request, {
+      http,
+      now: () => 0,
+      progress: () => undefined,
+      authorizeInteractively: async (r) => {
+        asked = r.url.searchParams.get('scope');
+        return approve(r);
+      },
+    });
+    assert.equal(asked, 'mcp admin offline_access');
+  });
+
+  it('returns no-authorization-needed for an open server', async () => {
+    const { http } = httpWith({ [`POST ${MCP}`]: () => json({ jsonrpc: '2.0', id: 1, result: {} }) });
+    const outcome = await login({ serverName: 's', mcpUrl: MCP, clients: new MemoryStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve });
+    assert.deepEqual(outcome, { kind: 'no-authorization-needed' });
+  });
+
+  it('names the server and the step on failure', async () => {
+    const { http } = reportOneServer({ [`GET ${PRM}`]: () => json({ resource: 'https://evil.example.com', authorization_servers: [ISSUER] }) });
+    await assert.rejects(login({ serverName: 'my-server', mcpUrl: MCP, clients: new MemoryStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve }), (error: unknown) => {
+      assert.equal((error as { server?: string }).server, 'my-server');
+      assert.equal((error as { step?: string }).step, 'resource-metadata');
+      return true;
+    });
+  });
+});
+
+describe('refreshGrant', () => {
+  it('refreshes with the stored snapshot, keeping the grant otherwise', async () => {
+    const { http } = reportOneServer({ [`POST ${ISSUER}/token`]: () => json({ access_token: 'at2', token_type: 'Bearer', refresh_token: 'rt2' }) });
+    const grant: Grant = {
+      serverName: 's',
+      mcpUrl: MCP,
+      resource: 'https://my-resource-server.example.com',
+      issuer: ISSUER,
+      authorizationServer: { issuer: ISSUER, token_endpoint: `${ISSUER}/token` },
+      client: { issuer: ISSUER, clientId: 'c', tokenEndpointAuthMethod: 'none', redirectUris: [], source: 'dynamic', createdAt: 0 },
+      tokens: { accessToken: 'at', refreshToken: 'rt', tokenType: 'Bearer' },
+      obtainedAt: 0,
+    };
+    const fresh = await refreshGrant(grant, { http, now: () => 9 });
+    assert.equal(fresh.tokens.accessToken, 'at2');
+    assert.equal(fresh.tokens.refreshToken, 'rt2');
+    assert.equal(fresh.obtainedAt, 9);
+    await rejectsWith(refreshGrant({ ...grant, tokens: { accessToken: 'at', tokenType: 'Bearer' } }, { http, now: () => 0 }), { kind: 'notLoggedIn', step: 'refresh' });
+  });
+});

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AuthorizationServer } from 'oauth4webapi';
+import { buildAuthorizationRequest } from '../../../src/oauth/authorize.ts';
+import { clientAuthentication, preRegisteredClient, registerClient, type ClientRecord } from '../../../src/oauth/registration.ts';
+import { asMetadata, assertCodexAuthError, httpWith, json, rejectsWith } from './fake-fetch.ts';
+
+const ISSUER = 'https://api.fastmail.com';
+const AS = asMetadata(ISSUER, { registration_endpoint: `${ISSUER}/oauth/register`, token_endpoint_auth_methods_supported: ['none'] }) as AuthorizationServer;
+const REDIRECT = 'http://127.0.0.1:53682/callback';
+const now = () => 1_000;
+
+describe('registerClient', () => {
+  it('sends the native public client body with space-separated scope (user report 2)', async () => {
+    const { http, requests } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json({ client_id: 'c1', redirect_uris: [REDIRECT] }, 201) });
+    const record = await registerClient(AS, { redirectUri: REDIRECT, scopes: ['https://www.fastmail.com/dev/mcp', 'offline_access'], clientName: 'codex-auth' }, http, now);
+    assert.deepEqual(JSON.parse(requests[0]?.body ?? ''), {
+      client_name: 'codex-auth',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [REDIRECT],
+      token_endpoint_auth_method: 'none',
+      application_type: 'native',
+      scope: 'https://www.fastmail.com/dev/mcp offline_access',
+    });
+    assert.deepEqual(record, {
+      issuer: ISSUER,
+      clientId: 'c1',
+      tokenEndpointAuthMethod: 'none',
+      redirectUris: [REDIRECT],
+      scope: 'https://www.fastmail.com/dev/mcp offline_access',
+      source: 'dynamic',
+      createdAt: 1_000,
+    });
+  });
+
+  it('omits scope when none is known', async () => {
+    const { http, requests } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json({ client_id: 'c1' }, 201) });
+    await registerClient(AS, { redirectUri: REDIRECT, clientName: 'codex-auth' }, http, now);
+    assert.equal('scope' in JSON.parse(requests[0]?.body ?? ''), false);
+  });
+
+  it('honours a returned secret and authentication method', async () => {
+    const { http } = httpWith({
+      [`POST ${ISSUER}/oauth/register`]: () => json({ client_id: 'c2', client_secret: 's3cret', client_secret_expires_at: 0, token_endpoint_auth_method: 'client_secret_post' }, 201),
+    });
+    const record = await registerClient(AS, { redirectUri: REDIRECT, clientName: 'codex-auth' }, http, now);
+    assert.equal(record.clientSecret, 's3cret');
+    assert.equal(record.tokenEndpointAuthMethod, 'client_secret_post');
+  });
+
+  it('defaults a secret without a method to client_secret_basic (RFC 7591 §2)', async () => {
+    const { http } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json({ client_id: 'c3', client_secret: 'x', client_secret_expires_at: 0 }, 201) });
+    assert.equal((await registerClient(AS, { redirectUri: REDIRECT, clientName: 'n' }, http, now)).tokenEndpointAuthMethod, 'client_secret_basic');
+  });
+
+  it('asks for a confidential client when the server takes no public ones', async () => {
+    const as = { ...AS, token_endpoint_auth_methods_supported: ['client_secret_basic'] };
+    const { http, requests } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json({ client_id: 'c', client_secret: 'x', client_secret_expires_at: 0 }, 201) });
+    await registerClient(as, { redirectUri: REDIRECT, clientName: 'n' }, http, now);
+    assert.equal(JSON.parse(requests[0]?.body ?? '').token_endpoint_auth_method, 'client_secret_basic');
+  });
+
+  it('reports a refused registration with what the server said', async () => {
+    const { http } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json({ error: 'invalid_request', error_description: 'invalid_request no scope' }, 400) });
+    await rejectsWith(registerClient(AS, { redirectUri: REDIRECT, clientName: 'n' }, http, now), {
+      kind: 'registration',
+      step: 'registration',
+      serverSaid: /^invalid_request: invalid_request no scope$/,
+    });
+  });
+
+  it('explains when the server has no registration endpoint', async () => {
+    const as = { ...AS, registration_endpoint: undefined };
+    await rejectsWith(registerClient(as, { redirectUri: REDIRECT, clientName: 'n' }, httpWith({}).http, now), { kind: 'registration', message: /no way to register/ });
+  });
+});
+
+describe('pre-registered clients and client authentication', () => {
+  it('sends a secret the way the server prefers', () => {
+    assert.equal(preRegisteredClient(AS, { clientId: 'id', clientSecret: 's' }, REDIRECT, now).tokenEndpointAuthMethod, 'client_secret_basic');
+    const postOnly = { ...AS, token_endpoint_auth_methods_supported: ['client_secret_post'] };
+    assert.equal(preRegisteredClient(postOnly, { clientId: 'id', clientSecret: 's' }, REDIRECT, now).tokenEndpointAuthMethod, 'client_secret_post');
+    assert.equal(preRegisteredClient(AS, { clientId: 'id' }, REDIRECT, now).tokenEndpointAuthMethod, 'none');
+    assert.equal(preRegisteredClient(AS, { clientId: 'id', clientSecret: 's', tokenEndpointAuthMethod: 'client_secret_post' }, REDIRECT, now).tokenEndpointAuthMethod, 'client_secret_post');
+  });
+
+  it('refuses unsupported methods and missing secrets', () => {
+    const base: ClientRecord = { issuer: ISSUER, clientId: 'id', tokenEndpointAuthMethod: 'private_key_jwt', redirectUris: [], source: 'pre-registered', createdAt: 0 };
+    assert.throws(() => clientAuthentication(base), (error) => assertCodexAuthError(error, { kind: 'registration', message: /private_key_jwt/ }));
+    assert.throws(() => clientAuthentication({ ...base, tokenEndpointAuthMethod: 'client_secret_basic' }), (error) => assertCodexAuthError(error, { message: /no client secret/ }));
+  });
+});
+
+describe('buildAuthorizationRequest', () => {
+  const client: ClientRecord = { issuer: ISSUER, clientId: 'codex_xxx', tokenEndpointAuthMethod: 'none', redirectUris: [REDIRECT], source: 'dynamic', createdAt: 0 };
+
+  it('carries PKCE S256, state, scope and resource exactly once', async () => {
+    const as = { ...AS, authorization_endpoint: `${ISSUER}/oauth/authorize?prompt=consent&resource=https://wrong.example` };
+    const request = await buildAuthorizationRequest({ as, client, redirectUri: REDIRECT, scopes: ['a', 'b'], resource: 'https://my-resource-server.example.com' });
+    const params = request.url.searchParams;
+    for (const name of ['response_type', 'client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method', 'scope', 'resource']) {
+      assert.equal(params.getAll(name).length, 1, name);
+    }
+    assert.equal(params.get('response_type'), 'code');
+    assert.equal(params.get('client_id'), 'codex_xxx');
+    assert.equal(params.get('redirect_uri'), REDIRECT);
+    assert.equal(params.get('code_challenge_method'), 'S256');
+    assert.equal(params.get('scope'), 'a b');
+    assert.equal(params.get('resource'), 'https://my-resource-server.example.com');
+    assert.equal(params.get('prompt'), 'consent', 'keeps the endpoint query');
+    assert.equal(params.get('state'), request.state);
+    assert.ok(request.codeVerifier.length >= 43 && request.codeVerifier.length <= 128);
+    const { createHash } = await import('node:crypto');
+    assert.equal(params.get('code_challenge'), createHash('sha256').update(request.codeVerifier).digest('base64url'));
+  });
+
+  it('omits scope when none was selected and uses fresh state and verifier each time', async () => {
+    const one = await buildAuthorizationRequest({ as: AS, client, redirectUri: REDIRECT, resource: 'https://r.example' });
+    const two = await buildAuthorizationRequest({ as: AS, client, redirectUri: REDIRECT, resource: 'https://r.example' });
+    assert.equal(one.url.searchParams.has('scope'), false);
+    assert.notEqual(one.state, two.state);
+    assert.notEqual(one.codeVerifier, two.codeVerifier);
+  });
+
+  it('refuses a non-https authorization endpoint', async () => {
+    await rejectsWith(buildAuthorizationRequest({ as: { ...AS, authorization_endpoint: 'http://as.example.com/authorize' }, client, redirectUri: REDIRECT, resource: 'r' }), { step: 'authorization' });
+  });
+});

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { validateAuthResponse, type AuthorizationServer } from 'oauth4webapi';
+import { deviceLogin } from '../../../src/oauth/device.ts';
+import type { ClientRecord } from '../../../src/oauth/registration.ts';
+import { exchangeCode, isInvalidGrant, refreshTokens, revokeTokens } from '../../../src/oauth/tokens.ts';
+import { asMetadata, httpWith, json, rejectsWith, type RecordedRequest } from './fake-fetch.ts';
+
+const ISSUER = 'https://as.example.com';
+const AS = asMetadata(ISSUER, { revocation_endpoint: `${ISSUER}/revoke`, device_authorization_endpoint: `${ISSUER}/device` }) as AuthorizationServer;
+const TOKEN = `POST ${ISSUER}/token`;
+const RESOURCE = 'https://mcp.example.com/mcp';
+const publicClient: ClientRecord = { issuer: ISSUER, clientId: 'pub', tokenEndpointAuthMethod: 'none', redirectUris: [], source: 'dynamic', createdAt: 0 };
+const basicClient: ClientRecord = { ...publicClient, clientId: 'conf', clientSecret: 'sec', tokenEndpointAuthMethod: 'client_secret_basic' };
+const now = () => 1_000_000;
+const form = (request: RecordedRequest | undefined) => new URLSearchParams(request?.body);
+const callbackParams = () => validateAuthResponse(AS, { client_id: 'pub' }, new URLSearchParams('code=the-code&state=s'), 's');
+
+function jwt(claims: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'none' })}.${part(claims)}.sig`;
+}
+
+describe('exchangeCode', () => {
+  it('sends the code, verifier, redirect URI, client id and resource exactly once', async () => {
+    const { http, requests } = httpWith({ [TOKEN]: () => json({ access_token: 'at', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt', scope: 'a b' }) });
+    const tokens = await exchangeCode({ as: AS, client: publicClient, callbackParams: callbackParams(), redirectUri: 'http://127.0.0.1:1/callback', codeVerifier: 'v'.repeat(43), resource: RESOURCE }, http, now);
+    const body = form(requests[0]);
+    assert.equal(body.get('grant_type'), 'authorization_code');
+    assert.equal(body.get('code'), 'the-code');
+    assert.equal(body.get('code_verifier'), 'v'.repeat(43));
+    assert.equal(body.get('redirect_uri'), 'http://127.0.0.1:1/callback');
+    assert.equal(body.get('client_id'), 'pub');
+    assert.deepEqual(body.getAll('resource'), [RESOURCE]);
+    assert.deepEqual(tokens, { accessToken: 'at', refreshToken: 'rt', tokenType: 'Bearer', expiresAt: 1_000_000 + 3_600_000, scope: 'a b' });
+  });
+
+  it('authenticates a confidential client with HTTP Basic', async () => {
+    const { http, requests } = httpWith({ [TOKEN]: () => json({ access_token: 'at', token_type: 'bearer' }) });
+    await exchangeCode({ as: AS, client: basicClient, callbackParams: callbackParams(), redirectUri: 'r', codeVerifier: 'v'.repeat(43), resource: RESOURCE }, http, now);
+    assert.equal(requests[0]?.headers.get('authorization'), `Basic ${Buffer.from('conf:sec').toString('base64')}`);
+    assert.equal(form(requests[0]).get('client_secret'), null);
+  });
+
+  it('takes the expiry from the JWT exp when expires_in is absent, else leaves it unknown', async () => {
+    const withExp = httpWith({ [TOKEN]: () => json({ access_token: jwt({ exp: 2_000 }), token_type: 'Bearer' }) });
+    const input = { as: AS, client: publicClient, redirectUri: 'r', codeVerifier: 'v'.repeat(43), resource: RESOURCE };
+    assert.equal((await exchangeCode({ ...input, callbackParams: callbackParams() }, withExp.http, now)).expiresAt, 2_000_000);
+    const opaque = httpWith({ [TOKEN]: () => json({ access_token: 'opaque', token_type: 'Bearer' }) });
+    assert.equal((await exchangeCode({ ...input, callbackParams: callbackParams() }, opaque.http, now)).expiresAt, undefined);
+  });
+
+  it('rejects non-Bearer token types and a missing access_token', async () => {
+    const input = { as: AS, client: publicClient, redirectUri: 'r', codeVerifier: 'v'.repeat(43), resource: RESOURCE };
+    for (const type of ['DPoP', 'mac']) {
+      const { http } = httpWith({ [TOKEN]: () => json({ access_token: 'at', token_type: type }) });
+      await rejectsWith(exchangeCode({ ...input, callbackParams: callbackParams() }, http, now), { kind: 'token', step: 'token-exchange', message: /only Bearer/ });
+    }
+    const { http } = httpWith({ [TOKEN]: () => json({ token_type: 'Bearer' }) });
+    await rejectsWith(exchangeCode({ ...input, callbackParams: callbackParams() }, http, now), { kind: 'token', message: /no access_token/ });
+  });
+
+  it('reports what the server said on refusal', async () => {
+    const { http } = httpWith({ [TOKEN]: () => json({ error: 'invalid_target', error_description: 'unknown resource' }, 400) });
+    await rejectsWith(
+      exchangeCode({ as: AS, client: publicClient, callbackParams: callbackParams(), redirectUri: 'r', codeVerifier: 'v'.repeat(43), resource: RESOURCE }, http, now),
+      { kind: 'token', step: 'token-exchange', serverSaid: /^invalid_target: unknown resource$/ },
+    );
+  });
+});
+
+describe('refreshTokens', () => {
+  const input = { as: AS, client: publicClient, refreshToken: 'old-rt', resource: RESOURCE, scope: 'a offline_access' };
+
+  it('sends refresh token, resource once and scope; keeps a rotated refresh token', async () => {
+    const { http, requests } = httpWith({ [TOKEN]: () => json({ access_token: 'at2', token_type: 'Bearer', refresh_token: 'new-rt', expires_in: 60 }) });
+    const tokens = await refreshTokens(input, http, now);
+    const body = form(requests[0]);
+    assert.equal(body.get('grant_type'), 'refresh_token');
+    assert.equal(body.get('refresh_token'), 'old-rt');
+    assert.deepEqual(body.getAll('resource'), [RESOURCE]);
+    assert.equal(body.get('scope'), 'a offline_access');
+    assert.equal(tokens.refreshToken, 'new-rt');
+    assert.equal(tokens.scope, 'a offline_access');
+  });
+
+  it('keeps the old refresh token when none is returned', async () => {
+    const { http } = httpWith({ [TOKEN]: () => json({ access_token: 'at2', token_type: 'Bearer' }) });
+    assert.equal((await refreshTokens(input, http, now)).refreshToken, 'old-rt');
+  });
+
+  it('marks invalid_grant as final', async () => {
+    const { http } = httpWith({ [TOKEN]: () => json({ error: 'invalid_grant', error_description: 'token revoked' }, 400) });
+    const error = await refreshTokens(input, http, now).catch((e: unknown) => e);
+    assert.equal(isInvalidGrant(error), true);
+    await rejectsWith(Promise.reject(error), { kind: 'token', step: 'refresh', serverSaid: /^invalid_grant: token revoked$/ });
+    const other = httpWith({ [TOKEN]: () => json({ error: 'server_error' }, 500) });
+    assert.equal(isInvalidGrant(await refreshTokens(input, other.http, now).catch((e: unknown) => e)), false);
+  });
+});
+
+describe('revokeTokens', () => {
+  it('revokes the refresh token first, then the access token', async () => {
+    const { http, requests } = httpWith({ [`POST ${ISSUER}/revoke`]: () => new Response(null, { status: 200 }) });
+    await revokeTokens({ as: AS, client: publicClient, tokens: { accessToken: 'at', refreshToken: 'rt', tokenType: 'Bearer' } }, http);
+    assert.deepEqual(requests.map((r) => [form(r).get('token'), form(r).get('token_type_hint')]), [['rt', 'refresh_token'], ['at', 'access_token']]);
+  });
+
+  it('does nothing without a revocation endpoint, and reports a failure after trying both', async () => {
+    const none = httpWith({});
+    await revokeTokens({ as: { ...AS, revocation_endpoint: undefined }, client: publicClient, tokens: { accessToken: 'at', tokenType: 'Bearer' } }, none.http);
+    assert.equal(none.requests.length, 0);
+    const failing = httpWith({ [`POST ${ISSUER}/revoke`]: () => json({ error: 'unsupported_token_type' }, 400) });
+    await rejectsWith(revokeTokens({ as: AS, client: publicClient, tokens: { accessToken: 'at', refreshToken: 'rt', tokenType: 'Bearer' } }, failing.http), { step: 'revocation' });
+    assert.equal(failing.requests.length, 2);
+  });
+});
+
+describe('deviceLogin', () => {
+  it('shows the code, polls with the interval, slows down, and sends resource and scope', async () => {
+    let polls = 0;
+    const { http, requests } = httpWith({
+      [`POST ${ISSUER}/device`]: () => json({ device_code: 'dc', user_code: 'ABCD-EFGH', verification_uri: `${ISSUER}/activate`, expires_in: 600, interval: 2 }),
+      [TOKEN]: () => {
+        polls += 1;
+        if (polls === 1) return json({ error: 'authorization_pending' }, 400);
+        if (polls === 2) return json({ error: 'slow_down' }, 400);
+        return json({ access_token: 'at', token_type: 'Bearer' });
+      },
+    });
+    const waits: number[] = [];
+    const shown: string[] = [];
+    const tokens = await deviceLogin(
+      { as: AS, client: publicClient, scopes: ['a', 'b'], resource: RESOURCE, showDeviceCode: (info) => shown.push(`${info.userCode} at ${info.verificationUri}`) },
+      { http, now, sleep: async (ms) => void waits.push(ms) },
+    );
+    assert.equal(tokens.accessToken, 'at');
+    assert.deepEqual(shown, [`ABCD-EFGH at ${ISSUER}/activate`]);
+    assert.deepEqual(waits, [2000, 2000, 7000]);
+    assert.equal(form(requests[0]).get('scope'), 'a b');
+    assert.deepEqual(form(requests[0]).getAll('resource'), [RESOURCE]);
+    assert.deepEqual(form(requests[1]).getAll('resource'), [RESOURCE]);
+    assert.equal(form(requests[1]).get('device_code'), 'dc');
+  });
+
+  it('stops on access_denied with what the server said', async () => {
+    const { http } = httpWith({
+      [`POST ${ISSUER}/device`]: () => json({ device_code: 'dc', user_code: 'U', verification_uri: `${ISSUER}/activate`, expires_in: 600 }),
+      [TOKEN]: () => json({ error: 'access_denied' }, 400),
+    });
+    await rejectsWith(deviceLogin({ as: AS, client: publicClient, resource: RESOURCE, showDeviceCode: () => undefined }, { http, now, sleep: async () => undefined }), {
+      step: 'device-authorization',
+      serverSaid: /^access_denied$/,
+    });
+  });
+});
