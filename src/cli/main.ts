@@ -55,7 +55,32 @@ function parseCallbackPort(value: unknown): number | undefined {
   return port;
 }
 
-function cli(argv: string[]): Argv {
+// Options of `run` (and global ones) that take a value, so the value is not mistaken for the command.
+const OPTIONS_WITH_VALUES = new Set(['--config', '--refresh-margin']);
+
+/**
+ * Splits `[globals] run [options] [--] command args...` so that everything from the command on
+ * reaches the child untouched (`codex-auth run codex exec --model x` must not parse `--model`).
+ */
+export function splitRunCommand(argv: string[]): { ours: string[]; command: string[] } {
+  let index = 0;
+  let sawRun = false;
+  for (; index < argv.length; index += 1) {
+    const arg = argv[index]!;
+    if (arg === '--') return sawRun ? { ours: argv.slice(0, index), command: argv.slice(index + 1) } : { ours: argv, command: [] };
+    if (OPTIONS_WITH_VALUES.has(arg)) {
+      index += 1;
+      continue;
+    }
+    if (arg.startsWith('-')) continue;
+    if (sawRun) return { ours: argv.slice(0, index), command: argv.slice(index) };
+    if (arg !== 'run') return { ours: argv, command: [] };
+    sawRun = true;
+  }
+  return { ours: argv, command: [] };
+}
+
+function cli(argv: string[], runCommand: string[]): Argv {
   return yargs(argv)
     .scriptName('codex-auth')
     .usage('$0 <command> [options]\n\nSpec-correct MCP OAuth for the Codex CLI: log in once, then start codex through codex-auth.')
@@ -106,8 +131,7 @@ function cli(argv: string[]): Argv {
       'refresh tokens, then run a command (default: codex) with them',
       (y) =>
         y
-          .parserConfiguration({ 'halt-at-non-option': true, 'populate--': true, 'unknown-options-as-args': true })
-          .positional('command', { type: 'string', array: true, default: [] as string[] })
+          .positional('command', { type: 'string', array: true, describe: 'the command and its arguments (default: codex)' })
           .option('strict', { type: 'boolean', default: false, describe: 'fail instead of launching when a server needs a login' })
           .option('refresh-margin', { type: 'number', describe: 'refresh tokens that expire within this many minutes (default 15; setting refreshMarginMinutes, $CODEX_AUTH_REFRESH_MARGIN)' })
           .option('proxy', { type: 'boolean', describe: 'keep tokens fresh all session through a loopback proxy (default on; --no-proxy, setting proxy, $CODEX_AUTH_PROXY=0)' })
@@ -119,8 +143,7 @@ function cli(argv: string[]): Argv {
         const { runRun } = await import('./run.ts');
         const { loadSettings } = await import('../store/settings.ts');
         const settings = loadSettings(ctx.paths, ctx.env);
-        const rest = (args as { '--'?: Array<string | number> })['--'] ?? [];
-        const command = [...(args.command ?? []), ...rest].map(String);
+        const command = runCommand;
         const margin = args['refresh-margin'] ?? settings.refreshMarginMinutes;
         return runRun(ctx, {
           command,
@@ -177,5 +200,6 @@ function cli(argv: string[]): Argv {
     .wrap(Math.min(100, process.stdout.columns ?? 100));
 }
 
-await cli(process.argv.slice(2)).parseAsync();
+const { ours, command } = splitRunCommand(process.argv.slice(2));
+await cli(ours, command).parseAsync();
 process.exitCode = exitCode;

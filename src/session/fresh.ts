@@ -22,8 +22,12 @@ export interface FreshnessDeps {
   now: () => number;
 }
 
+/** How close to expiry a token may get: a fixed margin, or one that depends on the token's lifetime. */
+export type RefreshMargin = number | ((grant: Grant) => number);
+
 /** A grant is usable without refresh while its known expiry is beyond the margin. */
-export function isFresh(grant: Grant, now: number, marginMs: number): boolean {
+export function isFresh(grant: Grant, now: number, margin: RefreshMargin): boolean {
+  const marginMs = typeof margin === 'number' ? margin : margin(grant);
   const { expiresAt } = grant.tokens;
   if (expiresAt !== undefined) return expiresAt - now > marginMs;
   // Unknown lifetime: trust it for one margin after it was obtained, then refresh on the safe side.
@@ -41,7 +45,7 @@ function usableGrant(deps: FreshnessDeps, serverName: string, mcpUrl: string): G
  * Makes the server's grant fresh. `rejectedToken` (the token a server just answered 401 to)
  * forces a refresh unless another process has already replaced that token.
  */
-export async function ensureFresh(deps: FreshnessDeps, serverName: string, mcpUrl: string, marginMs: number, rejectedToken?: string): Promise<Freshness> {
+export async function ensureFresh(deps: FreshnessDeps, serverName: string, mcpUrl: string, marginMs: RefreshMargin, rejectedToken?: string): Promise<Freshness> {
   const needsRefresh = (grant: Grant) => (rejectedToken !== undefined ? grant.tokens.accessToken === rejectedToken : !isFresh(grant, deps.now(), marginMs));
   const seen = usableGrant(deps, serverName, mcpUrl);
   if ('status' in seen) return seen;

@@ -7,8 +7,15 @@ import { unionScopes } from '../oauth/scopes.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { ensureFresh, type FreshnessDeps } from './fresh.ts';
 
-/** Tokens closer than this to expiry are refreshed before a request goes out. */
-export const PROXY_REFRESH_MARGIN_MS = 60_000;
+/**
+ * Tokens closer than this to expiry are refreshed before a request goes out: a minute, or a
+ * quarter of the token's lifetime for short-lived tokens, so they are not refreshed on every request.
+ */
+export function proxyRefreshMargin(grant: Grant): number {
+  const { expiresAt } = grant.tokens;
+  if (expiresAt === undefined) return 60_000;
+  return Math.min(60_000, Math.max(0, (expiresAt - grant.obtainedAt) / 4));
+}
 /** Step-ups per server per session: a server that keeps asking for more scope is not chased forever. */
 export const MAX_STEP_UPS = 2;
 
@@ -36,9 +43,9 @@ function singleFlight<A extends unknown[], T>(work: (...args: A) => Promise<T>):
 
 export function createRoute(deps: RouteDeps, serverName: string, mcpUrl: string): ProxyRoute {
   let stepUps = 0;
-  const current = singleFlight(async () => tokenOf(await ensureFresh(deps, serverName, mcpUrl, PROXY_REFRESH_MARGIN_MS), serverName));
+  const current = singleFlight(async () => tokenOf(await ensureFresh(deps, serverName, mcpUrl, proxyRefreshMargin), serverName));
   const afterRejection = singleFlight(async (rejected: string) => {
-    const freshness = await ensureFresh(deps, serverName, mcpUrl, PROXY_REFRESH_MARGIN_MS, rejected);
+    const freshness = await ensureFresh(deps, serverName, mcpUrl, proxyRefreshMargin, rejected);
     if (!('grant' in freshness) || freshness.grant.tokens.accessToken === rejected) return undefined;
     return freshness.grant.tokens.accessToken;
   });
