@@ -2,12 +2,13 @@
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
 import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
 import { isOurVar, rewriteEntries, syncEnvFile, type RewriteOutcome } from '../codex/apply.ts';
+import { setBearerEnvVar } from '../codex/rewrite.ts';
 import { CodexAuthError } from '../errors.ts';
-import { createHttpClient } from '../oauth/http.ts';
 import { login, type Grant, type LoginRequest } from '../oauth/flow.ts';
 import { withServerLock } from '../store/lock.ts';
 import { interactiveAuthorizer } from '../ui/authorize.ts';
 import type { CliContext } from './context.ts';
+import { httpClientFor } from './http-client.ts';
 
 export interface LoginOptions {
   names: string[];
@@ -92,7 +93,7 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
 /** Runs the OAuth flow for one entry and stores the grant; undefined when the server needs no authorization. */
 export async function loginServer(ctx: CliContext, config: CodexConfig, entry: McpServerEntry, options: LoginOptions, secret: string | undefined): Promise<Grant | undefined> {
   const { out } = ctx;
-  const http = createHttpClient({ fetch: ctx.fetch, headers: resolveHeaders(entry, ctx.env), debug: (line) => out.debug(line) });
+  const http = httpClientFor(ctx, resolveHeaders(entry, ctx.env));
   const outcome = await login(loginRequest(ctx, config, entry, options, secret), {
     http,
     now: ctx.now,
@@ -152,6 +153,8 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
       reports.push({ server: entry.name, status: 'already-logged-in' });
       continue;
     }
+    // Refuse an entry that cannot be rewritten before the person goes through the browser.
+    setBearerEnvVar(config.text, entry.name, recordedVar ?? 'CODEX_AUTH_PREFLIGHT_TOKEN');
     const grant = await loginServer(ctx, config, entry, options, secret);
     if (!grant) {
       out.info(`${out.color.dim('-')} ${entry.name}: needs no authorization, nothing to do`);
