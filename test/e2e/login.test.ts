@@ -206,4 +206,16 @@ describe('login: client identity and the paste flow', () => {
       assert.equal(readFileSync(layout.sandbox.configPath, 'utf8').includes('bearer_token_env_var = "CODEX_AUTH_DEMO_TOKEN"'), true);
     });
   });
+
+  it('a server that needs no authorization is reported and skipped', async () => {
+    await withLayout({ mcp: { open: true } }, async (layout) => {
+      const before = layout.sandbox.readConfig();
+      const result = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /demo: needs no authorization/);
+      assert.equal(storedState(layout.sandbox)?.grant, undefined);
+      assert.equal(layout.sandbox.readConfig(), before);
+      assert.equal(layout.auth.requests.length, 0, 'the authorization server is never contacted');
+    });
+  });
 });

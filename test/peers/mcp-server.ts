@@ -28,6 +28,8 @@ export interface McpServerOptions {
   stepUpScopes?: string[];
   jsonResponses?: boolean;
   toolText?: string;
+  /** A server that needs no authorization at all: every request is served without a token. */
+  open?: boolean;
 }
 
 export interface McpRequestRecord {
@@ -90,6 +92,7 @@ export async function startMcpServer(options: McpServerOptions): Promise<McpServ
 
     const body = req.method === 'POST' ? await readJson(req) : undefined;
     record.rpcMethod = rpcMethodOf(body);
+    if (options.open) return dispatchToSession(req, res, body);
     const token = await verifier.check(req.headers.authorization);
     record.tokenAud = token.aud;
     record.tokenScope = token.scope;
