@@ -9,7 +9,7 @@
 // `backcompat`. Results go to DIR/<version>/<scenario>/…/checks.json (DIR
 // defaults to a new temp folder). Exits non-zero on any failing scenario not
 // listed in test/conformance/expected-failures.yml, and on listed ones that
-// now pass everywhere (a stale baseline hides regressions).
+// now pass where they apply (a stale baseline hides regressions).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,15 +106,44 @@ async function runAll(jobs) {
   return results;
 }
 
-/** The suite's baseline format: `client:` then one `- scenario  # reason` per line. */
+/**
+ * The baseline: `client:` (the suite's format, every version) and
+ * `client-by-suite-version:` (version -> scenarios), each entry a line
+ * `- scenario  # reason`. Returns a lookup by version and scenario.
+ */
 function readExpectedFailures() {
-  const lines = readFileSync(expectedFailuresFile, 'utf8').split('\n');
-  return new Set(lines.map((line) => /^\s+-\s+([^\s#]+)/.exec(line)?.[1]).filter(Boolean));
+  const everywhere = new Set();
+  const byVersion = new Map();
+  let section;
+  let version;
+  for (const line of readFileSync(expectedFailuresFile, 'utf8').split('\n')) {
+    const key = /^([\w-]+):\s*(#.*)?$/.exec(line)?.[1];
+    if (key !== undefined) [section, version] = [key, undefined];
+    const versionKey = /^\s+"?([\w.-]+)"?:\s*(#.*)?$/.exec(line)?.[1];
+    if (versionKey !== undefined && section === 'client-by-suite-version') version = versionKey;
+    const scenario = /^\s+-\s+([^\s#]+)/.exec(line)?.[1];
+    if (scenario === undefined) continue;
+    if (section === 'client') everywhere.add(scenario);
+    if (section === 'client-by-suite-version' && version !== undefined) {
+      if (!byVersion.has(version)) byVersion.set(version, new Set());
+      byVersion.get(version).add(scenario);
+    }
+  }
+  return {
+    has: (result) => everywhere.has(result.scenario) || (byVersion.get(result.version)?.has(result.scenario) ?? false),
+    /** Entries that no longer fail anywhere they apply (a stale baseline hides regressions). */
+    stale: (results) => [
+      ...[...everywhere].filter((scenario) => !results.some((r) => r.scenario === scenario && !r.ok)),
+      ...[...byVersion].flatMap(([v, scenarios]) =>
+        [...scenarios].filter((scenario) => !results.some((r) => r.version === v && r.scenario === scenario && !r.ok)).map((scenario) => `${scenario} (${v})`),
+      ),
+    ],
+  };
 }
 
 function verdict(result, expected) {
-  if (result.ok) return expected.has(result.scenario) ? 'pass (listed)' : 'pass';
-  return expected.has(result.scenario) ? 'expected failure' : 'FAIL';
+  if (result.ok) return expected.has(result) ? 'pass (listed)' : 'pass';
+  return expected.has(result) ? 'expected failure' : 'FAIL';
 }
 
 function printTable(results, expected) {
@@ -129,14 +158,10 @@ function printTable(results, expected) {
 
 function printProblems(results, expected) {
   for (const result of results.filter((r) => !r.ok)) {
-    const tag = expected.has(result.scenario) ? 'expected' : 'UNEXPECTED';
+    const tag = expected.has(result) ? 'expected' : 'UNEXPECTED';
     console.log(`\n[${tag}] ${result.version} ${result.scenario}`);
     for (const problem of result.problems) console.log(`  - ${problem}`);
   }
-}
-
-function staleEntries(results, expected) {
-  return [...expected].filter((scenario) => !results.some((r) => r.scenario === scenario && !r.ok));
 }
 
 async function main() {
@@ -163,8 +188,8 @@ async function main() {
 
   printTable(results, expected);
   printProblems(results, expected);
-  const unexpected = results.filter((r) => !r.ok && !expected.has(r.scenario));
-  const stale = values.scenario === undefined ? staleEntries(results, expected) : [];
+  const unexpected = results.filter((r) => !r.ok && !expected.has(r));
+  const stale = values.scenario === undefined ? expected.stale(results) : [];
   for (const scenario of stale) console.log(`\nstale baseline entry (passes everywhere, remove it): ${scenario}`);
   console.log(`\nresults: ${resultsDir}`);
   const passed = results.filter((r) => r.ok).length;

@@ -105,39 +105,92 @@ export function describeChallenge(challenge: AuthChallenge, base: URL): Omit<Pro
   return result;
 }
 
-const PROBE_BODY = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
+const CLIENT_INFO = { name: 'codex-auth', version: '0.1.0' };
+/** The first MCP revision without the initialize handshake (per-request version, `server/discover`). */
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+
+interface ProbeRequest {
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A legacy (2025-11-25 and earlier) server opens with initialize. */
+const LEGACY_PROBE: ProbeRequest = {
   method: 'initialize',
-  params: {
-    protocolVersion: '2025-11-25',
-    capabilities: {},
-    clientInfo: { name: 'codex-auth', version: '0.1.0' },
-  },
-});
+  headers: {},
+  body: JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: CLIENT_INFO },
+  }),
+};
+
+/** A modern server names its version on every request, in a header and in `_meta` (draft "Versioning"). */
+const MODERN_PROBE: ProbeRequest = {
+  method: 'server/discover',
+  headers: { 'mcp-protocol-version': MODERN_PROTOCOL_VERSION, 'mcp-method': 'server/discover' },
+  body: JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'server/discover',
+    params: {
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': MODERN_PROTOCOL_VERSION,
+        'io.modelcontextprotocol/clientInfo': CLIENT_INFO,
+        'io.modelcontextprotocol/clientCapabilities': {},
+      },
+    },
+  }),
+};
 
 /**
  * A real first MCP request without a token. 401 (or 403) with a Bearer
- * challenge means authorization is needed; 2xx means it is not.
+ * challenge means authorization is needed; 2xx means it is not. A modern
+ * (2026-07-28) server rejects initialize with 400 for lacking the per-request
+ * version; it is then asked with `server/discover` instead.
  */
 export async function probe(mcpUrl: URL, http: HttpClient): Promise<ProbeResult> {
+  const legacy = await sendProbe(mcpUrl, http, LEGACY_PROBE);
+  if (legacy.status !== 400) return readProbeAnswer(mcpUrl, legacy, LEGACY_PROBE);
+  return readProbeAnswer(mcpUrl, await sendProbe(mcpUrl, http, MODERN_PROBE), MODERN_PROBE);
+}
+
+function sendProbe(mcpUrl: URL, http: HttpClient, request: ProbeRequest): Promise<Response> {
   const headers = new Headers(http.headers);
   headers.set('content-type', 'application/json');
   headers.set('accept', 'application/json, text/event-stream');
-  const response = await send(http, 'probe', mcpUrl, { method: 'POST', headers, body: PROBE_BODY }, { discardBody: true });
+  for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
+  return send(http, 'probe', mcpUrl, { method: 'POST', headers, body: request.body }, { discardBody: true });
+}
+
+function readProbeAnswer(mcpUrl: URL, response: Response, request: ProbeRequest): ProbeResult {
   const { status } = response;
   if (status >= 200 && status < 300) return { needsAuthorization: false, status };
   const header = response.headers.get('www-authenticate');
-  const challenge = bearerChallenge(header);
-  if (challenge && (status === 401 || status === 403)) {
-    return { needsAuthorization: true, status, ...describeChallenge(challenge, mcpUrl) };
-  }
-  // 2025-03-26 servers may answer 401 without a challenge; discovery then falls back.
-  if (status === 401 && header === null) return { needsAuthorization: true, status };
-  throw unexpectedProbeAnswer(mcpUrl, status, header);
+  const challenge = authorizationChallenge(status, header, mcpUrl);
+  if (challenge) return challenge;
+  throw unexpectedProbeAnswer(mcpUrl, status, header, request.method);
 }
 
-function unexpectedProbeAnswer(mcpUrl: URL, status: number, header: string | null): CodexAuthError {
+/**
+ * What an MCP response asks for when it refuses a request for lack of
+ * authorization (401, or 403 with a Bearer challenge), or undefined when it
+ * does not. The probe uses it, and so do callers that meet the challenge on a
+ * later request (servers may leave initialize open) and pass it to `login`.
+ */
+export function authorizationChallenge(status: number, wwwAuthenticate: string | null, base: URL): ProbeResult | undefined {
+  const challenge = bearerChallenge(wwwAuthenticate);
+  if (challenge && (status === 401 || status === 403)) {
+    return { needsAuthorization: true, status, ...describeChallenge(challenge, base) };
+  }
+  // 2025-03-26 servers may answer 401 without a challenge; discovery then falls back.
+  if (status === 401 && wwwAuthenticate === null) return { needsAuthorization: true, status };
+  return undefined;
+}
+
+function unexpectedProbeAnswer(mcpUrl: URL, status: number, header: string | null, method: string): CodexAuthError {
   const where = redactUrl(mcpUrl);
   if (header !== null && (status === 401 || status === 403)) {
     const schemes = parseWwwAuthenticate(header).map((challenge) => challenge.scheme);
@@ -151,7 +204,7 @@ function unexpectedProbeAnswer(mcpUrl: URL, status: number, header: string | nul
   return new CodexAuthError({
     kind: 'discovery',
     step: 'probe',
-    message: `${where} answered HTTP ${status} to an MCP initialize request without a token; expected 401 (log in) or 2xx (no login needed).`,
+    message: `${where} answered HTTP ${status} to an MCP ${method} request without a token; expected 401 (log in) or 2xx (no login needed).`,
     hint:
       status === 404 || status === 405
         ? 'Check that the url points at the MCP endpoint itself (often ending in /mcp).'

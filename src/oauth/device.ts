@@ -41,17 +41,21 @@ const STEP: Step = 'device-authorization';
 const DEFAULT_INTERVAL_S = 5;
 const SLOW_DOWN_S = 5;
 
+/** The device endpoint; checked before anything is registered for the device grant. */
+export function deviceAuthorizationEndpoint(as: AuthorizationServer): string {
+  const endpoint = as.device_authorization_endpoint;
+  if (endpoint !== undefined) return endpoint;
+  throw new CodexAuthError({
+    kind: 'authorization',
+    step: STEP,
+    message: `The authorization server ${as.issuer} does not offer the device flow (no device_authorization_endpoint).`,
+    hint: 'Log in with the browser instead; over SSH, paste the redirect URL back into the terminal.',
+  });
+}
+
 export async function deviceLogin(input: DeviceLoginInput, deps: DeviceLoginDeps): Promise<TokenSet> {
   const { as, client } = input;
-  const endpoint = as.device_authorization_endpoint;
-  if (endpoint === undefined) {
-    throw new CodexAuthError({
-      kind: 'authorization',
-      step: STEP,
-      message: `The authorization server ${as.issuer} does not offer the device flow (no device_authorization_endpoint).`,
-      hint: 'Log in with the browser instead; over SSH, paste the redirect URL back into the terminal.',
-    });
-  }
+  const endpoint = deviceAuthorizationEndpoint(as);
   const parameters: Record<string, string> = { resource: input.resource };
   if (input.scopes && input.scopes.length > 0) parameters.scope = input.scopes.join(' ');
   let authorization: Awaited<ReturnType<typeof processDeviceAuthorizationResponse>>;

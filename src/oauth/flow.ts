@@ -6,8 +6,8 @@ import type { AuthorizationServer } from 'oauth4webapi';
 import { CodexAuthError, type Step } from '../errors.ts';
 import { buildAuthorizationRequest } from './authorize.ts';
 import { isPortTaken, listenForCallback, validateCallback, type CallbackListener } from './callback.ts';
-import { probe } from './challenge.ts';
-import { deviceLogin, type DeviceCodeInfo } from './device.ts';
+import { probe, type ProbeResult } from './challenge.ts';
+import { deviceAuthorizationEndpoint, deviceLogin, type DeviceCodeInfo } from './device.ts';
 import { discoverAuthorizationServer, discoverProtectedResource } from './discovery.ts';
 import { assertAllowedUrl, kindForStep, parseUrl, redactUrl, type HttpClient } from './http.ts';
 import {
@@ -26,6 +26,12 @@ export interface LoginRequest {
   mcpUrl: string;
   /** Explicit (user) scopes. */
   scopes?: string[];
+  /**
+   * The 401/403 challenge of a request the caller already sent (see
+   * `authorizationChallenge`); login then does not probe. Servers may leave
+   * initialize open and only challenge tools/list or tools/call.
+   */
+  challenge?: ProbeResult;
   /** Explicit resource override (oauth_resource / --resource). */
   resource?: string;
   preRegistered?: { clientId: string; clientSecret?: string; tokenEndpointAuthMethod?: string };
@@ -83,6 +89,13 @@ export interface Grant {
 
 export type LoginOutcome = { kind: 'no-authorization-needed' } | { kind: 'logged-in'; grant: Grant };
 
+/**
+ * Step-up logins (403 insufficient_scope) a caller runs per server and session
+ * before giving up: a server that keeps asking for more is not chased forever
+ * (MCP "Scope Challenge Handling": clients SHOULD bound retries).
+ */
+export const MAX_STEP_UPS = 2;
+
 const DEFAULT_CLIENT_NAME = 'codex-auth';
 const CALLBACK_PATH = '/callback';
 
@@ -99,8 +112,8 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
   const { http } = deps;
   const mcpUrl = parseMcpUrl(request.mcpUrl);
 
-  report('probe', redactUrl(mcpUrl));
-  const challenge = await probe(mcpUrl, http);
+  report('probe', request.challenge ? `${redactUrl(mcpUrl)} (challenged with HTTP ${request.challenge.status})` : redactUrl(mcpUrl));
+  const challenge = request.challenge ?? (await probe(mcpUrl, http));
   if (!challenge.needsAuthorization) return { kind: 'no-authorization-needed' };
 
   report('resource-metadata', challenge.resourceMetadataUrl ?? `well-known locations of ${mcpUrl.origin}`);
@@ -175,8 +188,9 @@ async function loginWithDevice(session: LoginSession): Promise<Authorized> {
   if (!showDeviceCode) {
     throw new CodexAuthError({ kind: 'usage', step: 'device-authorization', message: 'The device flow needs a way to show the code to the person.' });
   }
+  const endpoint = deviceAuthorizationEndpoint(as);
   const client = await resolveClient(session, undefined, storedClient(session.request.clients, as.issuer));
-  report('device-authorization', as.device_authorization_endpoint ?? as.issuer);
+  report('device-authorization', endpoint);
   const tokens = await deviceLogin({ as, client, resource, showDeviceCode, ...(scopes ? { scopes } : {}) }, { http: deps.http, now: deps.now });
   return { client, tokens };
 }

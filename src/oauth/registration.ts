@@ -1,7 +1,6 @@
 // Client identity, in the spec's priority order: a pre-registered client, a
 // Client ID Metadata Document, or dynamic registration (RFC 7591).
 import {
-  ClientSecretBasic,
   ClientSecretPost,
   dynamicClientRegistrationRequest,
   None,
@@ -11,7 +10,7 @@ import {
   type ClientAuth,
 } from 'oauth4webapi';
 import { CodexAuthError } from '../errors.ts';
-import { toCodexAuthError } from './failures.ts';
+import { isRecord, toCodexAuthError } from './failures.ts';
 import { oauthOptions, redactUrl, type HttpClient } from './http.ts';
 
 export interface ClientRecord {
@@ -64,7 +63,7 @@ export async function registerClient(
   let registered: Awaited<ReturnType<typeof processDynamicClientRegistrationResponse>>;
   try {
     const response = await dynamicClientRegistrationRequest(as, metadata, oauthOptions(http, 'registration', endpoint));
-    registered = await processDynamicClientRegistrationResponse(response);
+    registered = await processDynamicClientRegistrationResponse(await withSecretExpiryDefault(response));
   } catch (error) {
     throw toCodexAuthError(error, {
       step: 'registration',
@@ -89,6 +88,21 @@ export async function registerClient(
   const scope = typeof registered.scope === 'string' ? registered.scope : metadata.scope;
   if (scope) record.scope = scope;
   return record;
+}
+
+/**
+ * RFC 7591 §3.2.1 requires client_secret_expires_at whenever a secret is issued,
+ * but many servers omit it and oauth4webapi then rejects the whole answer. Read an
+ * absent value as 0, "never expires", so the secret is used as issued.
+ */
+async function withSecretExpiryDefault(response: Response): Promise<Response> {
+  if (response.status !== 201) return response;
+  const body: unknown = await response.clone().json().catch(() => undefined);
+  if (!isRecord(body) || typeof body.client_secret !== 'string' || body.client_secret === '' || body.client_secret_expires_at !== undefined) {
+    return response;
+  }
+  const patched = JSON.stringify({ ...body, client_secret_expires_at: 0 });
+  return new Response(patched, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 interface RegistrationMetadata extends Partial<Client> {
@@ -176,7 +190,7 @@ export function clientAuthentication(client: ClientRecord): ClientAuth {
     case 'none':
       return None();
     case 'client_secret_basic':
-      return ClientSecretBasic(requireSecret(client));
+      return clientSecretBasic(requireSecret(client));
     case 'client_secret_post':
       return ClientSecretPost(requireSecret(client));
     default:
@@ -187,6 +201,25 @@ export function clientAuthentication(client: ClientRecord): ClientAuth {
         hint: 'Use a client registered for one of the supported methods.',
       });
   }
+}
+
+/**
+ * RFC 6749 §2.3.1: id and secret are each application/x-www-form-urlencoded, then
+ * joined for HTTP Basic. That encoding (WHATWG URL, "urlencoded serializer") keeps
+ * ALPHA, DIGIT and "*-._" as they are and turns a space into "+"; oauth4webapi also
+ * escapes "-", "." and "_", which servers that do not decode (the MCP conformance
+ * suite's) read as a different client id.
+ */
+function clientSecretBasic(secret: string): ClientAuth {
+  return (_as, client, _body, headers) => {
+    const credentials = `${formUrlEncode(client.client_id)}:${formUrlEncode(secret)}`;
+    headers.set('authorization', `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`);
+  };
+}
+
+/** The urlencoded serializer applied to one value ("=value" without its "="). */
+function formUrlEncode(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
 }
 
 function requireSecret(client: ClientRecord): string {

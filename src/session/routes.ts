@@ -4,7 +4,7 @@
 import type { ProxyRoute } from '../codex/proxy.ts';
 import { CodexAuthError } from '../errors.ts';
 import { unionScopes } from '../oauth/scopes.ts';
-import type { Grant } from '../oauth/flow.ts';
+import { MAX_STEP_UPS, type Grant } from '../oauth/flow.ts';
 import { ensureFresh, type FreshnessDeps } from './fresh.ts';
 
 /**
@@ -16,8 +16,6 @@ export function proxyRefreshMargin(grant: Grant): number {
   if (expiresAt === undefined) return 60_000;
   return Math.min(60_000, Math.max(0, (expiresAt - grant.obtainedAt) / 4));
 }
-/** Step-ups per server per session: a server that keeps asking for more scope is not chased forever. */
-export const MAX_STEP_UPS = 2;
 
 export interface RouteDeps extends FreshnessDeps {
   /** Re-authorizes with the given scopes; undefined when no person/browser can do it now. */

@@ -3,17 +3,22 @@
 // thin on purpose: every protocol decision belongs to the engine; this file
 // only reacts to the HTTP status of real MCP requests the way the session
 // proxy does (401 -> refresh once, then log in again; 403 insufficient_scope ->
-// step-up login with the union of scopes), bounded.
+// step-up login with the union of scopes, at most MAX_STEP_UPS times), and
+// hands the engine the challenge it met so the engine need not probe again.
 // Run by scripts/conformance.mjs as: node --import tsx test/conformance/client.ts <server-url>
-import { bearerChallenge, describeChallenge, splitScopes } from '../../src/oauth/challenge.ts';
-import { login, refreshGrant, type Grant, type LoginDeps, type LoginRequest } from '../../src/oauth/flow.ts';
+import { authorizationChallenge, splitScopes, type ProbeResult } from '../../src/oauth/challenge.ts';
+import { login, MAX_STEP_UPS, refreshGrant, type Grant, type LoginDeps, type LoginRequest } from '../../src/oauth/flow.ts';
 import { createHttpClient } from '../../src/oauth/http.ts';
 import type { ClientRecord, ClientStore } from '../../src/oauth/registration.ts';
-import { CIMD_URL, followAuthorizationRedirect, readConformanceEnv, type ConformanceContext } from './conformance-env.ts';
+import { CIMD_SCENARIO, CIMD_URL, followAuthorizationRedirect, readConformanceEnv, type ConformanceContext } from './conformance-env.ts';
 import { exerciseServer } from './mcp-calls.ts';
 
-/** Logins per run, the first included: the suite's auth/scope-retry-limit allows 3. */
-const MAX_LOGINS = 3;
+/**
+ * Logins a 401 may trigger per run: one where initialize was open and the first
+ * challenge came later, one after the server stopped accepting a grant (e.g. its
+ * authorization server changed) and a refresh did not cure it.
+ */
+const MAX_LOGINS_AFTER_401 = 2;
 
 class MemoryClientStore implements ClientStore {
   private readonly records = new Map<string, ClientRecord>();
@@ -39,16 +44,11 @@ function preRegisteredClient(context: ConformanceContext): LoginRequest['preRegi
   return { clientId: context.client_id, clientSecret: context.client_secret };
 }
 
-/** What the Bearer challenge of an MCP response asks for (scope, error). */
-function readChallenge(response: Response, mcpUrl: URL) {
-  const challenge = bearerChallenge(response.headers.get('www-authenticate'));
-  return challenge === undefined ? {} : describeChallenge(challenge, mcpUrl);
-}
-
 /** Holds the current grant and decides, from an MCP response, whether to authorize and retry. */
 class Session {
   private grant: Grant | undefined;
-  private logins = 0;
+  private stepUps = 0;
+  private loginsAfter401 = 0;
   private refreshedSinceLogin = false;
 
   constructor(
@@ -60,22 +60,17 @@ class Session {
     return this.grant?.tokens.accessToken;
   }
 
-  async login(stepUp?: LoginRequest['stepUp']): Promise<void> {
-    if (this.logins >= MAX_LOGINS) throw new Error(`giving up after ${MAX_LOGINS} logins`);
-    this.logins++;
-    const outcome = await login({ ...this.request, stepUp }, this.deps);
+  async login(extra: Pick<LoginRequest, 'challenge' | 'stepUp'> = {}): Promise<void> {
+    const outcome = await login({ ...this.request, ...extra }, this.deps);
     this.grant = outcome.kind === 'logged-in' ? outcome.grant : undefined;
     this.refreshedSinceLogin = false;
   }
 
   /** How to get a token that may succeed where `response` failed, if there is a way. */
   private recoveryFor(response: Response): (() => Promise<void>) | undefined {
-    const challenge = readChallenge(response, new URL(this.request.mcpUrl));
-    if (response.status === 403 && challenge.error === 'insufficient_scope') {
-      const granted = splitScopes(this.grant?.tokens.scope) ?? this.grant?.scopesRequested;
-      return () => this.login({ grantedScopes: granted, challengedScopes: challenge.scopes });
-    }
-    if (response.status !== 401) return undefined;
+    const challenge = authorizationChallenge(response.status, response.headers.get('www-authenticate'), new URL(this.request.mcpUrl));
+    if (challenge === undefined) return undefined;
+    if (response.status === 403) return challenge.error === 'insufficient_scope' ? this.stepUpRecovery(challenge) : undefined;
     const grant = this.grant;
     if (grant?.tokens.refreshToken !== undefined && !this.refreshedSinceLogin) {
       return async () => {
@@ -83,7 +78,16 @@ class Session {
         this.grant = await refreshGrant(grant, this.deps);
       };
     }
-    return () => this.login();
+    if (this.loginsAfter401 >= MAX_LOGINS_AFTER_401) return undefined;
+    this.loginsAfter401++;
+    return () => this.login({ challenge });
+  }
+
+  private stepUpRecovery(challenge: ProbeResult): (() => Promise<void>) | undefined {
+    if (this.stepUps >= MAX_STEP_UPS) return undefined;
+    this.stepUps++;
+    const granted = splitScopes(this.grant?.tokens.scope) ?? this.grant?.scopesRequested;
+    return () => this.login({ challenge, stepUp: { grantedScopes: granted, challengedScopes: challenge.scopes } });
   }
 
   /** fetch for the MCP transport: adds the bearer token, recovers from 401/403 and sends again. */
@@ -106,7 +110,9 @@ async function main(): Promise<void> {
     serverName: 'conformance',
     mcpUrl: env.serverUrl.href,
     clients: new MemoryClientStore(),
-    clientMetadataUrl: CIMD_URL,
+    // The suite's placeholder document URL is a real user setting only where the
+    // scenario expects it; elsewhere the suite's AS would try to fetch it from the internet.
+    ...(env.scenario === CIMD_SCENARIO ? { clientMetadataUrl: CIMD_URL } : {}),
     preRegistered: preRegisteredClient(env.context),
   };
   const session = new Session(request, loginDeps());

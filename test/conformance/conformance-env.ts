@@ -3,9 +3,13 @@
 
 /**
  * The Client ID Metadata Document URL the suite's `auth/basic-cimd` scenario
- * expects as client_id; it is never fetched by the suite's AS.
+ * expects as client_id; that scenario's AS never fetches it. Other scenarios
+ * whose AS also supports metadata documents (0.2's auth/offline-access-scope)
+ * do fetch a URL client_id, and this placeholder lives on the internet: only
+ * the scenario that expects it gets it.
  */
 export const CIMD_URL = 'https://conformance-test.local/client-metadata.json';
+export const CIMD_SCENARIO = 'auth/basic-cimd';
 
 /** Redirect URI for clients that never listen on it (the suite's /authorize answers at once). */
 export const REDIRECT_URI = 'http://127.0.0.1:3000/callback';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseWwwAuthenticate, probe } from '../../../src/oauth/challenge.ts';
+import { authorizationChallenge, MODERN_PROTOCOL_VERSION, parseWwwAuthenticate, probe } from '../../../src/oauth/challenge.ts';
 import { httpWith, json, rejectsWith } from './fake-fetch.ts';
 
 describe('parseWwwAuthenticate', () => {
@@ -115,5 +115,55 @@ describe('probe', () => {
     await rejectsWith(probe(new URL(mcp), basic.http), { kind: 'discovery', step: 'probe', message: /basic authentication/ });
     const missing = httpWith({ [`POST ${mcp}`]: () => json({}, 404) });
     await rejectsWith(probe(new URL(mcp), missing.http), { kind: 'discovery', step: 'probe', message: /HTTP 404/ });
+  });
+
+  it('asks a server that rejects initialize with 400 the modern way (server/discover, MCP 2026-07-28)', async () => {
+    const { http, requests } = httpWith(
+      {
+        [`POST ${mcp}`]: (request) =>
+          request.headers.get('mcp-protocol-version') === null
+            ? json({ jsonrpc: '2.0', id: null, error: { code: -32020, message: 'Missing MCP-Protocol-Version header' } }, 400)
+            : new Response(null, { status: 401, headers: { 'www-authenticate': 'Bearer scope="mcp:basic", resource_metadata="https://mcp.example.com/prm"' } }),
+      },
+      { headers: { 'X-Tenant': 'acme' } },
+    );
+    assert.deepEqual(await probe(new URL(mcp), http), { needsAuthorization: true, status: 401, resourceMetadataUrl: 'https://mcp.example.com/prm', scopes: ['mcp:basic'] });
+    assert.equal(requests.length, 2);
+    const discover = requests[1]!;
+    assert.equal(discover.headers.get('mcp-protocol-version'), MODERN_PROTOCOL_VERSION);
+    assert.equal(discover.headers.get('mcp-method'), 'server/discover');
+    assert.equal(discover.headers.get('x-tenant'), 'acme');
+    const body = JSON.parse(discover.body);
+    assert.equal(body.method, 'server/discover');
+    assert.equal(body.params._meta['io.modelcontextprotocol/protocolVersion'], MODERN_PROTOCOL_VERSION, 'header and _meta name the same version');
+    assert.deepEqual(body.params._meta['io.modelcontextprotocol/clientCapabilities'], {});
+    assert.equal(body.params._meta['io.modelcontextprotocol/clientInfo'].name, 'codex-auth');
+  });
+
+  it('names server/discover when a server refuses both probes', async () => {
+    const { http } = httpWith({ [`POST ${mcp}`]: () => json({}, 400) });
+    await rejectsWith(probe(new URL(mcp), http), { kind: 'discovery', step: 'probe', message: /HTTP 400 to an MCP server\/discover request/ });
+  });
+});
+
+describe('authorizationChallenge (a challenge met on a later MCP request)', () => {
+  const base = new URL('https://mcp.example.com/mcp');
+
+  it('reads 401 and 403 Bearer challenges, relative metadata URLs resolved', () => {
+    assert.deepEqual(authorizationChallenge(401, 'Bearer scope="a b", resource_metadata="/prm"', base), {
+      needsAuthorization: true,
+      status: 401,
+      resourceMetadataUrl: 'https://mcp.example.com/prm',
+      scopes: ['a', 'b'],
+    });
+    assert.deepEqual(authorizationChallenge(403, 'Bearer error="insufficient_scope", scope="w"', base), { needsAuthorization: true, status: 403, scopes: ['w'], error: 'insufficient_scope' });
+    assert.deepEqual(authorizationChallenge(401, null, base), { needsAuthorization: true, status: 401 });
+  });
+
+  it('is undefined for answers that do not ask for a Bearer token', () => {
+    assert.equal(authorizationChallenge(200, null, base), undefined);
+    assert.equal(authorizationChallenge(403, null, base), undefined);
+    assert.equal(authorizationChallenge(401, 'Basic realm="x"', base), undefined);
+    assert.equal(authorizationChallenge(500, 'Bearer', base), undefined);
   });
 });

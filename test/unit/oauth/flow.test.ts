@@ -101,6 +101,47 @@ describe('login (smoke, scripted servers, real loopback listener)', () => {
     assert.equal(asked, 'mcp admin offline_access');
   });
 
+  it('uses a challenge the caller met instead of probing (initialize left open, tools/list challenged)', async () => {
+    const { http, urls } = reportOneServer({ [`POST ${MCP}`]: () => json({ jsonrpc: '2.0', id: 1, result: {} }) });
+    let asked: string | null = null;
+    const outcome = await login(
+      { serverName: 's', mcpUrl: MCP, clients: new MemoryStore(), challenge: { needsAuthorization: true, status: 401, resourceMetadataUrl: PRM, scopes: ['mcp'] } },
+      {
+        http,
+        now: () => 0,
+        progress: () => undefined,
+        authorizeInteractively: async (r) => {
+          asked = r.url.searchParams.get('scope');
+          return approve(r);
+        },
+      },
+    );
+    assert.equal(outcome.kind, 'logged-in');
+    assert.equal(urls().includes(`POST ${MCP}`), false, 'no probe');
+    assert.equal(asked, 'mcp offline_access', 'scope from the challenge');
+  });
+
+  it('replaces a stored registration whose scope does not cover a step-up union', async () => {
+    const registered: string[] = [];
+    const { http } = reportOneServer({
+      [`POST ${ISSUER}/register`]: (request) => {
+        const body = JSON.parse(request.body);
+        registered.push(body.scope);
+        return json({ client_id: `client-${registered.length}`, redirect_uris: body.redirect_uris, scope: body.scope }, 201);
+      },
+    });
+    const clients = new MemoryStore();
+    const deps = { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve };
+    await login({ serverName: 's', mcpUrl: MCP, clients, scopes: ['mcp'] }, deps);
+    const stepUp = { grantedScopes: ['mcp'], challengedScopes: ['admin'] };
+    const outcome = await login({ serverName: 's', mcpUrl: MCP, clients, stepUp, challenge: { needsAuthorization: true, status: 403, scopes: ['admin'], error: 'insufficient_scope' } }, deps);
+    assert.deepEqual(registered, ['mcp', 'mcp admin offline_access']);
+    assert.equal(clients.find(ISSUER)?.clientId, 'client-2');
+    assert.equal((outcome as { grant: Grant }).grant.client.clientId, 'client-2');
+    await login({ serverName: 's', mcpUrl: MCP, clients, scopes: ['mcp'] }, deps);
+    assert.equal(registered.length, 2, 'the wider registration covers the narrower request');
+  });
+
   it('returns no-authorization-needed for an open server', async () => {
     const { http } = httpWith({ [`POST ${MCP}`]: () => json({ jsonrpc: '2.0', id: 1, result: {} }) });
     const outcome = await login({ serverName: 's', mcpUrl: MCP, clients: new MemoryStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve });

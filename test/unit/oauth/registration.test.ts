@@ -61,6 +61,13 @@ describe('registerClient', () => {
     assert.equal(JSON.parse(requests[0]?.body ?? '').token_endpoint_auth_method, 'client_secret_basic');
   });
 
+  it('accepts a secret without client_secret_expires_at as never expiring (servers omit it)', async () => {
+    const { http } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json({ client_id: 'c4', client_secret: 's3cret', token_endpoint_auth_method: 'client_secret_post' }, 201) });
+    const record = await registerClient(AS, { redirectUri: REDIRECT, clientName: 'n' }, http, now);
+    assert.equal(record.clientSecret, 's3cret');
+    assert.equal(record.tokenEndpointAuthMethod, 'client_secret_post');
+  });
+
   it('reports a refused registration with what the server said', async () => {
     const { http } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json({ error: 'invalid_request', error_description: 'invalid_request no scope' }, 400) });
     await rejectsWith(registerClient(AS, { redirectUri: REDIRECT, clientName: 'n' }, http, now), {
@@ -83,6 +90,21 @@ describe('pre-registered clients and client authentication', () => {
     assert.equal(preRegisteredClient(postOnly, { clientId: 'id', clientSecret: 's' }, REDIRECT, now).tokenEndpointAuthMethod, 'client_secret_post');
     assert.equal(preRegisteredClient(AS, { clientId: 'id' }, REDIRECT, now).tokenEndpointAuthMethod, 'none');
     assert.equal(preRegisteredClient(AS, { clientId: 'id', clientSecret: 's', tokenEndpointAuthMethod: 'client_secret_post' }, REDIRECT, now).tokenEndpointAuthMethod, 'client_secret_post');
+  });
+
+  it('sends client_secret_basic form-urlencoded before base64 (RFC 6749 §2.3.1)', async () => {
+    const headerFor = async (clientId: string, secret: string) => {
+      const headers = new Headers();
+      const record: ClientRecord = { issuer: ISSUER, clientId, clientSecret: secret, tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [], source: 'pre-registered', createdAt: 0 };
+      await clientAuthentication(record)(AS, { client_id: clientId }, new URLSearchParams(), headers);
+      return Buffer.from((headers.get('authorization') ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
+    };
+    assert.equal(await headerFor('pre-registered-client', 'pre-registered-secret'), 'pre-registered-client:pre-registered-secret', 'unreserved characters stay as they are');
+    const encoded = await headerFor('id with:colon', 'pa ss/+%é~');
+    assert.equal(encoded, 'id+with%3Acolon:pa+ss%2F%2B%25%C3%A9%7E');
+    // How a decoding server (oidc-provider) reads it back.
+    const [id, secret] = encoded.split(':').map((part) => decodeURIComponent(part.replace(/\+/g, '%20')));
+    assert.deepEqual([id, secret], ['id with:colon', 'pa ss/+%é~']);
   });
 
   it('refuses unsupported methods and missing secrets', () => {

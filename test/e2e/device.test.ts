@@ -1,0 +1,93 @@
+// `codex-auth login --device` end to end (RFC 8628): a real oidc-provider with
+// the device flow on, the built CLI as a real process, a headless browser that
+// opens the printed verification URI, and a real MCP server that must accept
+// the token. Also: a server without a device endpoint fails clearly.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { execa } from 'execa';
+import { driveAuthorization } from '../peers/browser.ts';
+import { listToolsWithToken } from '../peers/mcp-server.ts';
+import { assertNoSecrets, capturedOutput, CLI, runCli, type Sandbox } from './harness.ts';
+import { startLayout, storedState, type Layout, type LayoutOptions } from './fixtures.ts';
+
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const CLI_TIMEOUT_MS = 60_000;
+
+async function withLayout(options: LayoutOptions, body: (layout: Layout) => Promise<void>): Promise<void> {
+  const layout = await startLayout(options);
+  try {
+    await body(layout);
+  } finally {
+    await layout.close();
+  }
+}
+
+/**
+ * Runs `codex-auth login <name> --device` and, while it polls, plays the person:
+ * waits for the verification URI on stderr and approves it in the headless browser.
+ */
+async function deviceLogin(sandbox: Sandbox, name: string) {
+  const child = execa(process.execPath, [CLI, 'login', name, '--device'], {
+    env: sandbox.env,
+    extendEnv: false,
+    reject: false,
+    cwd: sandbox.root,
+    stdin: 'ignore',
+    timeout: CLI_TIMEOUT_MS,
+  });
+  let stderr = '';
+  const verificationUri = new Promise<string>((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      const found = /visit (\S+) and enter the code/.exec(stderr)?.[1];
+      if (found) resolve(found);
+    });
+    void child.then(() => reject(new Error(`login ended before showing a code:\n${stderr}`)));
+  });
+  const uri = await verificationUri;
+  await driveAuthorization(uri);
+  const result = await child;
+  const out = { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr), verificationUri: uri };
+  capturedOutput.push(out.stdout, out.stderr);
+  return out;
+}
+
+describe('login --device (RFC 8628)', () => {
+  it('shows the verification URI, polls until approved, and the MCP server accepts the token', async () => {
+    // The resource publishes its scopes: a device authorization request without any is granted nothing.
+    await withLayout({ auth: { deviceFlow: true }, mcp: { scopesSupported: ['mcp:read', 'mcp:write'] } }, async (layout) => {
+      const result = await deviceLogin(layout.sandbox, 'demo');
+      assert.equal(result.code, 0, `login failed: ${result.stderr}`);
+      assert.ok(result.verificationUri.startsWith(layout.auth.origin), 'the URI is the authorization server’s');
+      assert.match(result.stderr, /enter the code \S+/);
+
+      const state = storedState(layout.sandbox);
+      assert.ok(state?.grant, 'a grant is stored');
+      const token = state.grant.tokens.accessToken;
+      assert.deepEqual((await listToolsWithToken(layout.mcp.url, token)).sort(), ['echo', 'whoami']);
+
+      const [registration] = layout.auth.registrations() as Array<{ grant_types?: string[]; redirect_uris?: string[] }>;
+      assert.ok(registration?.grant_types?.includes(DEVICE_CODE_GRANT), 'registered for the device grant');
+      const polls = layout.auth.tokenRequests(DEVICE_CODE_GRANT);
+      assert.ok(polls.length > 0);
+      for (const poll of polls) assert.deepEqual(poll.form?.resource, [layout.mcp.resource], 'resource on every poll');
+      assert.match(layout.sandbox.readConfig(), /bearer_token_env_var = "CODEX_AUTH_/);
+      assertNoSecrets([result.stdout, result.stderr], [token, state.grant.tokens.refreshToken]);
+    });
+  });
+
+  it('fails clearly, naming the step, when the server offers no device flow', async () => {
+    await withLayout({}, async (layout) => {
+      const before = layout.sandbox.readConfig();
+      const result = await runCli(layout.sandbox, ['login', 'demo', '--device']);
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /does not offer the device flow/);
+      assert.match(result.stderr, /device authorization/, 'names the step');
+      assert.deepEqual(layout.auth.registrations(), [], 'no client registered for a flow the server lacks');
+      assert.match(result.stderr, /demo/, 'the error names the server');
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(storedState(layout.sandbox)?.grant, undefined, 'nothing stored');
+      assert.equal(layout.sandbox.readConfig(), before, 'config untouched');
+    });
+  });
+});
