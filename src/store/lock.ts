@@ -19,6 +19,12 @@ const DEFAULT_WAIT_MS = 60_000;
 const DEFAULT_STALE_MS = 10_000;
 const RETRY_INTERVAL_MS = 100;
 
+/** `CODEX_AUTH_LOCK_WAIT_MS` bounds the wait for another process's lock (tests shorten it). */
+function waitFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const value = Number(env.CODEX_AUTH_LOCK_WAIT_MS);
+  return Number.isInteger(value) && value >= 0 ? value : undefined;
+}
+
 export async function withServerLock<T>(
   paths: StatePaths,
   serverName: string,
@@ -28,7 +34,7 @@ export async function withServerLock<T>(
   ensurePrivateDir(paths.home);
   ensurePrivateDir(paths.locksDir);
   const target = join(paths.locksDir, serverFileName(serverName));
-  const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
+  const waitMs = options.waitMs ?? waitFromEnv(process.env) ?? DEFAULT_WAIT_MS;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   let release: () => Promise<void>;
   try {
@@ -47,7 +53,7 @@ export async function withServerLock<T>(
       step: 'lock',
       server: serverName,
       message: busy
-        ? `another codex-auth process has held the lock for ${serverName} for over ${Math.round(waitMs / 1000)}s`
+        ? `another codex-auth process has held the lock for ${serverName} for over ${formatSeconds(waitMs)}`
         : `cannot take the lock for ${serverName} at ${target}.lock: ${(error as Error).message}`,
       hint: busy
         ? `if no other codex-auth is running, remove ${target}.lock and try again`
@@ -60,4 +66,8 @@ export async function withServerLock<T>(
   } finally {
     await release().catch(() => undefined);
   }
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }
