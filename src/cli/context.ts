@@ -3,7 +3,7 @@
 import { codexConfigPath } from '../codex/config.ts';
 import { codexAuthHome, statePaths, type StatePaths } from '../store/paths.ts';
 import { StateStore } from '../store/state.ts';
-import { createBrowserOpener, type BrowserOpener } from '../ui/browser.ts';
+import type { BrowserOpener } from '../ui/browser.ts';
 import { Output, type Streams } from '../ui/output.ts';
 
 export interface GlobalOptions {
@@ -25,6 +25,11 @@ export interface CliContext {
   configPath: string;
 }
 
+/** The browser opener (and execa behind it) loads only when a login opens a browser. */
+function lazyBrowserOpener(env: NodeJS.ProcessEnv): BrowserOpener {
+  return async (url) => (await import('../ui/browser.ts')).createBrowserOpener(env)(url);
+}
+
 export function createContext(
   globals: GlobalOptions,
   streams: Streams = process,
@@ -37,7 +42,7 @@ export function createContext(
     out: new Output(streams, { env, json: globals.json ?? false, debug: globals.debug ?? false, ...(globals.color === false ? { color: false } : {}) }),
     fetch: globalThis.fetch,
     now: Date.now,
-    openBrowser: createBrowserOpener(env),
+    openBrowser: lazyBrowserOpener(env),
     paths,
     store: new StateStore(paths),
     configPath: codexConfigPath(env, globals.config),

@@ -5,7 +5,8 @@ import { readCodexConfig, findServer, resolveHeaders, type McpServerEntry } from
 import { CodexAuthError } from '../errors.ts';
 import { probe, type ProbeResult } from '../oauth/challenge.ts';
 import { discoverAuthorizationServer, discoverProtectedResource, type ProtectedResourceInfo } from '../oauth/discovery.ts';
-import { createHttpClient, redactUrl } from '../oauth/http.ts';
+import { redactUrl } from '../oauth/http.ts';
+import { httpClientFor } from './http-client.ts';
 import { selectResource } from '../oauth/resource.ts';
 import { selectScopes } from '../oauth/scopes.ts';
 import type { AuthorizationServer } from 'oauth4webapi';
@@ -67,7 +68,7 @@ function clientPlan(entry: McpServerEntry, as: AuthorizationServer, env: NodeJS.
 }
 
 async function diagnose(ctx: CliContext, entry: McpServerEntry, report: DoctorReport): Promise<void> {
-  const http = createHttpClient({ fetch: recordingFetch(ctx.fetch, report.requests), headers: resolveHeaders(entry, ctx.env), debug: (line) => ctx.out.debug(line) });
+  const http = httpClientFor(ctx, resolveHeaders(entry, ctx.env), recordingFetch(ctx.fetch, report.requests));
   const mcpUrl = new URL(entry.url!);
   const challenge: ProbeResult = await probe(mcpUrl, http);
   report.steps.push({ step: 'probe', ok: true, detail: { ...challenge } });

@@ -4,10 +4,10 @@ import { existsSync } from 'node:fs';
 import { readCodexConfig, resolveHeaders } from '../codex/config.ts';
 import { syncEnvFile, unpatchEntries } from '../codex/apply.ts';
 import { CodexAuthError } from '../errors.ts';
-import { createHttpClient } from '../oauth/http.ts';
 import { revokeGrant } from '../oauth/flow.ts';
 import { withServerLock } from '../store/lock.ts';
 import type { CliContext } from './context.ts';
+import { httpClientFor } from './http-client.ts';
 
 export async function runLogout(ctx: CliContext, options: { names: string[]; json: boolean }): Promise<number> {
   const known = ctx.store.knownServers();
@@ -30,7 +30,7 @@ export async function runLogout(ctx: CliContext, options: { names: string[]; jso
       const grant = ctx.store.server(name).grant;
       if (grant) {
         const entry = config?.servers.find((server) => server.name === name);
-        const http = createHttpClient({ fetch: ctx.fetch, headers: entry ? resolveHeaders(entry, ctx.env) : {}, debug: (line) => ctx.out.debug(line) });
+        const http = httpClientFor(ctx, entry ? resolveHeaders(entry, ctx.env) : {});
         try {
           await revokeGrant(grant, { http });
           revoked = grant.authorizationServer.revocation_endpoint !== undefined;

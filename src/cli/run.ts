@@ -1,19 +1,18 @@
 // `codex-auth run [--] [command [args...]]`: make every logged-in server's token
 // fresh, keep the config rewrite and env file in place, then launch the command
-// (default: the real codex) with the tokens in its environment.
+// (default: the real codex) with the tokens in its environment. This is behind
+// every codex launch, so what only some runs need (refresh, login, rewrite,
+// proxy) is imported when it is needed.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readCodexConfig, resolveHeaders, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
-import { rewriteEntries, syncEnvFile } from '../codex/apply.ts';
+import { syncEnvFile } from '../codex/envfile.ts';
 import { isCodexCommand, launch, resolveCommand } from '../codex/launch.ts';
-import { startProxy } from '../codex/proxy.ts';
 import { CodexAuthError } from '../errors.ts';
-import { createHttpClient } from '../oauth/http.ts';
 import type { Grant } from '../oauth/flow.ts';
-import { ensureFresh, type Freshness } from '../session/fresh.ts';
-import { createRoute } from '../session/routes.ts';
+import { ensureFresh, settledWithoutRefresh, type Freshness } from '../session/fresh.ts';
+import type { StepUp } from '../session/routes.ts';
 import type { CliContext } from './context.ts';
-import { loginServer, runLogin } from './login.ts';
 
 export interface RunOptions {
   command: string[];
@@ -45,11 +44,18 @@ function managedEntries(ctx: CliContext, config: CodexConfig): McpServerEntry[] 
 async function refreshAll(ctx: CliContext, entries: McpServerEntry[], marginMs: number): Promise<ServerOutcome[]> {
   return Promise.all(
     entries.map(async (entry) => {
-      const http = createHttpClient({ fetch: ctx.fetch, headers: resolveHeaders(entry, ctx.env), debug: (line) => ctx.out.debug(line) });
-      const freshness = await ensureFresh({ store: ctx.store, paths: ctx.paths, http, now: ctx.now }, entry.name, entry.url!, marginMs);
+      const deps = { store: ctx.store, paths: ctx.paths, now: ctx.now };
+      const settled = settledWithoutRefresh(deps, entry.name, entry.url!, marginMs);
+      if (settled) return { entry, freshness: settled };
+      const { httpClientFor } = await import('./http-client.ts');
+      const freshness = await ensureFresh({ ...deps, http: httpClientFor(ctx, resolveHeaders(entry, ctx.env)) }, entry.name, entry.url!, marginMs);
       return { entry, freshness };
     }),
   );
+}
+
+function hasExpired(grant: Grant, now: number): boolean {
+  return grant.tokens.expiresAt !== undefined && grant.tokens.expiresAt <= now;
 }
 
 /** The variable Codex reads the per-run proxy secret from (never an OAuth token). */
@@ -68,6 +74,7 @@ async function handleMissingLogins(ctx: CliContext, missing: ServerOutcome[], op
   if (options.interactiveLogin && canLogInInteractively(ctx)) {
     ctx.out.info(`Logging in to ${names.join(', ')} before starting…`);
     try {
+      const { runLogin } = await import('./login.ts');
       await runLogin(ctx, { names, browser: true, force: false, device: false, json: false });
       return;
     } catch (error) {
@@ -85,13 +92,14 @@ async function handleMissingLogins(ctx: CliContext, missing: ServerOutcome[], op
 }
 
 /** Re-applies the rewrite for logged-in entries whose config lost it (an edit, not `unpatch`, which forgets the record). */
-function restoreLostRewrites(ctx: CliContext, config: CodexConfig, grants: Grant[]): void {
+async function restoreLostRewrites(ctx: CliContext, config: CodexConfig, grants: Grant[]): Promise<void> {
   const lost = grants.filter((grant) => {
     const entry = config.servers.find((server) => server.name === grant.serverName);
     const recorded = ctx.store.server(grant.serverName).rewrite;
     return entry !== undefined && recorded !== undefined && entry.bearerTokenEnvVar !== recorded.varName;
   });
   if (lost.length === 0) return;
+  const { rewriteEntries } = await import('../codex/apply.ts');
   for (const outcome of rewriteEntries(ctx.configPath, lost.map((grant) => grant.serverName), ctx.store, { force: false, now: ctx.now() })) {
     if (outcome.status === 'kept-user-setting') ctx.out.warn(`${outcome.serverName}: your own bearer_token_env_var (${outcome.userVar}) is in place; codex-auth leaves it alone`);
   }
@@ -118,16 +126,22 @@ async function launchThroughProxy(ctx: CliContext, config: CodexConfig, managed:
   const viaProxy = managed.filter(({ grant }) => proxiable(grant.serverName));
   const direct = managed.filter(({ grant }) => !proxiable(grant.serverName));
   for (const { grant } of direct) ctx.out.warn(`${grant.serverName}: its name contains characters Codex's -c cannot address; it gets a static token instead of the proxy`);
-  const reauthorize = async (serverName: string, stepUp: { grantedScopes: string[]; challengedScopes: string[] }) => {
+  const [{ startProxy }, { createRoute }, { httpClientFor }] = await Promise.all([
+    import('../codex/proxy.ts'),
+    import('../session/routes.ts'),
+    import('./http-client.ts'),
+  ]);
+  const reauthorize = async (serverName: string, stepUp: StepUp) => {
     const entry = config.servers.find((server) => server.name === serverName);
     if (!entry || !hasBrowser(ctx.env)) return undefined;
+    const { loginServer } = await import('./login.ts');
     const grant = await loginServer(ctx, config, entry, { names: [serverName], browser: true, force: true, device: false, json: false, stepUp }, undefined);
     syncEnvFile(ctx.store);
     return grant;
   };
   const routes = viaProxy.map(({ grant }) => {
     const entry = config.servers.find((server) => server.name === grant.serverName);
-    const http = createHttpClient({ fetch: ctx.fetch, headers: entry ? resolveHeaders(entry, ctx.env) : {}, debug: (line) => ctx.out.debug(line) });
+    const http = httpClientFor(ctx, entry ? resolveHeaders(entry, ctx.env) : {});
     return createRoute({ store: ctx.store, paths: ctx.paths, http, now: ctx.now, reauthorize, warn: (message) => ctx.out.warn(message) }, grant.serverName, grant.mcpUrl);
   });
   const secret = randomBytes(32).toString('base64url');
@@ -163,11 +177,14 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
       outcomes = await refreshAll(ctx, managedEntries(ctx, config), options.refreshMarginMs);
     }
     for (const { entry, freshness } of outcomes) {
-      if (freshness.status === 'stale') ctx.out.warn(`${entry.name}: could not refresh (${freshness.error.message}); using the current token`);
+      if (freshness.status !== 'stale') continue;
+      // --strict promises a working login; an expired token that could not be refreshed is not one.
+      if (options.strict && hasExpired(freshness.grant, ctx.now())) throw freshness.error;
+      ctx.out.warn(`${entry.name}: could not refresh (${freshness.error.message}); using the current token`);
     }
     grants = outcomes.flatMap(({ freshness }) => ('grant' in freshness ? [freshness.grant] : []));
     current = missing.length > 0 ? readCodexConfig(ctx.configPath) : config;
-    restoreLostRewrites(ctx, current, grants);
+    await restoreLostRewrites(ctx, current, grants);
     syncEnvFile(ctx.store);
   }
   const managed = managedVariables(ctx, grants);

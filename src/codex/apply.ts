@@ -1,10 +1,11 @@
 // Applies codex-auth's state to Codex's world: entries pointed at our env vars
 // (verified rewrite, one write for all servers) and the env file of tokens.
-import { CodexAuthError } from '../errors.ts';
 import type { StateStore } from '../store/state.ts';
 import { readCodexConfig, type CodexConfig, type McpServerEntry } from './config.ts';
-import { writeEnvFile } from './envfile.ts';
 import { removeBearerEnvVar, setBearerEnvVar, tokenEnvVarName, writeConfigAtomically } from './rewrite.ts';
+
+// Lives with the env file so that `run` can keep it in sync without loading the rewrite.
+export { syncEnvFile } from './envfile.ts';
 
 export interface RewriteOutcome {
   serverName: string;
@@ -97,25 +98,4 @@ export function unpatchEntries(configPath: string, serverNames: string[], store:
     if (store.server(name).rewrite) store.clearRewrite(name);
   }
   return restored;
-}
-
-/** The env file holds one line per logged-in, rewritten server. Returns whether it changed. */
-export function syncEnvFile(store: StateStore): boolean {
-  const vars: Record<string, string> = {};
-  for (const state of store.knownServers()) {
-    const token = state.grant?.tokens.accessToken;
-    if (token && state.rewrite) vars[state.rewrite.varName] = token;
-  }
-  try {
-    return writeEnvFile(store.paths.envFile, vars);
-  } catch (error) {
-    if (error instanceof CodexAuthError) throw error;
-    throw new CodexAuthError({
-      kind: 'storage',
-      step: 'env-file',
-      message: `cannot write the env file ${store.paths.envFile}: ${(error as Error).message}`,
-      hint: 'check the permissions of the codex-auth directory (CODEX_AUTH_HOME)',
-      cause: error,
-    });
-  }
 }

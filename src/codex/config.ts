@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import TOML from '@iarna/toml';
 import { CodexAuthError } from '../errors.ts';
-import { locateServers } from './toml-sites.ts';
 
 export type ServerKind = 'remote' | 'stdio' | 'invalid';
 
@@ -27,8 +26,6 @@ export interface McpServerEntry {
   bearerTokenEnvVar?: string;
   enabled: boolean;
   required: boolean;
-  /** How the entry is written: `[mcp_servers.x]`, `x = { ... }`, or `mcp_servers.x.url = ...`. */
-  form: 'table' | 'inline' | 'dotted';
 }
 
 export interface CodexConfig {
@@ -61,11 +58,12 @@ export function readCodexConfig(file: string): CodexConfig {
   return parseCodexConfig(file, text);
 }
 
+// Values only: how an entry is laid out in the text is the rewrite's business (toml-sites.ts),
+// and that parser is not loaded on `run`'s hot path.
 export function parseCodexConfig(file: string, text: string): CodexConfig {
   const data = parseToml(file, text);
-  const forms = entryForms(file, text);
   const servers = Object.entries(isTable(data.mcp_servers) ? data.mcp_servers : {})
-    .map(([name, value]) => toEntry(name, value, forms.get(name) ?? 'table'));
+    .map(([name, value]) => toEntry(name, value));
   const callbackPort = port(data.mcp_oauth_callback_port);
   return { path: file, text, data, servers, ...(callbackPort === undefined ? {} : { callbackPort }) };
 }
@@ -108,7 +106,7 @@ export function resolveHeaders(entry: McpServerEntry, env: NodeJS.ProcessEnv): R
   return headers;
 }
 
-function toEntry(name: string, value: unknown, form: McpServerEntry['form']): McpServerEntry {
+function toEntry(name: string, value: unknown): McpServerEntry {
   const table = isTable(value) ? value : {};
   const oauth = isTable(table.oauth) ? table.oauth : {};
   const entry: McpServerEntry = {
@@ -118,7 +116,6 @@ function toEntry(name: string, value: unknown, form: McpServerEntry['form']): Mc
     envHttpHeaders: stringMap(table.env_http_headers),
     enabled: table.enabled !== false,
     required: table.required === true,
-    form,
   };
   const optional = {
     url: string(table.url),
@@ -162,18 +159,6 @@ function parseToml(file: string, text: string): Table {
       message: `${file}${where}: invalid TOML: ${reason}`,
       hint: `fix ${file} (line ${line === undefined ? '?' : line + 1}) and run again`,
       cause: error,
-    });
-  }
-}
-
-function entryForms(file: string, text: string): Map<string, McpServerEntry['form']> {
-  try {
-    const forms = new Map<string, McpServerEntry['form']>();
-    for (const [name, site] of locateServers(text)) forms.set(name, site.form === 'nested-inline' ? 'inline' : site.form);
-    return forms;
-  } catch (error) {
-    throw new CodexAuthError({
-      kind: 'config', step: 'config', message: `${file}: cannot read its layout: ${(error as Error).message}`, cause: error,
     });
   }
 }

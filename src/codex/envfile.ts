@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { CodexAuthError } from '../errors.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
+import type { StateStore } from '../store/state.ts';
 
 const HEADER = [
   '# Written by codex-auth; it rewrites this file, so edits do not last.',
@@ -87,4 +88,25 @@ function tightenMode(file: string): void {
 
 function envFileError(message: string): CodexAuthError {
   return new CodexAuthError({ kind: 'storage', step: 'env-file', message: `cannot write the env file: ${message}` });
+}
+
+/** The env file holds one line per logged-in, rewritten server. Returns whether it changed. */
+export function syncEnvFile(store: StateStore): boolean {
+  const vars: Record<string, string> = {};
+  for (const state of store.knownServers()) {
+    const token = state.grant?.tokens.accessToken;
+    if (token && state.rewrite) vars[state.rewrite.varName] = token;
+  }
+  try {
+    return writeEnvFile(store.paths.envFile, vars);
+  } catch (error) {
+    if (error instanceof CodexAuthError) throw error;
+    throw new CodexAuthError({
+      kind: 'storage',
+      step: 'env-file',
+      message: `cannot write the env file ${store.paths.envFile}: ${(error as Error).message}`,
+      hint: 'check the permissions of the codex-auth directory (CODEX_AUTH_HOME)',
+      cause: error,
+    });
+  }
 }

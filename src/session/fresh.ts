@@ -2,11 +2,10 @@
 // makes no network call and takes no lock when the token is still good), then,
 // only if needed, a refresh under the server's cross-process lock, re-reading
 // the state inside it so that only one process ever spends a refresh token.
+// The refresh machinery (OAuth engine, lock) loads only when a refresh is due.
 import { CodexAuthError } from '../errors.ts';
-import { refreshGrant, type Grant } from '../oauth/flow.ts';
+import type { Grant } from '../oauth/flow.ts';
 import type { HttpClient } from '../oauth/http.ts';
-import { isInvalidGrant } from '../oauth/tokens.ts';
-import { withServerLock } from '../store/lock.ts';
 import type { StatePaths } from '../store/paths.ts';
 import type { StateStore } from '../store/state.ts';
 
@@ -34,11 +33,21 @@ export function isFresh(grant: Grant, now: number, margin: RefreshMargin): boole
   return now - grant.obtainedAt < marginMs || grant.tokens.refreshToken === undefined;
 }
 
-function usableGrant(deps: FreshnessDeps, serverName: string, mcpUrl: string): Grant | Freshness {
+function usableGrant(deps: Omit<FreshnessDeps, 'http'>, serverName: string, mcpUrl: string): Grant | Freshness {
   const state = deps.store.server(serverName);
   if (!state.grant) return { status: 'needs-login', reason: state.needsLogin?.reason ?? 'not logged in' };
   if (state.grant.mcpUrl !== mcpUrl) return { status: 'needs-login', reason: `its url changed from ${state.grant.mcpUrl}` };
   return state.grant;
+}
+
+/**
+ * The lock-free look on its own: the outcome when no refresh is due (fresh, or no usable
+ * login), else undefined. Reads only the server's state file.
+ */
+export function settledWithoutRefresh(deps: Omit<FreshnessDeps, 'http'>, serverName: string, mcpUrl: string, marginMs: RefreshMargin): Freshness | undefined {
+  const seen = usableGrant(deps, serverName, mcpUrl);
+  if ('status' in seen) return seen;
+  return isFresh(seen, deps.now(), marginMs) ? { status: 'fresh', grant: seen } : undefined;
 }
 
 /**
@@ -50,6 +59,11 @@ export async function ensureFresh(deps: FreshnessDeps, serverName: string, mcpUr
   const seen = usableGrant(deps, serverName, mcpUrl);
   if ('status' in seen) return seen;
   if (!needsRefresh(seen)) return { status: 'fresh', grant: seen };
+  const [{ withServerLock }, { refreshGrant }, { isInvalidGrant }] = await Promise.all([
+    import('../store/lock.ts'),
+    import('../oauth/flow.ts'),
+    import('../oauth/tokens.ts'),
+  ]);
   return withServerLock(deps.paths, serverName, async () => {
     const current = usableGrant(deps, serverName, mcpUrl);
     if ('status' in current) return current;

@@ -81,7 +81,6 @@ describe('parseCodexConfig', () => {
       bearerTokenEnvVar: 'MY_TOKEN',
       enabled: false,
       required: true,
-      form: 'table',
     });
   });
 
@@ -93,9 +92,7 @@ describe('parseCodexConfig', () => {
     assert.equal(local!.required, false);
     assert.deepEqual(local!.httpHeaders, {});
     assert.equal(inline!.kind, 'remote');
-    assert.equal(inline!.form, 'inline');
     assert.equal(dotted!.kind, 'remote');
-    assert.equal(dotted!.form, 'dotted');
   });
 
   it('reports invalid TOML with the path, line and column', () => {

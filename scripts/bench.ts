@@ -1,0 +1,415 @@
+// `npm run bench`: what codex-auth costs around a launch, measured against the real peers
+// (oidc-provider, the SDK MCP server, the headless browser) and the built CLI, in sandboxes
+// under the temp dir. Prints a table and saves bench-results/bench-<date>.json.
+// Timings are medians; commands being compared run interleaved so that load from other
+// processes on the machine falls on all of them alike.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { startProxy } from '../src/codex/proxy.ts';
+import { createHttpClient } from '../src/oauth/http.ts';
+import { createRoute } from '../src/session/routes.ts';
+import { statePaths } from '../src/store/paths.ts';
+import { StateStore } from '../src/store/state.ts';
+import { startAuthServer, type AuthServer, type AuthServerOptions } from '../test/peers/auth-server.ts';
+import { makeBrowserCommand } from '../test/peers/browser.ts';
+import { startMcpServer, type McpServer, type McpServerOptions } from '../test/peers/mcp-server.ts';
+import { CLI, ROOT, createSandbox, runCli, type Sandbox } from '../test/e2e/harness.ts';
+
+const RUNS = 25;
+const REFRESH_RUNS = 20;
+const PROXY_REQUESTS = 1000;
+const REFRESH_LATENCY_MS = 300;
+const FAN_OUT = 8;
+
+// ---------------------------------------------------------------- helpers
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+
+interface Timed {
+  ms: number;
+  code: number;
+  stdout: string;
+}
+
+/** Wall time from spawn to exit. Asynchronous, so the peers in this process keep answering. */
+function timeCommand(command: string[], env: NodeJS.ProcessEnv): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command[0]!, command.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, code: code ?? 1, stdout }));
+  });
+}
+
+/** Runs the commands in interleaved rounds; every one must exit 0. */
+async function timeInterleaved(commands: Record<string, string[]>, env: NodeJS.ProcessEnv, rounds: number): Promise<Record<string, number[]>> {
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, command] of Object.entries(commands)) {
+      const result = await timeCommand(command, env);
+      if (result.code !== 0) throw new Error(`bench: ${name} exited ${result.code}`);
+      times[name]!.push(result.ms);
+    }
+  }
+  return times;
+}
+
+/** Every file under `dir` with its mtime, to show a hot run wrote nothing. */
+function mtimes(paths: string[]): Map<string, number> {
+  const seen = new Map<string, number>();
+  const visit = (path: string) => {
+    const stat = statSync(path);
+    if (stat.isDirectory()) for (const entry of readdirSync(path)) visit(join(path, entry));
+    else seen.set(path, stat.mtimeMs);
+  };
+  for (const path of paths) visit(path);
+  return seen;
+}
+
+function changedFiles(before: Map<string, number>, after: Map<string, number>): string[] {
+  const names = new Set([...before.keys(), ...after.keys()]);
+  return [...names].filter((name) => before.get(name) !== after.get(name));
+}
+
+interface Peers {
+  auth: AuthServer;
+  authOptions: AuthServerOptions;
+  mcps: McpServer[];
+  close(): Promise<void>;
+}
+
+/** One authorization server and `count` MCP servers, each its own resource. */
+async function startPeers(count: number, mcpOptions: Omit<McpServerOptions, 'authServer'> = {}, authExtra: Omit<AuthServerOptions, 'resources'> = {}): Promise<Peers> {
+  // Kept by reference inside the peer: latencyMs set later applies from then on.
+  const authOptions: AuthServerOptions = { ...authExtra, resources: {} };
+  const auth = await startAuthServer(authOptions);
+  const mcps: McpServer[] = [];
+  for (let i = 0; i < count; i++) {
+    const mcp = await startMcpServer({ ...mcpOptions, authServer: { issuer: auth.issuer, jwksUri: auth.jwksUri } });
+    authOptions.resources[mcp.resource] = { scope: 'mcp:read mcp:write' };
+    mcps.push(mcp);
+  }
+  return {
+    auth,
+    authOptions,
+    mcps,
+    close: async () => {
+      for (const mcp of mcps) await mcp.close();
+      await auth.close();
+    },
+  };
+}
+
+function configFor(mcps: McpServer[], names: string[]): string {
+  const entries = mcps.map((mcp, i) => `[mcp_servers.${names[i]}]\nurl = "${mcp.url}"\n`);
+  return ['# bench config', 'model = "gpt-5"', '', ...entries, '[mcp_servers.local]', 'command = "echo"', ''].join('\n');
+}
+
+/** A sandbox whose config names the MCP servers, logged in to all of them through the real flow. */
+async function loggedInSandbox(peers: Peers, prefix: string): Promise<Sandbox> {
+  const sandbox = createSandbox();
+  const names = peers.mcps.map((_, i) => (peers.mcps.length === 1 ? prefix : `${prefix}${i + 1}`));
+  sandbox.writeConfig(configFor(peers.mcps, names));
+  const browser = makeBrowserCommand(sandbox.root);
+  const login = await runCli(sandbox, ['login'], { env: { BROWSER: browser }, timeoutMs: 120_000 });
+  if (login.code !== 0) throw new Error(`bench: login failed: ${login.stderr}`);
+  return sandbox;
+}
+
+function peerRequestCount(peers: Peers): number {
+  return peers.auth.requests.length + peers.mcps.reduce((sum, mcp) => sum + mcp.requests.length, 0);
+}
+
+// ---------------------------------------------------------------- 1. hot path
+
+async function benchHotPath(peers: Peers, sandbox: Sandbox) {
+  const env = sandbox.env;
+  const trueBin = '/bin/true';
+  // One run first: a stale or lost rewrite would be repaired here, not during the timing.
+  const first = await timeCommand([process.execPath, CLI, 'run', '--', trueBin], env);
+  if (first.code !== 0) throw new Error('bench: run failed');
+  const watched = [sandbox.stateDir, sandbox.configPath];
+  const filesBefore = mtimes(watched);
+  const requestsBefore = peerRequestCount(peers);
+  const times = await timeInterleaved(
+    { 'node -e 0': [process.execPath, '-e', '0'], 'codex-auth run -- true': [process.execPath, CLI, 'run', '--', trueBin], true: [trueBin] },
+    env,
+    RUNS,
+  );
+  const written = changedFiles(filesBefore, mtimes(watched));
+  const networkRequests = peerRequestCount(peers) - requestsBefore;
+  const node = median(times['node -e 0']!);
+  const run = median(times['codex-auth run -- true']!);
+  return {
+    runs: RUNS,
+    medianMs: { nodeE0: round(node), run: round(run), true: round(median(times.true!)) },
+    ratioToNode: round(run / node, 2),
+    goalRatio: 1.3,
+    networkRequestsDuringHotRuns: networkRequests,
+    filesWrittenDuringHotRuns: written.map((file) => file.replace(sandbox.root, '<sandbox>')),
+  };
+}
+
+// ---------------------------------------------------------------- 2. refresh fan-out
+
+async function benchRefreshFanOut() {
+  const single = await startPeers(1);
+  const many = await startPeers(FAN_OUT);
+  try {
+    const oneSandbox = await loggedInSandbox(single, 'one');
+    const manySandbox = await loggedInSandbox(many, 'fan');
+    single.authOptions.latencyMs = REFRESH_LATENCY_MS;
+    many.authOptions.latencyMs = REFRESH_LATENCY_MS;
+    // A margin longer than the token lifetime makes every token due for refresh on every run.
+    const command = [process.execPath, CLI, 'run', '--refresh-margin', '100000', '--', '/bin/true'];
+    const oneTimes: number[] = [];
+    const manyTimes: number[] = [];
+    for (let i = 0; i < REFRESH_RUNS; i++) {
+      const one = await timeCommand(command, oneSandbox.env);
+      const fan = await timeCommand(command, manySandbox.env);
+      if (one.code !== 0 || fan.code !== 0) throw new Error('bench: a refresh run failed');
+      oneTimes.push(one.ms);
+      manyTimes.push(fan.ms);
+    }
+    const refreshes = (peers: Peers) => peers.auth.tokenRequests('refresh_token').length;
+    const oneMs = median(oneTimes);
+    const manyMs = median(manyTimes);
+    oneSandbox.cleanup();
+    manySandbox.cleanup();
+    return {
+      runs: REFRESH_RUNS,
+      latencyMsPerRequest: REFRESH_LATENCY_MS,
+      servers: FAN_OUT,
+      medianMs: { oneServer: round(oneMs), fanOut: round(manyMs) },
+      refreshRequests: { oneServer: refreshes(single), fanOut: refreshes(many), expected: { oneServer: REFRESH_RUNS, fanOut: REFRESH_RUNS * FAN_OUT } },
+      ratio: round(manyMs / oneMs, 2),
+      goalRatio: 1.3,
+    };
+  } finally {
+    await single.close();
+    await many.close();
+  }
+}
+
+// ---------------------------------------------------------------- 3. first login
+
+interface LoginLayout {
+  title: string;
+  mcp: Omit<McpServerOptions, 'authServer'>;
+  auth: Omit<AuthServerOptions, 'resources'>;
+  /** The fewest requests the spec's discovery order allows for this layout, step by step. */
+  minimum: Record<string, number>;
+}
+
+const LOGIN_LAYOUTS: LoginLayout[] = [
+  {
+    title: 'challenge names the metadata; RFC 8414 metadata at the first place looked',
+    mcp: {},
+    auth: {},
+    minimum: { probe: 1, 'protected-resource metadata': 1, 'authorization-server metadata': 1, registration: 1, 'token exchange': 1 },
+  },
+  {
+    title: 'no resource_metadata in the challenge, metadata only at the root; issuer with a path, OIDC discovery only (path appended)',
+    mcp: { prmAt: ['root'] },
+    auth: { issuerPath: '/tenant1', metadataForms: ['oidc-append'] },
+    // PRM: path-aware well-known (404), then root. AS: RFC 8414 insert (404), OIDC insert (404), OIDC append.
+    minimum: { probe: 1, 'protected-resource metadata': 2, 'authorization-server metadata': 3, registration: 1, 'token exchange': 1 },
+  },
+];
+
+/** The browser's own requests to the authorization server (authorization endpoint, interaction pages). */
+function isBrowserRequest(path: string, issuerPath: string): boolean {
+  return path.startsWith(`${issuerPath}/auth`) || path.startsWith(`${issuerPath}/interaction/`);
+}
+
+async function benchFirstLogin(layout: LoginLayout) {
+  const peers = await startPeers(1, layout.mcp, layout.auth);
+  const sandbox = createSandbox();
+  try {
+    sandbox.writeConfig(configFor(peers.mcps, ['demo']));
+    const login = await runCli(sandbox, ['login', 'demo'], { env: { BROWSER: makeBrowserCommand(sandbox.root) } });
+    if (login.code !== 0) throw new Error(`bench: login failed: ${login.stderr}`);
+    const issuerPath = new URL(peers.auth.issuer).pathname.replace(/\/$/, '');
+    const mcp = peers.mcps[0]!;
+    const asRequests = peers.auth.requests
+      .filter((request) => !isBrowserRequest(request.path, issuerPath))
+      // The MCP server's own key fetch is not the client's request.
+      .filter((request) => request.path !== `${issuerPath}/jwks`)
+      .map((request) => `${request.method} ${peers.auth.origin}${request.path}${request.form?.grant_type ? ` grant_type=${request.form.grant_type[0]}` : ''} -> ${request.status}`);
+    const mcpRequests = mcp.requests.map((request) => `${request.method} ${mcp.origin}${request.path}${request.rpcMethod ? ` ${request.rpcMethod}` : ''} -> ${request.status}`);
+    const requests = [...mcpRequests, ...asRequests];
+    const duplicates = requests.filter((request, index) => requests.indexOf(request) !== index);
+    const minimum = Object.values(layout.minimum).reduce((sum, count) => sum + count, 0);
+    return { layout: layout.title, requests: requests.length, minimum, minimumBySteps: layout.minimum, duplicates, trail: requests };
+  } finally {
+    sandbox.cleanup();
+    await peers.close();
+  }
+}
+
+// ---------------------------------------------------------------- 4. peak memory
+
+/** A stand-in for codex: prints its parent's (the wrapper's) RSS high-water mark, in kB. */
+function writeHwmProbe(dir: string): string {
+  const probe = join(dir, 'print-parent-hwm');
+  writeFileSync(probe, '#!/bin/sh\nsed -n "s/^VmHWM:[^0-9]*\\([0-9]*\\).*/\\1/p" /proc/$PPID/status\n', { mode: 0o755 });
+  return probe;
+}
+
+async function benchMemory(sandbox: Sandbox) {
+  const probe = writeHwmProbe(sandbox.root);
+  const direct: number[] = [];
+  const proxied: number[] = [];
+  const node: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const plain = await timeCommand([process.execPath, CLI, 'run', '--', probe], sandbox.env);
+    // With the probe as the real codex, `run -- codex` starts the session proxy first.
+    const viaProxy = await timeCommand([process.execPath, CLI, 'run', '--', 'codex'], { ...sandbox.env, CODEX_AUTH_CODEX_BIN: probe });
+    const bare = await timeCommand([process.execPath, '-e', 'console.log(process.resourceUsage().maxRSS)'], sandbox.env);
+    direct.push(Number(plain.stdout.trim()));
+    proxied.push(Number(viaProxy.stdout.trim()));
+    node.push(Number(bare.stdout.trim()));
+  }
+  if ([...direct, ...proxied, ...node].some((value) => !Number.isFinite(value) || value <= 0)) throw new Error('bench: could not read VmHWM');
+  const mb = (kb: number) => round(kb / 1024, 1);
+  return { runs: RUNS, medianMB: { nodeE0: mb(median(node)), run: mb(median(direct)), runWithProxy: mb(median(proxied)) } };
+}
+
+// ---------------------------------------------------------------- 5. proxy overhead
+
+async function connectedClient(url: string, token: string): Promise<Client> {
+  const client = new Client({ name: 'codex-auth-bench', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  return client;
+}
+
+async function timePing(client: Client): Promise<number> {
+  const started = process.hrtime.bigint();
+  await client.ping();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+async function benchProxy(peers: Peers, sandbox: Sandbox) {
+  const paths = statePaths(sandbox.stateDir);
+  const store = new StateStore(paths);
+  const mcp = peers.mcps[0]!;
+  const grant = store.server('demo').grant;
+  if (!grant) throw new Error('bench: no grant for the proxy');
+  const route = createRoute({ store, paths, http: createHttpClient(), now: Date.now, warn: (message) => console.error(message) }, 'demo', mcp.url);
+  const secret = 'bench-proxy-secret-0123456789abcdef';
+  const proxy = await startProxy({ routes: [route], secret });
+  const direct = await connectedClient(mcp.url, grant.tokens.accessToken);
+  const proxied = await connectedClient(proxy.urlFor('demo'), secret);
+  try {
+    const directTimes: number[] = [];
+    const proxiedTimes: number[] = [];
+    for (let i = 0; i < PROXY_REQUESTS; i++) {
+      directTimes.push(await timePing(direct));
+      proxiedTimes.push(await timePing(proxied));
+    }
+    const directMs = median(directTimes);
+    const proxiedMs = median(proxiedTimes);
+    return {
+      requests: PROXY_REQUESTS,
+      request: 'MCP ping over an initialized Streamable HTTP session (SDK client and server)',
+      medianMs: { direct: round(directMs, 3), throughProxy: round(proxiedMs, 3) },
+      addedMsPerRequest: round(proxiedMs - directMs, 3),
+      goalAddedMs: 1,
+    };
+  } finally {
+    await direct.close();
+    await proxied.close();
+    await proxy.close();
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+function table(rows: Array<[string, string, string, string]>): string {
+  const widths = [0, 1, 2, 3].map((column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(rows[0]!), line(widths.map((width) => '-'.repeat(width))), ...rows.slice(1).map(line)].join('\n');
+}
+
+const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+
+async function main() {
+  const build = await timeCommand([process.execPath, join(ROOT, 'scripts', 'build.mjs')], process.env);
+  if (build.code !== 0) throw new Error('bench: build failed');
+
+  console.error('bench: hot path, memory and proxy (one real login first)…');
+  const demo = await startPeers(1);
+  let hot, memory, proxy;
+  try {
+    const sandbox = await loggedInSandbox(demo, 'demo');
+    hot = await benchHotPath(demo, sandbox);
+    memory = await benchMemory(sandbox);
+    proxy = await benchProxy(demo, sandbox);
+    sandbox.cleanup();
+  } finally {
+    await demo.close();
+  }
+  console.error(`bench: refresh fan-out (${FAN_OUT} servers, ${REFRESH_LATENCY_MS} ms per request at the authorization server)…`);
+  const fanOut = await benchRefreshFanOut();
+  console.error('bench: first-login request counts…');
+  const logins = [];
+  for (const layout of LOGIN_LAYOUTS) logins.push(await benchFirstLogin(layout));
+
+  const results = {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: (await import('node:os')).availableParallelism(),
+    hotPath: hot,
+    refreshFanOut: fanOut,
+    firstLogin: logins,
+    memory,
+    proxy,
+  };
+  const rows: Array<[string, string, string, string]> = [
+    ['measure', 'result', 'goal', 'verdict'],
+    [
+      `hot path: run -- true vs node -e 0 (median of ${hot.runs})`,
+      `${hot.medianMs.run} ms vs ${hot.medianMs.nodeE0} ms = ${hot.ratioToNode}x (true alone ${hot.medianMs.true} ms)`,
+      '<= 1.3x',
+      verdict(hot.ratioToNode <= 1.3),
+    ],
+    ['hot path: network requests / files written', `${hot.networkRequestsDuringHotRuns} / ${hot.filesWrittenDuringHotRuns.length}`, '0 / 0', verdict(hot.networkRequestsDuringHotRuns === 0 && hot.filesWrittenDuringHotRuns.length === 0)],
+    [
+      `refresh fan-out: ${FAN_OUT} servers vs 1 (${REFRESH_LATENCY_MS} ms latency, median of ${fanOut.runs})`,
+      `${fanOut.medianMs.fanOut} ms vs ${fanOut.medianMs.oneServer} ms = ${fanOut.ratio}x`,
+      '<= 1.3x',
+      verdict(fanOut.ratio <= 1.3),
+    ],
+    ...logins.map((login, i): [string, string, string, string] => [
+      `first login ${i + 1}: client requests (duplicates)`,
+      `${login.requests} (${login.duplicates.length})`,
+      `= ${login.minimum} (0)`,
+      verdict(login.requests === login.minimum && login.duplicates.length === 0),
+    ]),
+    [`peak RSS of the wrapper while the child runs (median of ${memory.runs})`, `${memory.medianMB.run} MB; ${memory.medianMB.runWithProxy} MB with the proxy (node -e 0: ${memory.medianMB.nodeE0} MB)`, '-', '-'],
+    [`proxy: added per request (median of ${proxy.requests})`, `${proxy.addedMsPerRequest} ms (${proxy.medianMs.direct} direct, ${proxy.medianMs.throughProxy} via proxy)`, '<= 1 ms', verdict(proxy.addedMsPerRequest <= 1)],
+  ];
+  console.log(table(rows));
+  for (const [i, login] of logins.entries()) {
+    console.log(`\nfirst login ${i + 1}: ${login.layout}\n  ${login.trail.join('\n  ')}`);
+  }
+  const dir = join(ROOT, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `bench-${results.date.slice(0, 19).replaceAll(':', '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nsaved ${file}`);
+}
+
+await main();
