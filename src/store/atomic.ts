@@ -19,7 +19,8 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, optio
   const step = options.step ?? 'state';
   const finalPath = resolveSymlink(target);
   const mode = options.mode ?? existingMode(finalPath) ?? 0o600;
-  const tempPath = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${randomBytes(6).toString('hex')}.tmp`);
+  // The writer's pid in the name lets a later write tell a crashed writer's temp file from a live one's.
+  const tempPath = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     writeAndSync(tempPath, data, mode);
     fs.renameSync(tempPath, finalPath);
@@ -28,6 +29,39 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, optio
     throw storageError(`could not write ${target}`, step, error);
   }
   syncDirectory(path.dirname(finalPath));
+  removeOrphanedTempFiles(finalPath);
+}
+
+/**
+ * A process killed mid-write leaves its temp file behind; the next successful write of the same
+ * file removes those whose writer is gone, so crashes do not pile files up. Writes are synchronous,
+ * so a temp file carrying our own pid is never in flight (it was left by an earlier process that had it).
+ */
+function removeOrphanedTempFiles(finalPath: string): void {
+  const dir = path.dirname(finalPath);
+  const prefix = `.${path.basename(finalPath)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid === process.pid || !isProcessAlive(pid)) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** mkdir -p with 0700; tightens an existing directory that is readable by others. */

@@ -1,13 +1,13 @@
 // Per-server state (grant, rewrite record) and per-issuer client registrations,
-// each in its own small JSON file through `conf`, so that two processes working
-// on different servers never overwrite each other's file.
-import Conf from 'conf';
+// each in its own small JSON file, so that two processes working on different
+// servers never overwrite each other's file.
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
 import type { Grant } from '../oauth/flow.ts';
 import type { ClientRecord, ClientStore } from '../oauth/registration.ts';
-import { ensurePrivateDir } from './atomic.ts';
+import { ensurePrivateDir, writeFileAtomic } from './atomic.ts';
+import { readJsonFile } from './json-file.ts';
 import { issuerFileName, serverFileName } from './names.ts';
 import type { StatePaths } from './paths.ts';
 
@@ -32,17 +32,12 @@ type ServerFile = Omit<ServerState, 'serverName'> & { serverName?: string };
 
 const FILE_MODE = 0o600;
 
-function openConf<T extends Record<string, unknown>>(dir: string, name: string): Conf<T> {
+/** Reads a state file (`{}` when absent) straight from disk: `run` reads these on every launch. */
+function readStateFile<T extends object>(path: string): T {
   try {
-    return new Conf<T>({
-      cwd: dir,
-      configName: name,
-      configFileMode: FILE_MODE,
-      accessPropertiesByDotNotation: false,
-      clearInvalidConfig: false,
-    });
+    return readJsonFile<T>(path);
   } catch (error) {
-    throw storageError(join(dir, `${name}.json`), error);
+    throw storageError(path, error);
   }
 }
 
@@ -57,37 +52,35 @@ function storageError(path: string, cause: unknown): CodexAuthError {
   });
 }
 
+/**
+ * Writes a state file (tab-indented JSON, 0600) through writeFileAtomic: its temp files name their
+ * writer, so those a crashed process leaves are cleaned up by the next write.
+ */
+function writeStateFile(path: string, value: Record<string, unknown>): void {
+  try {
+    writeFileAtomic(path, JSON.stringify(value, undefined, '\t'), { mode: FILE_MODE, step: 'state' });
+  } catch (error) {
+    throw storageError(path, error);
+  }
+}
+
 export class StateStore {
   constructor(readonly paths: StatePaths) {}
 
-  private serverConf(serverName: string): Conf<ServerFile> {
+  private serverFile(serverName: string): string {
     ensurePrivateDir(this.paths.home);
     ensurePrivateDir(this.paths.serversDir);
-    return openConf<ServerFile>(this.paths.serversDir, serverFileName(serverName));
-  }
-
-  private read<T>(conf: Conf<Record<string, unknown>>, path: string): T {
-    try {
-      return conf.store as T;
-    } catch (error) {
-      throw storageError(path, error);
-    }
+    return join(this.paths.serversDir, `${serverFileName(serverName)}.json`);
   }
 
   /** Reads the server's file afresh (callers inside a lock rely on this). */
   server(serverName: string): ServerState {
-    const conf = this.serverConf(serverName);
-    return { ...this.read<ServerFile>(conf as never, conf.path), serverName };
+    return { ...readStateFile<ServerFile>(this.serverFile(serverName)), serverName };
   }
 
   private update(serverName: string, change: (file: ServerFile) => ServerFile): void {
-    const conf = this.serverConf(serverName);
-    const next = change(this.read<ServerFile>(conf as never, conf.path));
-    try {
-      conf.store = { ...next, serverName };
-    } catch (error) {
-      throw storageError(conf.path, error);
-    }
+    const path = this.serverFile(serverName);
+    writeStateFile(path, { ...change(readStateFile<ServerFile>(path)), serverName });
   }
 
   saveGrant(serverName: string, grant: Grant): void {
@@ -126,33 +119,24 @@ export class StateStore {
       return [];
     }
     return entries.flatMap((file) => {
-      const conf = openConf<ServerFile>(this.paths.serversDir, file.slice(0, -'.json'.length));
-      const data = this.read<ServerFile>(conf as never, conf.path);
+      const data = readStateFile<ServerFile>(join(this.paths.serversDir, file));
       return data.serverName ? [{ ...data, serverName: data.serverName }] : [];
     });
   }
 
   /** Registrations per authorization-server issuer: never shared across issuers. */
   clients(): ClientStore {
-    const open = (issuer: string) => {
+    const fileOf = (issuer: string) => {
       ensurePrivateDir(this.paths.home);
       ensurePrivateDir(this.paths.clientsDir);
-      return openConf<{ issuer?: string; client?: ClientRecord }>(this.paths.clientsDir, issuerFileName(issuer));
+      return join(this.paths.clientsDir, `${issuerFileName(issuer)}.json`);
     };
     return {
       find: (issuer) => {
-        const conf = open(issuer);
-        const data = this.read<{ issuer?: string; client?: ClientRecord }>(conf as never, conf.path);
+        const data = readStateFile<{ issuer?: string; client?: ClientRecord }>(fileOf(issuer));
         return data.issuer === issuer && data.client?.issuer === issuer ? data.client : undefined;
       },
-      save: (record) => {
-        const conf = open(record.issuer);
-        try {
-          conf.store = { issuer: record.issuer, client: record };
-        } catch (error) {
-          throw storageError(conf.path, error);
-        }
-      },
+      save: (record) => writeStateFile(fileOf(record.issuer), { issuer: record.issuer, client: record }),
     };
   }
 }
