@@ -1,6 +1,10 @@
-// User settings for codex-auth itself (settings.json in CODEX_AUTH_HOME), read
-// through `conf`. Environment variables override them for one shell.
-import Conf from 'conf';
+// User settings for codex-auth itself: settings.json in CODEX_AUTH_HOME, owned by
+// `conf` (schema-validated, atomic, 0600). `run` reads them on every launch, so conf
+// is loaded only when the file exists; environment variables override for one shell.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type Conf from 'conf';
+import { CodexAuthError } from '../errors.ts';
 import { ensurePrivateDir } from './atomic.ts';
 import type { StatePaths } from './paths.ts';
 
@@ -11,9 +15,47 @@ export interface Settings {
   refreshMarginMinutes: number;
 }
 
-const DEFAULTS: Settings = { proxy: true, refreshMarginMinutes: 15 };
+export type SettingName = keyof Settings;
 
-function fromEnv(env: NodeJS.ProcessEnv): Partial<Settings> {
+export const DEFAULT_SETTINGS: Settings = { proxy: true, refreshMarginMinutes: 15 };
+
+const SCHEMA = {
+  proxy: { type: 'boolean' },
+  refreshMarginMinutes: { type: 'number', minimum: 0 },
+} as const;
+
+export function settingsFile(paths: StatePaths): string {
+  return join(paths.home, 'settings.json');
+}
+
+function settingsError(paths: StatePaths, error: unknown): CodexAuthError {
+  return new CodexAuthError({
+    kind: 'config',
+    step: 'state',
+    message: `the settings file ${settingsFile(paths)} is not valid: ${(error as Error).message}`,
+    hint: 'fix it with codex-auth config set <name> <value>, or remove the file',
+    cause: error,
+  });
+}
+
+/** settings.json through conf; validation errors become a clear config error. */
+export async function openSettings(paths: StatePaths): Promise<Conf<Partial<Settings>>> {
+  ensurePrivateDir(paths.home);
+  const { default: ConfStore } = await import('conf');
+  try {
+    return new ConfStore<Partial<Settings>>({
+      cwd: paths.home,
+      configName: 'settings',
+      configFileMode: 0o600,
+      accessPropertiesByDotNotation: false,
+      schema: SCHEMA,
+    });
+  } catch (error) {
+    throw settingsError(paths, error);
+  }
+}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv): Partial<Settings> {
   const partial: Partial<Settings> = {};
   if (env.CODEX_AUTH_PROXY !== undefined) partial.proxy = !/^(0|false|no|off)$/i.test(env.CODEX_AUTH_PROXY);
   const margin = Number(env.CODEX_AUTH_REFRESH_MARGIN);
@@ -21,12 +63,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial<Settings> {
   return partial;
 }
 
-export function loadSettings(paths: StatePaths, env: NodeJS.ProcessEnv): Settings {
-  ensurePrivateDir(paths.home);
-  const stored = new Conf<Partial<Settings>>({ cwd: paths.home, configName: 'settings', configFileMode: 0o600, accessPropertiesByDotNotation: false }).store;
-  const merged = { ...DEFAULTS, ...stored, ...fromEnv(env) };
-  return {
-    proxy: typeof merged.proxy === 'boolean' ? merged.proxy : DEFAULTS.proxy,
-    refreshMarginMinutes: typeof merged.refreshMarginMinutes === 'number' ? merged.refreshMarginMinutes : DEFAULTS.refreshMarginMinutes,
-  };
+/** Defaults, then settings.json, then the environment. */
+export async function loadSettings(paths: StatePaths, env: NodeJS.ProcessEnv): Promise<Settings> {
+  const stored = existsSync(settingsFile(paths)) ? (await openSettings(paths)).store : {};
+  return { ...DEFAULT_SETTINGS, ...stored, ...settingsFromEnv(env) };
 }

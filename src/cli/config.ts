@@ -1,0 +1,56 @@
+// `codex-auth config [set|unset <name> [value]]`: codex-auth's own settings
+// (settings.json, through conf). Environment variables still win for one shell.
+import { CodexAuthError } from '../errors.ts';
+import { DEFAULT_SETTINGS, loadSettings, openSettings, settingsFile, settingsFromEnv, type SettingName } from '../store/settings.ts';
+import type { CliContext } from './context.ts';
+
+export interface ConfigOptions {
+  action?: 'set' | 'unset';
+  name?: string;
+  value?: string;
+  json: boolean;
+}
+
+const ENVIRONMENT: Record<SettingName, string> = { proxy: 'CODEX_AUTH_PROXY', refreshMarginMinutes: 'CODEX_AUTH_REFRESH_MARGIN' };
+
+function settingName(name: string | undefined): SettingName {
+  if (name !== undefined && name in DEFAULT_SETTINGS) return name as SettingName;
+  throw new CodexAuthError({
+    kind: 'usage',
+    step: 'config',
+    message: `unknown setting ${name ?? '(none given)'}`,
+    hint: `settings: ${Object.keys(DEFAULT_SETTINGS).join(', ')}`,
+  });
+}
+
+function parseValue(name: SettingName, text: string | undefined): boolean | number {
+  if (name === 'proxy' && text !== undefined && /^(true|on|yes|1|false|off|no|0)$/i.test(text)) return /^(true|on|yes|1)$/i.test(text);
+  if (name === 'refreshMarginMinutes' && text !== undefined && /^\d+(\.\d+)?$/.test(text)) return Number(text);
+  throw new CodexAuthError({
+    kind: 'usage',
+    step: 'config',
+    message: `${name} cannot be set to ${text ?? '(nothing)'}`,
+    hint: name === 'proxy' ? 'use true or false' : 'use a number of minutes, e.g. 15',
+  });
+}
+
+export async function runConfig(ctx: CliContext, options: ConfigOptions): Promise<number> {
+  if (options.action) {
+    const name = settingName(options.name);
+    const settings = await openSettings(ctx.paths);
+    if (options.action === 'set') settings.set(name, parseValue(name, options.value));
+    else settings.delete(name);
+  }
+  const effective = await loadSettings(ctx.paths, ctx.env);
+  const fromEnv = settingsFromEnv(ctx.env);
+  if (options.json) {
+    ctx.out.printJson({ file: settingsFile(ctx.paths), settings: effective });
+    return 0;
+  }
+  ctx.out.print(`settings: ${settingsFile(ctx.paths)}`);
+  for (const name of Object.keys(DEFAULT_SETTINGS) as SettingName[]) {
+    const note = name in fromEnv ? ctx.out.color.dim(` (from ${ENVIRONMENT[name]})`) : '';
+    ctx.out.print(`  ${name} = ${String(effective[name])}${note}`);
+  }
+  return 0;
+}
