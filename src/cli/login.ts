@@ -7,6 +7,7 @@ import { CodexAuthError } from '../errors.ts';
 import { login, type Grant, type LoginRequest } from '../oauth/flow.ts';
 import { withServerLock } from '../store/lock.ts';
 import { interactiveAuthorizer } from '../ui/authorize.ts';
+import type { StepUp } from '../session/routes.ts';
 import type { CliContext } from './context.ts';
 import { httpClientFor } from './http-client.ts';
 
@@ -23,7 +24,7 @@ export interface LoginOptions {
   device: boolean;
   json: boolean;
   /** Re-authorization after 403 insufficient_scope: the engine asks for the union. */
-  stepUp?: { grantedScopes: string[]; challengedScopes: string[] };
+  stepUp?: StepUp;
 }
 
 export interface LoginReport {
@@ -86,7 +87,10 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
     ...(clientId ? { preRegistered: { clientId, ...(secret ? { clientSecret: secret } : {}) } } : {}),
     ...(clientMetadataUrl ? { clientMetadataUrl } : {}),
     ...(callbackPort ? { callbackPort } : {}),
-    ...(options.stepUp ? { stepUp: options.stepUp } : {}),
+    // The 403's challenge stands in for the probe: a server may leave `initialize` open.
+    ...(options.stepUp
+      ? { stepUp: { grantedScopes: options.stepUp.grantedScopes, challengedScopes: options.stepUp.challengedScopes }, challenge: options.stepUp.challenge }
+      : {}),
   };
 }
 
@@ -115,14 +119,21 @@ export async function loginServer(ctx: CliContext, config: CodexConfig, entry: M
   return outcome.grant;
 }
 
+/** The token's expiry as a Date; undefined when unknown or not a representable date (never throws). */
+function expiryDate(grant: Grant): Date | undefined {
+  const date = grant.tokens.expiresAt === undefined ? undefined : new Date(grant.tokens.expiresAt);
+  return date && Number.isFinite(date.getTime()) ? date : undefined;
+}
+
 function report(grant: Grant, rewrite: RewriteOutcome | undefined): LoginReport {
+  const expiresAt = expiryDate(grant)?.toISOString();
   return {
     server: grant.serverName,
     status: 'logged-in',
     issuer: grant.issuer,
     resource: grant.resource,
     ...(grant.tokens.scope ? { scope: grant.tokens.scope } : {}),
-    ...(grant.tokens.expiresAt ? { expiresAt: new Date(grant.tokens.expiresAt).toISOString() } : {}),
+    ...(expiresAt ? { expiresAt } : {}),
     ...(rewrite?.varName ? { envVar: rewrite.varName } : {}),
   };
 }
@@ -165,7 +176,8 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
     syncEnvFile(ctx.store);
     const done = report(grant, rewrite);
     reports.push(done);
-    const expiry = grant.tokens.expiresAt ? `, token valid until ${new Date(grant.tokens.expiresAt).toLocaleTimeString()}` : '';
+    const validUntil = expiryDate(grant);
+    const expiry = validUntil ? `, token valid until ${validUntil.toLocaleTimeString()}` : '';
     out.success(`${entry.name}: logged in at ${grant.issuer}${expiry}; Codex reads it from ${rewrite?.varName ?? 'its entry'}`);
   }
   if (options.json) out.printJson(reports);

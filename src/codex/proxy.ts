@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { parseWwwAuthenticate } from '../oauth/challenge.ts';
+import { authorizationChallenge, type ProbeResult } from '../oauth/challenge.ts';
 
 export interface ProxyRoute {
   serverName: string;
@@ -15,7 +15,7 @@ export interface ProxyRoute {
   /** After a 401: refresh once; the new token, or undefined when none can be had. */
   refreshAfterRejection(rejected: string): Promise<string | undefined>;
   /** After 403 insufficient_scope: re-authorize with more scope; the new token, or undefined. */
-  stepUp(challengedScopes: string[]): Promise<string | undefined>;
+  stepUp(challenge: ProbeResult): Promise<string | undefined>;
 }
 
 export interface ProxyOptions {
@@ -89,14 +89,12 @@ function send(url: URL, method: string, headers: OutgoingHttpHeaders, body: Buff
   });
 }
 
-/** `scope` of a 403 insufficient_scope challenge, or undefined for any other answer. */
-export function insufficientScope(response: IncomingMessage): string[] | undefined {
+/** The challenge of a 403 insufficient_scope answer, or undefined for any other answer. */
+export function insufficientScope(response: IncomingMessage, upstream: URL): ProbeResult | undefined {
   if (response.statusCode !== 403) return undefined;
   const header = response.headers['www-authenticate'];
-  if (!header) return undefined;
-  const bearer = parseWwwAuthenticate(header).find((challenge) => challenge.scheme.toLowerCase() === 'bearer');
-  if (bearer?.params.error !== 'insufficient_scope') return undefined;
-  return (bearer.params.scope ?? '').split(' ').filter(Boolean);
+  const challenge = authorizationChallenge(403, header ?? null, upstream);
+  return challenge?.error === 'insufficient_scope' ? challenge : undefined;
 }
 
 async function forward(route: ProxyRoute, req: IncomingMessage, res: ServerResponse, rest: string, search: string, maxBody: number): Promise<string> {
@@ -119,7 +117,7 @@ async function forward(route: ProxyRoute, req: IncomingMessage, res: ServerRespo
         continue;
       }
     }
-    const wanted = steppedUp ? undefined : insufficientScope(upstream);
+    const wanted = steppedUp ? undefined : insufficientScope(upstream, url);
     if (wanted) {
       steppedUp = true;
       upstream.resume();

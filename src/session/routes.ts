@@ -3,6 +3,7 @@
 // after a 401, step up after 403 insufficient_scope).
 import type { ProxyRoute } from '../codex/proxy.ts';
 import { CodexAuthError } from '../errors.ts';
+import type { ProbeResult } from '../oauth/challenge.ts';
 import { unionScopes } from '../oauth/scopes.ts';
 import { MAX_STEP_UPS, type Grant } from '../oauth/flow.ts';
 import { ensureFresh, type FreshnessDeps } from './fresh.ts';
@@ -17,9 +18,16 @@ export function proxyRefreshMargin(grant: Grant): number {
   return Math.min(60_000, Math.max(0, (expiresAt - grant.obtainedAt) / 4));
 }
 
+/** A re-authorization after 403 insufficient_scope: the engine asks for the union, using the server's challenge. */
+export interface StepUp {
+  grantedScopes: string[];
+  challengedScopes: string[];
+  challenge: ProbeResult;
+}
+
 export interface RouteDeps extends FreshnessDeps {
   /** Re-authorizes with the given scopes; undefined when no person/browser can do it now. */
-  reauthorize?: (serverName: string, stepUp: { grantedScopes: string[]; challengedScopes: string[] }) => Promise<Grant | undefined>;
+  reauthorize?: (serverName: string, stepUp: StepUp) => Promise<Grant | undefined>;
   warn: (message: string) => void;
 }
 
@@ -47,12 +55,13 @@ export function createRoute(deps: RouteDeps, serverName: string, mcpUrl: string)
     if (!('grant' in freshness) || freshness.grant.tokens.accessToken === rejected) return undefined;
     return freshness.grant.tokens.accessToken;
   });
-  const stepUp = singleFlight(async (challenged: string[]) => {
+  const stepUp = singleFlight(async (challenge: ProbeResult) => {
+    const challenged = challenge.scopes ?? [];
     if (!deps.reauthorize || stepUps >= MAX_STEP_UPS) return undefined;
     stepUps += 1;
     const granted = deps.store.server(serverName).grant?.tokens.scope?.split(' ').filter(Boolean) ?? [];
     deps.warn(`${serverName} asks for more access; authorizing again with: ${unionScopes(granted, challenged).join(' ')}`);
-    const grant = await deps.reauthorize(serverName, { grantedScopes: granted, challengedScopes: challenged });
+    const grant = await deps.reauthorize(serverName, { grantedScopes: granted, challengedScopes: challenged, challenge });
     return grant?.tokens.accessToken;
   });
   return {
@@ -60,6 +69,6 @@ export function createRoute(deps: RouteDeps, serverName: string, mcpUrl: string)
     upstream: new URL(mcpUrl),
     currentToken: () => current(),
     refreshAfterRejection: (rejected) => afterRejection(rejected),
-    stepUp: (challenged) => stepUp(challenged),
+    stepUp: (challenge) => stepUp(challenge),
   };
 }

@@ -56,8 +56,8 @@ describe('session proxy', () => {
         token = 'access-2';
         return token;
       },
-      stepUp: async (scopes) => {
-        stepUps.push(scopes);
+      stepUp: async (challenge) => {
+        stepUps.push(challenge.scopes ?? []);
         token = 'access-wide';
         return token;
       },
