@@ -8,19 +8,10 @@ import { execa } from 'execa';
 import { driveAuthorization } from '../peers/browser.ts';
 import { listToolsWithToken } from '../peers/mcp-server.ts';
 import { assertNoSecrets, capturedOutput, CLI, runCli, type Sandbox } from './harness.ts';
-import { startLayout, storedState, type Layout, type LayoutOptions } from './fixtures.ts';
+import { storedState, withLayout, type Layout } from './fixtures.ts';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const CLI_TIMEOUT_MS = 60_000;
-
-async function withLayout(options: LayoutOptions, body: (layout: Layout) => Promise<void>): Promise<void> {
-  const layout = await startLayout(options);
-  try {
-    await body(layout);
-  } finally {
-    await layout.close();
-  }
-}
 
 /**
  * Runs `codex-auth login <name> --device` and, while it polls, plays the person:

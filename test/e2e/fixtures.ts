@@ -65,6 +65,16 @@ export async function startLayout(options: LayoutOptions = {}): Promise<Layout> 
   };
 }
 
+/** Starts a layout, runs the test body against it, and always shuts it down. */
+export async function withLayout(options: LayoutOptions, body: (layout: Layout) => Promise<void>): Promise<void> {
+  const layout = await startLayout(options);
+  try {
+    await body(layout);
+  } finally {
+    await layout.close();
+  }
+}
+
 export interface StoredGrant {
   serverName: string;
   grant?: {

@@ -8,16 +8,7 @@ import { execa } from 'execa';
 import { driveAuthorization } from '../peers/browser.ts';
 import { listToolsWithToken } from '../peers/mcp-server.ts';
 import { assertNoSecrets, CLI, runCli } from './harness.ts';
-import { authorizationRequests, freePort, jwtClaims, startLayout, storedState, type Layout, type LayoutOptions } from './fixtures.ts';
-
-async function withLayout(options: LayoutOptions, body: (layout: Layout) => Promise<void>): Promise<void> {
-  const layout = await startLayout(options);
-  try {
-    await body(layout);
-  } finally {
-    await layout.close();
-  }
-}
+import { authorizationRequests, freePort, jwtClaims, storedState, withLayout, type Layout, type LayoutOptions } from './fixtures.ts';
 
 async function loginSucceeds(layout: Layout, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}) {
   const result = await runCli(layout.sandbox, ['login', 'demo', ...extraArgs], { env: { BROWSER: layout.browser(), ...env } });
