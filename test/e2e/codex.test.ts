@@ -68,8 +68,14 @@ async function login(layout: Layout): Promise<void> {
   assert.equal(result.code, 0, result.stderr);
 }
 
+/** Newer Codex releases can reject unknown config keys: the rewritten file and the overrides must pass. */
+function strictConfig(version: Version): string[] {
+  return version === 'latest' ? ['--strict-config'] : [];
+}
+
 async function runCodex(layout: CodexLayout, version: Version, extraArgs: string[] = []) {
-  return runCli(layout.sandbox, ['run', ...extraArgs, '--', 'codex', 'exec', '--skip-git-repo-check', 'call whoami'], { env: codexEnv(layout, version), timeoutMs: 120_000 });
+  const codexArgs = ['codex', ...strictConfig(version), 'exec', '--skip-git-repo-check', 'call whoami'];
+  return runCli(layout.sandbox, ['run', ...extraArgs, '--', ...codexArgs], { env: codexEnv(layout, version), timeoutMs: 120_000 });
 }
 
 function toolCalls(layout: Layout) {
