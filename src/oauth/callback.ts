@@ -144,11 +144,29 @@ export function parsePastedRedirect(text: string, redirectUri: string): URL {
  * issuer problem the response's own error text is never shown.
  */
 export function validateCallback(as: AuthorizationServer, client: ClientRecord, callback: URL, expectedState: string): URLSearchParams {
+  let params: URLSearchParams;
   try {
-    return validateAuthResponse(as, oauthClient(client), callback, expectedState);
+    params = validateAuthResponse(as, oauthClient(client), callback, expectedState);
   } catch (error) {
     throw callbackFailure(as, callback.searchParams, expectedState, error);
   }
+  assertSingleCode(params);
+  return params;
+}
+
+/** A response with neither error nor exactly one code is unusable; nothing is sent to the token endpoint. */
+function assertSingleCode(params: URLSearchParams): void {
+  const codes = params.getAll('code');
+  if (codes.length === 1 && codes[0] !== '') return;
+  throw new CodexAuthError({
+    kind: 'authorization',
+    step: 'callback',
+    message:
+      codes.length > 1
+        ? 'The authorization response carries more than one code; it was discarded unused.'
+        : 'The authorization response carries no code (and no error); there is nothing to exchange.',
+    hint: 'Start the login again; if it keeps happening, tell the server operator.',
+  });
 }
 
 function callbackFailure(as: AuthorizationServer, params: URLSearchParams, expectedState: string, error: unknown): CodexAuthError {

@@ -10,10 +10,11 @@ import {
   type AuthorizationServer,
 } from 'oauth4webapi';
 import { CodexAuthError, type Step } from '../errors.ts';
+import { requireJsonResponse } from './content-type.ts';
 import { describeServerError, toCodexAuthError } from './failures.ts';
 import { isAllowedUrl, oauthOptions, parseUrl, redactUrl, type HttpClient } from './http.ts';
 import { clientAuthentication, oauthClient, type ClientRecord } from './registration.ts';
-import { toTokenSet, type TokenSet } from './tokens.ts';
+import { screenTokenResponse, toTokenSet, type TokenSet } from './tokens.ts';
 
 export interface DeviceCodeInfo {
   verificationUri: string;
@@ -58,12 +59,14 @@ export async function deviceLogin(input: DeviceLoginInput, deps: DeviceLoginDeps
   const endpoint = deviceAuthorizationEndpoint(as);
   const parameters: Record<string, string> = { resource: input.resource };
   if (input.scopes && input.scopes.length > 0) parameters.scope = input.scopes.join(' ');
+  const action = `Starting the device login at ${redactUrl(endpoint)}`;
   let authorization: Awaited<ReturnType<typeof processDeviceAuthorizationResponse>>;
   try {
     const response = await deviceAuthorizationRequest(as, oauthClient(client), clientAuthentication(client), parameters, oauthOptions(deps.http, STEP, endpoint));
+    requireJsonResponse(response, STEP, action);
     authorization = await processDeviceAuthorizationResponse(as, oauthClient(client), response);
   } catch (error) {
-    throw toCodexAuthError(error, { step: STEP, action: `Starting the device login at ${redactUrl(endpoint)}` });
+    throw toCodexAuthError(error, { step: STEP, action });
   }
   input.showDeviceCode(deviceCodeInfo(authorization));
   return pollForTokens(input, deps, authorization.device_code, authorization.interval ?? DEFAULT_INTERVAL_S, deps.now() + authorization.expires_in * 1000);
@@ -88,6 +91,7 @@ function deviceCodeInfo(authorization: { verification_uri: string; verification_
 async function pollForTokens(input: DeviceLoginInput, deps: DeviceLoginDeps, deviceCode: string, intervalS: number, deadline: number): Promise<TokenSet> {
   const { as, client } = input;
   const sleep = deps.sleep ?? defaultSleep;
+  const action = 'Completing the device login';
   let interval = intervalS;
   for (;;) {
     await sleep(interval * 1000, input.signal);
@@ -97,9 +101,10 @@ async function pollForTokens(input: DeviceLoginInput, deps: DeviceLoginDeps, dev
         ...oauthOptions(deps.http, 'token-exchange', as.token_endpoint),
         additionalParameters: { resource: input.resource },
       });
-      return toTokenSet(await processDeviceCodeResponse(as, oauthClient(client), response), deps.now, 'token-exchange');
+      const screened = await screenTokenResponse(response, 'token-exchange', action, deps.http);
+      return toTokenSet(await processDeviceCodeResponse(as, oauthClient(client), screened), deps.now, 'token-exchange');
     } catch (error) {
-      if (!(error instanceof ResponseBodyError)) throw toCodexAuthError(error, { step: 'token-exchange', action: 'Completing the device login' });
+      if (!(error instanceof ResponseBodyError)) throw toCodexAuthError(error, { step: 'token-exchange', action });
       if (error.error === 'authorization_pending') continue;
       if (error.error === 'slow_down') {
         interval += SLOW_DOWN_S;

@@ -10,8 +10,9 @@ import {
 } from 'oauth4webapi';
 import { CodexAuthError, type Step } from '../errors.ts';
 import type { ProbeResult } from './challenge.ts';
+import { requireJsonResponse } from './content-type.ts';
 import { isRecord, toCodexAuthError } from './failures.ts';
-import { assertAllowedUrl, oauthOptions, parseUrl, redactUrl, send, type HttpClient } from './http.ts';
+import { assertAllowedUrl, isAllowedUrl, oauthOptions, parseUrl, redactUrl, send, type HttpClient } from './http.ts';
 import { resourceCoversUrl } from './resource.ts';
 
 export interface ProtectedResourceInfo {
@@ -71,6 +72,7 @@ function isNotThere(status: number): boolean {
 
 async function readProtectedResource(response: Response, mcpUrl: URL): Promise<ProtectedResourceInfo> {
   const metadataUrl = response.url;
+  requireJsonResponse(response, PRM_STEP, `Reading the protected resource metadata at ${redactUrl(metadataUrl)}`);
   const metadata = await readJsonObject(response, PRM_STEP, 'Protected resource metadata');
   const { resource, authorization_servers: servers, scopes_supported: scopes } = metadata;
   if (typeof resource !== 'string' || resource === '') {
@@ -135,6 +137,7 @@ function openIdInsertedUrl(issuer: URL): URL {
 
 async function readAuthorizationServer(issuer: string, issuerUrl: URL, response: Response): Promise<AuthorizationServer> {
   const metadataUrl = response.url;
+  requireJsonResponse(response, AS_STEP, `Reading authorization server metadata at ${redactUrl(metadataUrl)}`);
   let metadata: AuthorizationServer;
   try {
     metadata = await processDiscoveryResponse(issuerUrl, response);
@@ -161,7 +164,33 @@ function validateAuthorizationServer(as: AuthorizationServer): AuthorizationServ
   if (typeof as.token_endpoint !== 'string') {
     throw invalidMetadata(AS_STEP, `The authorization server ${as.issuer} publishes no token_endpoint.`);
   }
+  for (const field of ENDPOINT_FIELDS) assertUsableEndpoint(as, field);
   return as;
+}
+
+/** Every endpoint codex-auth may contact or open; checked before any registration or browser. */
+const ENDPOINT_FIELDS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'registration_endpoint',
+  'revocation_endpoint',
+  'device_authorization_endpoint',
+] as const;
+
+/** An endpoint, when published, must be an https URL (plain http only on loopback). */
+function assertUsableEndpoint(as: AuthorizationServer, field: (typeof ENDPOINT_FIELDS)[number]): void {
+  const value: unknown = as[field];
+  if (value === undefined) return;
+  const url = typeof value === 'string' ? parseUrl(value) : undefined;
+  if (url && isAllowedUrl(url)) return;
+  throw new CodexAuthError({
+    kind: 'discovery',
+    step: AS_STEP,
+    message: url
+      ? `The authorization server ${as.issuer} publishes ${field} ${redactUrl(url)}, which is not https; refusing to use this server.`
+      : `The authorization server ${as.issuer} publishes a ${field} that is not a URL; refusing to use this server.`,
+    hint: 'Only https endpoints are used (plain http only on 127.0.0.1, ::1 and localhost). Tell the server operator.',
+  });
 }
 
 function issuerMismatch(issuer: string, metadataUrl: string, cause: unknown): CodexAuthError {

@@ -1,6 +1,6 @@
 // Turns what oauth4webapi throws into CodexAuthError: the step, what the
 // server said (error + error_description, never a secret) and a hint.
-import { ResponseBodyError, WWWAuthenticateChallengeError } from 'oauth4webapi';
+import { OperationProcessingError, RESPONSE_IS_NOT_CONFORM, ResponseBodyError, WWWAuthenticateChallengeError } from 'oauth4webapi';
 import { CodexAuthError, type Step } from '../errors.ts';
 import { kindForStep } from './http.ts';
 
@@ -42,6 +42,16 @@ export function toCodexAuthError(error: unknown, context: FailureContext): Codex
       cause: error,
     });
   }
+  const status = unexpectedStatus(error);
+  if (status !== undefined) {
+    return new CodexAuthError({
+      kind,
+      step: context.step,
+      message: `${context.action} failed: HTTP ${status}, without an OAuth error in the answer.`,
+      hint: status >= 500 ? 'The server has a problem; try again later.' : (context.hint ?? 'Tell the server operator.'),
+      cause: error,
+    });
+  }
   const reason = error instanceof Error ? error.message : String(error);
   return new CodexAuthError({
     kind,
@@ -50,6 +60,12 @@ export function toCodexAuthError(error: unknown, context: FailureContext): Codex
     ...(context.hint ? { hint: context.hint } : {}),
     cause: error,
   });
+}
+
+/** The status of an answer oauth4webapi refused for its HTTP status alone (a 5xx, or a 4xx without `error`). */
+function unexpectedStatus(error: unknown): number | undefined {
+  if (error instanceof OperationProcessingError && error.code === RESPONSE_IS_NOT_CONFORM && error.cause instanceof Response) return error.cause.status;
+  return undefined;
 }
 
 interface Refusal {

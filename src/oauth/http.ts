@@ -201,7 +201,7 @@ function connectionFailure(error: unknown, target: URL, step: Step, timeoutMs: n
     return new CodexAuthError({
       kind: 'network',
       step,
-      message: `${where} did not answer within ${Math.round(timeoutMs / 1000)} s.`,
+      message: `${where} did not answer within ${formatDuration(timeoutMs)}.`,
       hint: 'Check your connection and the server address, then try again.',
       cause: error,
     });
@@ -213,6 +213,12 @@ function connectionFailure(error: unknown, target: URL, step: Step, timeoutMs: n
     hint: 'Check your connection, proxy settings and the server address, then try again.',
     cause: error,
   });
+}
+
+/** "700 ms", "1.5 s", "15 s": a sub-second timeout must not read as "within 1 s". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 function isTimeout(error: unknown): boolean {

@@ -10,6 +10,7 @@ import {
   type ClientAuth,
 } from 'oauth4webapi';
 import { CodexAuthError } from '../errors.ts';
+import { requireJsonResponse } from './content-type.ts';
 import { isRecord, toCodexAuthError } from './failures.ts';
 import { oauthOptions, redactUrl, type HttpClient } from './http.ts';
 
@@ -60,14 +61,16 @@ export async function registerClient(
     });
   }
   const metadata = registrationMetadata(as, input);
+  const action = `Client registration at ${redactUrl(endpoint)}`;
   let registered: Awaited<ReturnType<typeof processDynamicClientRegistrationResponse>>;
   try {
     const response = await dynamicClientRegistrationRequest(as, metadata, oauthOptions(http, 'registration', endpoint));
+    requireJsonResponse(response, 'registration', action);
     registered = await processDynamicClientRegistrationResponse(await withSecretExpiryDefault(response));
   } catch (error) {
     throw toCodexAuthError(error, {
       step: 'registration',
-      action: `Client registration at ${redactUrl(endpoint)}`,
+      action,
       hint: 'The server refused to register codex-auth; register a client with the server operator and configure its client id.',
       hintFor: (code) =>
         code === 'invalid_client_metadata' || code === 'invalid_request'

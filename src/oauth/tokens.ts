@@ -2,6 +2,7 @@
 // RFC 8707), and revocation (RFC 7009).
 import {
   authorizationCodeGrantRequest,
+  INVALID_RESPONSE,
   OperationProcessingError,
   processAuthorizationCodeResponse,
   processRefreshTokenResponse,
@@ -14,6 +15,7 @@ import {
   type TokenEndpointResponse,
 } from 'oauth4webapi';
 import { CodexAuthError, type Step } from '../errors.ts';
+import { requireJsonResponse } from './content-type.ts';
 import { findCodexAuthError, isRecord, toCodexAuthError } from './failures.ts';
 import { oauthOptions, redactUrl, type HttpClient } from './http.ts';
 import { clientAuthentication, oauthClient, type ClientRecord } from './registration.ts';
@@ -43,6 +45,7 @@ export async function exchangeCode(
 ): Promise<TokenSet> {
   const step: Step = 'token-exchange';
   const { as, client } = input;
+  const action = `Exchanging the authorization code at ${endpointName(as)}`;
   try {
     const response = await authorizationCodeGrantRequest(
       as,
@@ -53,9 +56,10 @@ export async function exchangeCode(
       input.codeVerifier,
       { ...oauthOptions(http, step, as.token_endpoint), additionalParameters: { resource: input.resource } },
     );
-    return toTokenSet(await processAuthorizationCodeResponse(as, oauthClient(client), response), now, step);
+    const screened = await screenTokenResponse(response, step, action, http);
+    return toTokenSet(await processAuthorizationCodeResponse(as, oauthClient(client), screened), now, step);
   } catch (error) {
-    throw tokenFailure(error, step, `Exchanging the authorization code at ${endpointName(as)}`);
+    throw tokenFailure(error, step, action);
   }
 }
 
@@ -73,15 +77,17 @@ export async function refreshTokens(
   const { as, client } = input;
   const additionalParameters: Record<string, string> = { resource: input.resource };
   if (input.scope) additionalParameters.scope = input.scope;
+  const action = `Refreshing the access token at ${endpointName(as)}`;
   let tokens: TokenSet;
   try {
     const response = await refreshTokenGrantRequest(as, oauthClient(client), clientAuthentication(client), input.refreshToken, {
       ...oauthOptions(http, step, as.token_endpoint),
       additionalParameters,
     });
-    tokens = toTokenSet(await processRefreshTokenResponse(as, oauthClient(client), response), now, step);
+    const screened = await screenTokenResponse(response, step, action, http);
+    tokens = toTokenSet(await processRefreshTokenResponse(as, oauthClient(client), screened), now, step);
   } catch (error) {
-    throw tokenFailure(error, step, `Refreshing the access token at ${endpointName(as)}`);
+    throw tokenFailure(error, step, action);
   }
   tokens.refreshToken ??= input.refreshToken;
   if (tokens.scope === undefined && input.scope) tokens.scope = input.scope; // RFC 6749 §5.1: omitted means as requested
@@ -122,27 +128,71 @@ export async function revokeTokens(input: { as: AuthorizationServer; client: Cli
   if (firstFailure) throw firstFailure;
 }
 
+/**
+ * Screens a token endpoint answer before oauth4webapi reads it, and returns the
+ * response to hand it: a body not declared JSON is refused (oauth4webapi would
+ * read any JSON, and misreport an HTML error page); an unusable expires_in is
+ * dropped (oauth4webapi would turn the string "3600" into 3600, and reject a
+ * negative value outright).
+ */
+export async function screenTokenResponse(response: Response, step: Step, action: string, http: HttpClient): Promise<Response> {
+  requireJsonResponse(response, step, action);
+  if (response.status !== 200) return response;
+  const body: unknown = await response.clone().json().catch(() => undefined);
+  if (!isRecord(body) || body.expires_in === undefined || isUsableLifetime(body.expires_in)) return response;
+  http.debug?.(`ignored an unusable expires_in (${describeValue(body.expires_in)}) from ${redactUrl(response.url)}`);
+  const { expires_in: _unusable, ...rest } = body;
+  return new Response(JSON.stringify(rest), { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/** Ten years: no real access token lives longer, and every such expiry is a valid Date. */
+const MAX_LIFETIME_S = 10 * 365 * 24 * 3600;
+
+/**
+ * expires_in (RFC 6749 §5.1) is a number of seconds. One that is not (a string,
+ * negative, non-finite, over ten years) is treated as absent: the expiry comes
+ * from the JWT exp or stays unknown, which `run` already handles by refreshing
+ * early. Rejecting the answer instead would, on refresh, throw away a refresh
+ * token the server has already rotated, turning a cosmetic fault into a lost
+ * login. Either way, no expiry that is not a valid Date leaves the engine.
+ */
+function isUsableLifetime(expiresIn: unknown): expiresIn is number {
+  return typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn >= 0 && expiresIn <= MAX_LIFETIME_S;
+}
+
 export function toTokenSet(response: TokenEndpointResponse, now: () => number, step: Step): TokenSet {
   // oauth4webapi lower-cases token_type and accepts DPoP; Codex can only send Bearer.
   if (response.token_type !== 'bearer') throw notBearer(response.token_type, step);
   const tokens: TokenSet = { accessToken: response.access_token, tokenType: 'Bearer' };
   if (response.refresh_token) tokens.refreshToken = response.refresh_token;
-  const expiresAt = typeof response.expires_in === 'number' ? now() + response.expires_in * 1000 : jwtExpiry(response.access_token);
+  const expiresAt = isUsableLifetime(response.expires_in) ? now() + response.expires_in * 1000 : jwtExpiry(response.access_token, now);
   if (expiresAt !== undefined) tokens.expiresAt = expiresAt;
   if (response.scope !== undefined) tokens.scope = response.scope;
   return tokens;
 }
 
-/** The `exp` of a JWT access token, read (not verified) only to know when to refresh. */
-function jwtExpiry(token: string): number | undefined {
+/**
+ * The `exp` of a JWT access token, read (not verified) only to know when to
+ * refresh. An exp that is not a plausible date leaves the expiry unknown.
+ */
+function jwtExpiry(token: string, now: () => number): number | undefined {
   const payload = token.split('.')[1];
   if (token.split('.').length !== 3 || !payload) return undefined;
   try {
     const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    return isRecord(claims) && typeof claims.exp === 'number' && Number.isFinite(claims.exp) ? claims.exp * 1000 : undefined;
+    const exp = isRecord(claims) ? claims.exp : undefined;
+    if (typeof exp !== 'number' || !Number.isFinite(exp) || exp < 0 || exp * 1000 > now() + MAX_LIFETIME_S * 1000) return undefined;
+    return exp * 1000;
   } catch {
     return undefined;
   }
+}
+
+/** A short, printable form of a value the server sent (never a token: only expires_in comes here). */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
+  if (typeof value === 'number') return String(value);
+  return (JSON.stringify(value) ?? String(value)).slice(0, 40);
 }
 
 function notBearer(tokenType: string, step: Step): CodexAuthError {
@@ -161,7 +211,7 @@ function tokenFailure(error: unknown, step: Step, action: string): CodexAuthErro
     const body = isRecord(error.cause) && isRecord(error.cause.body) ? error.cause.body : {};
     return notBearer(String(body.token_type), step);
   }
-  if (error instanceof OperationProcessingError && isRecord(error.cause) && isRecord(error.cause.body) && typeof error.cause.body.access_token !== 'string') {
+  if (error instanceof OperationProcessingError && error.code === INVALID_RESPONSE && isRecord(error.cause) && isRecord(error.cause.body) && typeof error.cause.body.access_token !== 'string') {
     return new CodexAuthError({
       kind: 'token',
       step,

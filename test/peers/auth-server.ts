@@ -178,13 +178,25 @@ class FrontServer {
   }
 
   // RFC 6749 §3.3: an authorization request without `scope` gets a default, here the resource's
-  // scopes (oidc-provider alone would answer access_denied, having granted nothing).
+  // scopes (oidc-provider alone would answer access_denied, having granted nothing). The browser
+  // request carries its parameters in the query, the device authorization request (RFC 8628) in its form.
   private applyDefaultScope(req: IncomingMessage, url: URL): void {
-    const resource = url.searchParams.get('resource');
+    if (url.pathname === `${this.issuerPath}/auth`) {
+      if (this.withDefaultScope(url.searchParams)) req.url = url.pathname + url.search;
+    } else if (url.pathname === `${this.issuerPath}/device/auth` && req.method === 'POST') {
+      const body = req as IncomingMessage & { body?: Buffer };
+      const form = new URLSearchParams(body.body?.toString() ?? '');
+      if (this.withDefaultScope(form)) body.body = Buffer.from(form.toString());
+    }
+  }
+
+  /** Adds the resource's default scope to parameters that name a resource but no scope; true when it did. */
+  private withDefaultScope(params: URLSearchParams): boolean {
+    const resource = params.get('resource');
     const defaults = resource ? this.options.resources[resource]?.scope : undefined;
-    if (url.pathname !== `${this.issuerPath}/auth` || url.searchParams.has('scope') || !defaults) return;
-    url.searchParams.set('scope', defaults);
-    req.url = url.pathname + url.search;
+    if (params.has('scope') || !defaults) return false;
+    params.set('scope', defaults);
+    return true;
   }
 
   private forwardToProvider(req: IncomingMessage, res: ServerResponse): void {

@@ -113,6 +113,15 @@ describe('validateCallback', () => {
       assert.throws(() => validateCallback(silent, client, callback(query), 's1'), (e) => assertCodexAuthError(e, { message: /state mismatch/, noServerSaid: true }));
     }
   });
+  it('rejects a response with no code (and no error), or with more than one, at the callback step', () => {
+    for (const [query, message] of [
+      [`state=s1&iss=${iss}`, /carries no code \(and no error\)/],
+      [`code=&state=s1&iss=${iss}`, /carries no code/],
+      [`code=a&code=b&state=s1&iss=${iss}`, /more than one code/],
+    ] as const) {
+      assert.throws(() => validateCallback(advertised, client, callback(query), 's1'), (e) => assertCodexAuthError(e, { kind: 'authorization', step: 'callback', message }));
+    }
+  });
   it('reports error= with what the server said', () => {
     assert.throws(
       () => validateCallback(advertised, client, callback(`error=access_denied&error_description=User%20said%20no&state=s1&iss=${iss}`), 's1'),

@@ -74,7 +74,15 @@ describe('discoverProtectedResource: resource validation', () => {
     const { http } = httpWith({ [`GET ${ROOT_PRM}`]: () => json({ resource: MCP.href, authorization_servers: [] }) });
     await rejectsWith(discoverProtectedResource(MCP, { needsAuthorization: true, status: 401, resourceMetadataUrl: ROOT_PRM }, http), { message: /no authorization_servers/ });
     const html = httpWith({ [`GET ${ROOT_PRM}`]: () => new Response('<html>', { headers: { 'content-type': 'text/html' } }) });
-    await rejectsWith(discoverProtectedResource(MCP, { needsAuthorization: true, status: 401, resourceMetadataUrl: ROOT_PRM }, html.http), { message: /not a JSON object \(text\/html\)/ });
+    await rejectsWith(discoverProtectedResource(MCP, { needsAuthorization: true, status: 401, resourceMetadataUrl: ROOT_PRM }, html.http), { message: /HTTP 200, an HTML page \(text\/html\) instead of JSON/ });
+  });
+
+  it('requires a JSON content type, parameters allowed, even when the body is JSON', async () => {
+    const body = JSON.stringify({ resource: MCP.href, authorization_servers: ['https://as.example.com'] });
+    const served = (type: string) => httpWith({ [`GET ${ROOT_PRM}`]: () => new Response(body, { headers: { 'content-type': type } }) }).http;
+    const discover = (type: string) => discoverProtectedResource(MCP, { needsAuthorization: true, status: 401, resourceMetadataUrl: ROOT_PRM }, served(type));
+    await rejectsWith(discover('text/plain'), { kind: 'discovery', step: 'resource-metadata', message: /plain text \(text\/plain\) instead of JSON/ });
+    assert.equal((await discover('application/json; charset=utf-8'))?.resource, MCP.href);
   });
 });
 
@@ -139,5 +147,45 @@ describe('discoverAuthorizationServer', () => {
     const issuer = 'http://127.0.0.1:9999';
     const { http } = httpWith({ [`GET ${issuer}/.well-known/oauth-authorization-server`]: () => json(asMetadata(issuer)) });
     assert.equal((await discoverAuthorizationServer(issuer, http)).issuer, issuer);
+  });
+});
+
+describe('discoverAuthorizationServer: what the metadata may contain', () => {
+  const ISSUER = 'https://as.example.com';
+  const WELL_KNOWN = `GET ${ISSUER}/.well-known/oauth-authorization-server`;
+  const discoverFrom = (respond: () => Response) => discoverAuthorizationServer(ISSUER, httpWith({ [WELL_KNOWN]: respond }).http);
+
+  it('requires a JSON content type', async () => {
+    const body = JSON.stringify(asMetadata(ISSUER));
+    await rejectsWith(discoverFrom(() => new Response(body, { headers: { 'content-type': 'text/html' } })), {
+      kind: 'discovery',
+      step: 'authorization-server-metadata',
+      message: /HTTP 200, an HTML page \(text\/html\) instead of JSON/,
+    });
+    await rejectsWith(discoverFrom(() => new Response(body)), { step: 'authorization-server-metadata', message: /HTTP 200, .* instead of JSON/ });
+  });
+
+  for (const field of ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'revocation_endpoint', 'device_authorization_endpoint']) {
+    it(`refuses a plain-http ${field} on another host when the metadata is read`, async () => {
+      const { http, urls } = httpWith({ [WELL_KNOWN]: () => json(asMetadata(ISSUER, { [field]: 'http://elsewhere.example.org/x' })) });
+      await rejectsWith(discoverAuthorizationServer(ISSUER, http), {
+        kind: 'discovery',
+        step: 'authorization-server-metadata',
+        message: new RegExp(`${field} http://elsewhere\\.example\\.org/x, which is not https`),
+      });
+      assert.deepEqual(urls(), [WELL_KNOWN], 'nothing but the metadata was requested');
+    });
+  }
+
+  it('refuses an endpoint that is not a URL, and one with another scheme', async () => {
+    await rejectsWith(discoverFrom(() => json(asMetadata(ISSUER, { token_endpoint: 'not a url' }))), { message: /token_endpoint that is not a URL/ });
+    await rejectsWith(discoverFrom(() => json(asMetadata(ISSUER, { authorization_endpoint: 'javascript:alert(1)' }))), { message: /authorization_endpoint .*not https/ });
+  });
+
+  it('accepts https endpoints on other hosts and plain http on loopback', async () => {
+    const as = await discoverFrom(() =>
+      json(asMetadata(ISSUER, { token_endpoint: 'https://tokens.example.org/t', revocation_endpoint: 'http://127.0.0.1:8080/revoke', device_authorization_endpoint: 'http://localhost/device' })),
+    );
+    assert.equal(as.token_endpoint, 'https://tokens.example.org/t');
   });
 });

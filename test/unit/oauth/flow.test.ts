@@ -148,6 +148,39 @@ describe('login (smoke, scripted servers, real loopback listener)', () => {
     assert.deepEqual(outcome, { kind: 'no-authorization-needed' });
   });
 
+  it('refuses a plain-http token endpoint while reading the metadata: no registration, no browser', async () => {
+    const { http, urls } = reportOneServer({
+      [`GET ${ISSUER}/.well-known/oauth-authorization-server`]: () => json(asMetadata(ISSUER, { token_endpoint: 'http://tokens.example.com/token' })),
+    });
+    let browserOpened = false;
+    const authorizeInteractively = async (request: { url: URL }) => {
+      browserOpened = true;
+      return approve(request);
+    };
+    await rejectsWith(login({ serverName: 's', mcpUrl: MCP, clients: new MemoryStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively }), {
+      kind: 'discovery',
+      step: 'authorization-server-metadata',
+      message: /token_endpoint http:\/\/tokens\.example\.com\/token/,
+    });
+    assert.equal(browserOpened, false);
+    assert.deepEqual(urls().filter((url) => url.startsWith('POST') && url !== `POST ${MCP}`), [], 'nothing registered or exchanged');
+  });
+
+  it('stops at the callback step when the response has no code, never calling the token endpoint', async () => {
+    const { http, urls } = reportOneServer();
+    const withoutCode = async ({ url }: { url: URL }) => {
+      const back = new URL(url.searchParams.get('redirect_uri') ?? '');
+      back.search = new URLSearchParams({ state: url.searchParams.get('state') ?? '', iss: ISSUER }).toString();
+      return back;
+    };
+    await rejectsWith(login({ serverName: 's', mcpUrl: MCP, clients: new MemoryStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively: withoutCode }), {
+      kind: 'authorization',
+      step: 'callback',
+      message: /no code/,
+    });
+    assert.equal(urls().includes(`POST ${ISSUER}/token`), false);
+  });
+
   it('names the server and the step on failure', async () => {
     const { http } = reportOneServer({ [`GET ${PRM}`]: () => json({ resource: 'https://evil.example.com', authorization_servers: [ISSUER] }) });
     await assert.rejects(login({ serverName: 'my-server', mcpUrl: MCP, clients: new MemoryStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve }), (error: unknown) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { createHttpClient, isAllowedUrl, redactUrl, send } from '../../../src/oauth/http.ts';
+import { createHttpClient, formatDuration, isAllowedUrl, redactUrl, send } from '../../../src/oauth/http.ts';
 import { httpWith, json, rejectsWith } from './fake-fetch.ts';
 
 describe('http: which URLs may be fetched', () => {
@@ -55,7 +55,7 @@ describe('http: failures become network errors', () => {
       fetch: (_input, init) =>
         new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason), { once: true })),
     });
-    await rejectsWith(send(http, 'token-exchange', 'https://as.example.com/token'), { kind: 'network', step: 'token-exchange', message: /did not answer/ });
+    await rejectsWith(send(http, 'token-exchange', 'https://as.example.com/token'), { kind: 'network', step: 'token-exchange', message: /did not answer within 50 ms/ });
   });
 
   it('times out a body that never ends', async () => {
@@ -115,5 +115,14 @@ describe('http: request trail', () => {
 
   it('redacts credentials in URLs', () => {
     assert.equal(redactUrl('https://user:pw@host.example/p?token=abc'), 'https://redacted:redacted@host.example/p?token=redacted');
+  });
+});
+
+describe('http: durations in messages', () => {
+  it('shows sub-second timeouts in ms and longer ones in seconds', () => {
+    assert.equal(formatDuration(700), '700 ms');
+    assert.equal(formatDuration(1000), '1 s');
+    assert.equal(formatDuration(1500), '1.5 s');
+    assert.equal(formatDuration(15_000), '15 s');
   });
 });

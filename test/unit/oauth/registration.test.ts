@@ -77,6 +77,18 @@ describe('registerClient', () => {
     });
   });
 
+  it('reports an answer not declared as JSON with its status', async () => {
+    const register = `POST ${ISSUER}/oauth/register`;
+    const page = httpWith({ [register]: () => new Response('<h1>Oops</h1>', { status: 500, headers: { 'content-type': 'text/html' } }) });
+    await rejectsWith(registerClient(AS, { redirectUri: REDIRECT, clientName: 'n' }, page.http, now), {
+      kind: 'registration',
+      step: 'registration',
+      message: /failed: HTTP 500, an HTML page \(text\/html\) instead of JSON/,
+    });
+    const text = httpWith({ [register]: () => new Response(JSON.stringify({ client_id: 'c' }), { status: 201, headers: { 'content-type': 'text/plain' } }) });
+    await rejectsWith(registerClient(AS, { redirectUri: REDIRECT, clientName: 'n' }, text.http, now), { kind: 'registration', message: /HTTP 201, plain text/ });
+  });
+
   it('explains when the server has no registration endpoint', async () => {
     const as = { ...AS, registration_endpoint: undefined };
     await rejectsWith(registerClient(as, { redirectUri: REDIRECT, clientName: 'n' }, httpWith({}).http, now), { kind: 'registration', message: /no way to register/ });

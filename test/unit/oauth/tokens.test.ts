@@ -69,6 +69,61 @@ describe('exchangeCode', () => {
   });
 });
 
+describe('exchangeCode: answers oauth4webapi would let through or misreport', () => {
+  const input = { as: AS, client: publicClient, redirectUri: 'r', codeVerifier: 'v'.repeat(43), resource: RESOURCE };
+  const exchangeWith = (respond: () => Response) => exchangeCode({ ...input, callbackParams: callbackParams() }, httpWith({ [TOKEN]: respond }).http, now);
+  const good = { access_token: 'at', token_type: 'Bearer' };
+
+  for (const [name, value] of [
+    ['a string', '3600'],
+    ['negative', -5],
+    ['huge', 1e300],
+    ['over ten years', 10 * 366 * 24 * 3600],
+    ['null', null],
+  ] as const) {
+    it(`ignores expires_in ${name}: the expiry comes from the JWT exp, else stays unknown`, async () => {
+      const trail: string[] = [];
+      const http = httpWith({ [TOKEN]: () => json({ ...good, expires_in: value }) }, { debug: (line) => trail.push(line) }).http;
+      assert.equal((await exchangeCode({ ...input, callbackParams: callbackParams() }, http, now)).expiresAt, undefined);
+      assert.ok(trail.some((line) => line.startsWith('ignored an unusable expires_in')), 'noted in the --debug trail');
+      const withExp = await exchangeWith(() => json({ ...good, access_token: jwt({ exp: 2_000 }), expires_in: value }));
+      assert.equal(withExp.expiresAt, 2_000_000);
+    });
+  }
+
+  it('accepts expires_in from 0 up to ten years, always as a valid date', async () => {
+    assert.equal((await exchangeWith(() => json({ ...good, expires_in: 0 }))).expiresAt, 1_000_000);
+    const tenYears = 10 * 365 * 24 * 3600;
+    const { expiresAt } = await exchangeWith(() => json({ ...good, expires_in: tenYears }));
+    assert.equal(expiresAt, 1_000_000 + tenYears * 1000);
+    assert.ok(Number.isFinite(new Date(expiresAt ?? Number.NaN).getTime()));
+  });
+
+  it('leaves the expiry unknown for a JWT exp that is not a plausible date', async () => {
+    for (const exp of [1e300, -1, 'soon']) {
+      assert.equal((await exchangeWith(() => json({ ...good, access_token: jwt({ exp }) }))).expiresAt, undefined, `exp ${String(exp)}`);
+    }
+  });
+
+  it('reports an HTML error page with its status, not as a missing access_token', async () => {
+    const page = () => new Response('<!doctype html><h1>Oops</h1>', { status: 500, headers: { 'content-type': 'text/html' } });
+    await rejectsWith(exchangeWith(page), { kind: 'token', step: 'token-exchange', message: /failed: HTTP 500, an HTML page \(text\/html\) instead of JSON/ });
+  });
+
+  it('reports a JSON answer without an OAuth error by its status', async () => {
+    await rejectsWith(exchangeWith(() => json({ message: 'overloaded' }, 503)), { kind: 'token', message: /failed: HTTP 503, without an OAuth error/ });
+  });
+
+  it('refuses a token answer not declared as JSON', async () => {
+    await rejectsWith(exchangeWith(() => new Response(JSON.stringify(good), { headers: { 'content-type': 'text/plain' } })), { kind: 'token', message: /HTTP 200, plain text/ });
+  });
+
+  it('still reads invalid_client from a 401 challenge whatever its body', async () => {
+    const challenge = () => new Response('<html>', { status: 401, headers: { 'content-type': 'text/html', 'www-authenticate': 'Basic error="invalid_client"' } });
+    await rejectsWith(exchangeWith(challenge), { kind: 'token', serverSaid: /^invalid_client/ });
+  });
+});
+
 describe('refreshTokens', () => {
   const input = { as: AS, client: publicClient, refreshToken: 'old-rt', resource: RESOURCE, scope: 'a offline_access' };
 
@@ -96,6 +151,15 @@ describe('refreshTokens', () => {
     await rejectsWith(Promise.reject(error), { kind: 'token', step: 'refresh', serverSaid: /^invalid_grant: token revoked$/ });
     const other = httpWith({ [TOKEN]: () => json({ error: 'server_error' }, 500) });
     assert.equal(isInvalidGrant(await refreshTokens(input, other.http, now).catch((e: unknown) => e)), false);
+  });
+
+  it('screens the answer like the exchange: content type checked, a bad expires_in ignored', async () => {
+    const page = httpWith({ [TOKEN]: () => new Response('<h1>down</h1>', { status: 503, headers: { 'content-type': 'text/html' } }) });
+    await rejectsWith(refreshTokens(input, page.http, now), { kind: 'token', step: 'refresh', message: /HTTP 503, an HTML page/ });
+    const text = httpWith({ [TOKEN]: () => json({ access_token: 'at2', token_type: 'Bearer', refresh_token: 'rotated', expires_in: '60' }) });
+    const tokens = await refreshTokens(input, text.http, now);
+    assert.equal(tokens.refreshToken, 'rotated', 'a rotated refresh token is never lost to a bad expires_in');
+    assert.equal(tokens.expiresAt, undefined);
   });
 });
 
@@ -152,5 +216,17 @@ describe('deviceLogin', () => {
       step: 'device-authorization',
       serverSaid: /^access_denied$/,
     });
+  });
+
+  it('checks the device answer and the tokens like any other', async () => {
+    const device = () => json({ device_code: 'dc', user_code: 'U', verification_uri: `${ISSUER}/activate`, expires_in: 600 });
+    const login = (routes: Parameters<typeof httpWith>[0]) =>
+      deviceLogin({ as: AS, client: publicClient, resource: RESOURCE, showDeviceCode: () => undefined }, { http: httpWith(routes).http, now, sleep: async () => undefined });
+    await rejectsWith(login({ [`POST ${ISSUER}/device`]: () => new Response('<html>', { headers: { 'content-type': 'text/html' } }) }), {
+      step: 'device-authorization',
+      message: /HTTP 200, an HTML page/,
+    });
+    const tokens = await login({ [`POST ${ISSUER}/device`]: device, [TOKEN]: () => json({ access_token: 'at', token_type: 'Bearer', expires_in: 'never' }) });
+    assert.equal(tokens.expiresAt, undefined);
   });
 });
