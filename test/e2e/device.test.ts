@@ -45,7 +45,7 @@ async function deviceLogin(sandbox: Sandbox, name: string) {
 
 describe('login --device (RFC 8628)', () => {
   it('shows the verification URI, polls until approved, and the MCP server accepts the token', async () => {
-    // The resource publishes its scopes: a device authorization request without any is granted nothing.
+    // The resource publishes its scopes, so the device authorization request carries them.
     await withLayout({ auth: { deviceFlow: true }, mcp: { scopesSupported: ['mcp:read', 'mcp:write'] } }, async (layout) => {
       const result = await deviceLogin(layout.sandbox, 'demo');
       assert.equal(result.code, 0, `login failed: ${result.stderr}`);
