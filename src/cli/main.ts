@@ -22,6 +22,12 @@ async function plainRun(args: RunArgs): Promise<number> {
   }
 }
 
+// `codex-auth status | head` closes the pipe early: that is the reader's choice, not a failure.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const argv = process.argv.slice(2);
 const run = parsePlainRun(argv);
 process.exitCode = run ? await plainRun(run) : await (await import('./commands.ts')).runCommandLine(argv, selfPaths());
