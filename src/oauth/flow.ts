@@ -166,7 +166,7 @@ async function loginWithBrowser(session: LoginSession): Promise<Authorized> {
   try {
     const client = await resolveClient(session, listener.redirectUri, stored);
     const authorization = await buildAuthorizationRequest({ as, client, redirectUri: listener.redirectUri, scopes, resource });
-    report('authorization', redactUrl(authorization.url));
+    report('authorization', `${authorization.url.origin}${authorization.url.pathname}`);
     const callbackUrl = await deps.authorizeInteractively({ url: authorization.url, listener });
     report('callback', listener.redirectUri);
     const callbackParams = validateCallback(as, client, callbackUrl, authorization.state);

@@ -121,6 +121,12 @@ export async function revokeTokens(input: { as: AuthorizationServer; client: Cli
       });
       await processRevocationResponse(response);
     } catch (error) {
+      // RFC 7009 §2.2.1: a server may not revoke some token types (self-contained JWT access
+      // tokens, typically); those simply run out, so this is no failure.
+      if (error instanceof ResponseBodyError && error.error === 'unsupported_token_type') {
+        http.debug?.(`${redactUrl(endpoint)} does not revoke ${hint.replace('_', ' ')}s; it expires on its own`);
+        continue;
+      }
       // Try the access token even when the refresh token failed; report the first failure.
       firstFailure ??= toCodexAuthError(error, { step: 'revocation', action: `Revoking the ${hint.replace('_', ' ')} at ${redactUrl(endpoint)}` });
     }

@@ -170,6 +170,8 @@ describe('status, logout, unpatch, alias', () => {
       const result = await runCli(layout.sandbox, ['logout', 'demo']);
       assert.equal(result.code, 0, result.stderr);
       assert.ok(layout.auth.requests.some((request) => /revo/.test(request.path) && request.method === 'POST'), 'revocation endpoint called');
+      assert.match(result.stderr, /tokens revoked at the server/);
+      assert.doesNotMatch(result.stderr, /did not confirm/);
       assert.equal(storedState(layout.sandbox), undefined);
       assert.equal(layout.sandbox.readConfig(), original);
       assert.doesNotMatch(readFileSync(join(layout.sandbox.stateDir, 'env'), 'utf8'), /CODEX_AUTH_DEMO_TOKEN/);

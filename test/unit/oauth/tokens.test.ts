@@ -174,9 +174,17 @@ describe('revokeTokens', () => {
     const none = httpWith({});
     await revokeTokens({ as: { ...AS, revocation_endpoint: undefined }, client: publicClient, tokens: { accessToken: 'at', tokenType: 'Bearer' } }, none.http);
     assert.equal(none.requests.length, 0);
-    const failing = httpWith({ [`POST ${ISSUER}/revoke`]: () => json({ error: 'unsupported_token_type' }, 400) });
+    const failing = httpWith({ [`POST ${ISSUER}/revoke`]: () => json({ error: 'invalid_client' }, 401) });
     await rejectsWith(revokeTokens({ as: AS, client: publicClient, tokens: { accessToken: 'at', refreshToken: 'rt', tokenType: 'Bearer' } }, failing.http), { step: 'revocation' });
     assert.equal(failing.requests.length, 2);
+  });
+
+  it('a token type the server does not revoke (a JWT access token) is no failure (RFC 7009 2.2.1)', async () => {
+    const { http, requests } = httpWith({
+      [`POST ${ISSUER}/revoke`]: (request) => (form(request).get('token_type_hint') === 'access_token' ? json({ error: 'unsupported_token_type' }, 400) : new Response(null, { status: 200 })),
+    });
+    await revokeTokens({ as: AS, client: publicClient, tokens: { accessToken: 'at', refreshToken: 'rt', tokenType: 'Bearer' } }, http);
+    assert.equal(requests.length, 2);
   });
 });
 
