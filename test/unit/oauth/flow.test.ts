@@ -85,11 +85,10 @@ describe('login (smoke, scripted servers, real loopback listener)', () => {
     assert.equal(clients.find(ISSUER), first);
   });
 
-  it('asks for the union of granted and challenged scopes on step-up', async () => {
-    const { http } = reportOneServer();
+  /** Logs in headlessly; returns the outcome and the `scope` the authorization request asked for. */
+  async function loginAskingScope(request: LoginRequest, http: Parameters<typeof login>[1]['http']) {
     let asked: string | null = null;
-    const request: LoginRequest = { serverName: 's', mcpUrl: MCP, clients: new MemoryStore(), stepUp: { grantedScopes: ['mcp'], challengedScopes: ['admin'] } };
-    await login(request, {
+    const outcome = await login(request, {
       http,
       now: () => 0,
       progress: () => undefined,
@@ -98,24 +97,20 @@ describe('login (smoke, scripted servers, real loopback listener)', () => {
         return approve(r);
       },
     });
+    return { outcome, asked: asked as string | null };
+  }
+
+  it('asks for the union of granted and challenged scopes on step-up', async () => {
+    const { http } = reportOneServer();
+    const request: LoginRequest = { serverName: 's', mcpUrl: MCP, clients: new MemoryStore(), stepUp: { grantedScopes: ['mcp'], challengedScopes: ['admin'] } };
+    const { asked } = await loginAskingScope(request, http);
     assert.equal(asked, 'mcp admin offline_access');
   });
 
   it('uses a challenge the caller met instead of probing (initialize left open, tools/list challenged)', async () => {
     const { http, urls } = reportOneServer({ [`POST ${MCP}`]: () => json({ jsonrpc: '2.0', id: 1, result: {} }) });
-    let asked: string | null = null;
-    const outcome = await login(
-      { serverName: 's', mcpUrl: MCP, clients: new MemoryStore(), challenge: { needsAuthorization: true, status: 401, resourceMetadataUrl: PRM, scopes: ['mcp'] } },
-      {
-        http,
-        now: () => 0,
-        progress: () => undefined,
-        authorizeInteractively: async (r) => {
-          asked = r.url.searchParams.get('scope');
-          return approve(r);
-        },
-      },
-    );
+    const challenge = { needsAuthorization: true, status: 401, resourceMetadataUrl: PRM, scopes: ['mcp'] };
+    const { outcome, asked } = await loginAskingScope({ serverName: 's', mcpUrl: MCP, clients: new MemoryStore(), challenge }, http);
     assert.equal(outcome.kind, 'logged-in');
     assert.equal(urls().includes(`POST ${MCP}`), false, 'no probe');
     assert.equal(asked, 'mcp offline_access', 'scope from the challenge');
