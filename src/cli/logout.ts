@@ -2,7 +2,8 @@
 // (RFC 7009), then forget the tokens, the env line and the config rewrite.
 import { existsSync } from 'node:fs';
 import { readCodexConfig, resolveHeaders } from '../codex/config.ts';
-import { syncEnvFile, unpatchEntries } from '../codex/apply.ts';
+import { unpatchEntries } from '../codex/apply.ts';
+import { syncEnvFile } from '../codex/envfile.ts';
 import { CodexAuthError } from '../errors.ts';
 import { revokeGrant } from '../oauth/flow.ts';
 import { withServerLock } from '../store/lock.ts';

@@ -1,6 +1,7 @@
 // `codex-auth unpatch [name...]`: put config entries back exactly as they were
 // before codex-auth pointed them at its variables. Logins are kept.
-import { unpatchEntries, syncEnvFile } from '../codex/apply.ts';
+import { unpatchEntries } from '../codex/apply.ts';
+import { syncEnvFile } from '../codex/envfile.ts';
 import type { CliContext } from './context.ts';
 
 export function runUnpatch(ctx: CliContext, options: { names: string[]; json: boolean }): number {

@@ -4,9 +4,6 @@ import type { StateStore } from '../store/state.ts';
 import { readCodexConfig, type CodexConfig, type McpServerEntry } from './config.ts';
 import { removeBearerEnvVar, setBearerEnvVar, tokenEnvVarName, writeConfigAtomically } from './rewrite.ts';
 
-// Lives with the env file so that `run` can keep it in sync without loading the rewrite.
-export { syncEnvFile } from './envfile.ts';
-
 export interface RewriteOutcome {
   serverName: string;
   varName?: string;
