@@ -12,6 +12,7 @@ import { CodexAuthError } from '../errors.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { ensureFresh, settledWithoutRefresh, type Freshness } from '../session/fresh.ts';
 import type { StepUp } from '../session/routes.ts';
+import type { ServerState } from '../store/state.ts';
 import type { CliContext } from './context.ts';
 
 export interface RunOptions {
@@ -61,17 +62,18 @@ function hasExpired(grant: Grant, now: number): boolean {
 /** The variable Codex reads the per-run proxy secret from (never an OAuth token). */
 export const PROXY_SECRET_VARIABLE = 'CODEX_AUTH_PROXY_TOKEN';
 
-function hasBrowser(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.BROWSER) || Boolean(env.DISPLAY) || Boolean(env.WAYLAND_DISPLAY) || process.platform === 'darwin' || process.platform === 'win32';
+/** Loaded only on the paths that may open a browser: the opener pulls in the OAuth engine. */
+async function hasBrowser(env: NodeJS.ProcessEnv): Promise<boolean> {
+  return (await import('../ui/browser.ts')).canOpenBrowser(env);
 }
 
-function canLogInInteractively(ctx: CliContext): boolean {
-  return Boolean(ctx.streams.stdin.isTTY) && Boolean(ctx.streams.stderr.isTTY) && hasBrowser(ctx.env);
+async function canLogInInteractively(ctx: CliContext): Promise<boolean> {
+  return Boolean(ctx.streams.stdin.isTTY) && Boolean(ctx.streams.stderr.isTTY) && (await hasBrowser(ctx.env));
 }
 
 async function handleMissingLogins(ctx: CliContext, missing: ServerOutcome[], options: RunOptions): Promise<void> {
   const names = missing.map(({ entry }) => entry.name);
-  if (options.interactiveLogin && canLogInInteractively(ctx)) {
+  if (options.interactiveLogin && (await canLogInInteractively(ctx))) {
     ctx.out.info(`Logging in to ${names.join(', ')} before starting…`);
     try {
       const { runLogin } = await import('./login.ts');
@@ -92,10 +94,10 @@ async function handleMissingLogins(ctx: CliContext, missing: ServerOutcome[], op
 }
 
 /** Re-applies the rewrite for logged-in entries whose config lost it (an edit, not `unpatch`, which forgets the record). */
-async function restoreLostRewrites(ctx: CliContext, config: CodexConfig, grants: Grant[]): Promise<void> {
+async function restoreLostRewrites(ctx: CliContext, config: CodexConfig, grants: Grant[], states: Map<string, ServerState>): Promise<void> {
   const lost = grants.filter((grant) => {
     const entry = config.servers.find((server) => server.name === grant.serverName);
-    const recorded = ctx.store.server(grant.serverName).rewrite;
+    const recorded = states.get(grant.serverName)?.rewrite;
     return entry !== undefined && recorded !== undefined && entry.bearerTokenEnvVar !== recorded.varName;
   });
   if (lost.length === 0) return;
@@ -106,9 +108,9 @@ async function restoreLostRewrites(ctx: CliContext, config: CodexConfig, grants:
 }
 
 /** Servers Codex should reach with a token: logged in and pointed at codex-auth's variable. */
-function managedVariables(ctx: CliContext, grants: Grant[]): Array<{ grant: Grant; varName: string }> {
+function managedVariables(grants: Grant[], states: Map<string, ServerState>): Array<{ grant: Grant; varName: string }> {
   return grants.flatMap((grant) => {
-    const varName = ctx.store.server(grant.serverName).rewrite?.varName;
+    const varName = states.get(grant.serverName)?.rewrite?.varName;
     return varName ? [{ grant, varName }] : [];
   });
 }
@@ -133,7 +135,7 @@ async function launchThroughProxy(ctx: CliContext, config: CodexConfig, managed:
   ]);
   const reauthorize = async (serverName: string, stepUp: StepUp) => {
     const entry = config.servers.find((server) => server.name === serverName);
-    if (!entry || !hasBrowser(ctx.env)) return undefined;
+    if (!entry || !(await hasBrowser(ctx.env))) return undefined;
     const { loginServer } = await import('./login.ts');
     const grant = await loginServer(ctx, config, entry, { names: [serverName], browser: true, force: true, device: false, json: false, stepUp }, undefined);
     syncEnvFile(ctx.store);
@@ -167,7 +169,7 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
   const [command = 'codex', ...args] = options.command;
   const file = resolveCommand(command, ctx.env, options.selfPaths);
   const config = loadConfig(ctx);
-  let grants: Grant[] = [];
+  let managed: Array<{ grant: Grant; varName: string }> = [];
   let current = config;
   if (config) {
     let outcomes = await refreshAll(ctx, managedEntries(ctx, config), options.refreshMarginMs);
@@ -182,12 +184,16 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
       if (options.strict && hasExpired(freshness.grant, ctx.now())) throw freshness.error;
       ctx.out.warn(`${entry.name}: could not refresh (${freshness.error.message}); using the current token`);
     }
-    grants = outcomes.flatMap(({ freshness }) => ('grant' in freshness ? [freshness.grant] : []));
+    const grants = outcomes.flatMap(({ freshness }) => ('grant' in freshness ? [freshness.grant] : []));
     current = missing.length > 0 ? readCodexConfig(ctx.configPath) : config;
-    await restoreLostRewrites(ctx, current, grants);
-    syncEnvFile(ctx.store);
+    // One read of the state files after refreshes and logins serves the rewrite check, the
+    // variables and the env file (a restored rewrite keeps its variable name).
+    const states = ctx.store.knownServers();
+    const byName = new Map(states.map((state) => [state.serverName, state]));
+    await restoreLostRewrites(ctx, current, grants, byName);
+    syncEnvFile(ctx.store, states);
+    managed = managedVariables(grants, byName);
   }
-  const managed = managedVariables(ctx, grants);
   if (current && options.proxy && managed.length > 0 && isCodexCommand(command, ctx.env)) {
     return launchThroughProxy(ctx, current, managed, file, args);
   }

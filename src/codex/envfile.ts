@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { CodexAuthError } from '../errors.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
-import type { StateStore } from '../store/state.ts';
+import type { ServerState, StateStore } from '../store/state.ts';
 
 const HEADER = [
   '# Written by codex-auth; it rewrites this file, so edits do not last.',
@@ -91,9 +91,9 @@ function envFileError(message: string): CodexAuthError {
 }
 
 /** The env file holds one line per logged-in, rewritten server. Returns whether it changed. */
-export function syncEnvFile(store: StateStore): boolean {
+export function syncEnvFile(store: StateStore, states: ServerState[] = store.knownServers()): boolean {
   const vars: Record<string, string> = {};
-  for (const state of store.knownServers()) {
+  for (const state of states) {
     const token = state.grant?.tokens.accessToken;
     if (token && state.rewrite) vars[state.rewrite.varName] = token;
   }

@@ -2,21 +2,19 @@
 // first (a ':'-separated list, `%s` replaced by the URL), else the platform's
 // opener. Never through a shell, and only http(s) URLs (http only for loopback).
 import { execa } from 'execa';
+import { isAllowedUrl } from '../oauth/http.ts';
 
 export type BrowserOpener = (url: URL) => Promise<boolean>;
-
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
-
-export function isOpenableUrl(url: URL): boolean {
-  if (url.protocol === 'https:') return true;
-  return url.protocol === 'http:' && LOOPBACK.test(url.hostname);
-}
 
 /** Splits one `$BROWSER` entry into argv without a shell: whitespace-separated, `%s` is the URL. */
 export function browserCommand(entry: string, url: string): string[] {
   const words = entry.trim().split(/\s+/).filter(Boolean);
   const withUrl = words.map((word) => word.replaceAll('%s', url));
   return words.some((word) => word.includes('%s')) ? withUrl : [...withUrl, url];
+}
+
+function browserEntries(env: NodeJS.ProcessEnv): string[] {
+  return (env.BROWSER ?? '').split(':').filter((entry) => entry.trim() !== '');
 }
 
 function platformCommands(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string[][] {
@@ -47,12 +45,17 @@ async function launch(argv: string[], env: NodeJS.ProcessEnv): Promise<boolean> 
 
 export function createBrowserOpener(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): BrowserOpener {
   return async (url) => {
-    if (!isOpenableUrl(url)) return false;
-    const fromEnv = (env.BROWSER ?? '').split(':').filter((entry) => entry.trim() !== '');
+    if (!isAllowedUrl(url)) return false;
+    const fromEnv = browserEntries(env);
     const candidates = fromEnv.length > 0 ? fromEnv.map((entry) => browserCommand(entry, url.href)) : platformCommands(platform, env).map((cmd) => [...cmd, url.href]);
     for (const argv of candidates) {
       if (await launch(argv, env)) return true;
     }
     return false;
   };
+}
+
+/** Whether there is anything to open a browser with: `$BROWSER`, or the platform's opener with a display. */
+export function canOpenBrowser(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): boolean {
+  return browserEntries(env).length > 0 || platformCommands(platform, env).length > 0;
 }

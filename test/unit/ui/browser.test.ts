@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { browserCommand, createBrowserOpener, isOpenableUrl } from '../../../src/ui/browser.ts';
+import { isAllowedUrl as isOpenableUrl } from '../../../src/oauth/http.ts';
+import { browserCommand, canOpenBrowser, createBrowserOpener } from '../../../src/ui/browser.ts';
 
 describe('browser opening', () => {
   it('opens only https, and http on loopback', () => {
@@ -50,5 +51,9 @@ describe('browser opening', () => {
 
   it('over SSH with no display and no $BROWSER there is nothing to open', async () => {
     assert.equal(await createBrowserOpener({ SSH_CONNECTION: '1 2 3 4' }, 'linux')(new URL('https://as.example.com/')), false);
+    assert.equal(canOpenBrowser({ SSH_CONNECTION: '1 2 3 4' }, 'linux'), false);
+    assert.equal(canOpenBrowser({ BROWSER: 'w3m' }, 'linux'), true);
+    assert.equal(canOpenBrowser({ DISPLAY: ':0' }, 'linux'), true);
+    assert.equal(canOpenBrowser({}, 'darwin'), true);
   });
 });
