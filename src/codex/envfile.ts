@@ -1,7 +1,8 @@
 // The env file: one `NAME='value'` line per token, for `set -a; . file; set +a` in sh, bash or zsh.
 import fs from 'node:fs';
+import { dirname } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
-import { writeFileAtomic } from '../store/atomic.ts';
+import { ensurePrivateDir, writeFileAtomic } from '../store/atomic.ts';
 import type { ServerState, StateStore } from '../store/state.ts';
 
 const HEADER = [
@@ -26,10 +27,14 @@ export function renderEnvFile(vars: Record<string, string>): string {
 /** Writes the file (0600, atomically) only when its content would change; returns whether it did. */
 export function writeEnvFile(file: string, vars: Record<string, string>): boolean {
   const content = renderEnvFile(vars);
-  if (readOptional(file) === content) {
+  const existing = readOptional(file);
+  if (existing === content) {
     tightenMode(file);
     return false;
   }
+  // Before the first login there is nothing to write, and on a fresh machine no directory to write it in.
+  if (existing === undefined && Object.keys(vars).length === 0) return false;
+  ensurePrivateDir(dirname(file));
   writeFileAtomic(file, content, { mode: 0o600, step: 'env-file' });
   return true;
 }

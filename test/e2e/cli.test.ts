@@ -243,6 +243,15 @@ describe('status, logout, unpatch, alias', () => {
 });
 
 describe('run without a usable login', () => {
+  it('on a fresh machine (a remote server in config.toml, no codex-auth state yet) starts the command', async () => {
+    await withSandbox(CONFIG, async (sandbox) => {
+      const launched = await runCli(sandbox, ['run', '--', 'sh', '-c', 'echo launched']);
+      assert.equal(launched.code, 0, launched.stderr);
+      assert.match(launched.stdout, /launched/);
+      assert.equal(existsSync(sandbox.stateDir), false, 'nothing written before the first login');
+    });
+  });
+
   it('warns with the exact login command and still launches; --strict makes it exit 11', async () => {
     const layout = await startLayout();
     try {

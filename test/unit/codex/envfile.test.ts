@@ -80,6 +80,18 @@ describe('writeEnvFile', () => {
     assert.deepEqual(readEnvFile(file), { A: '2' });
   });
 
+  it('creates nothing before there is a token, and creates its private directory when there is one', () => {
+    const dir = path.join(root, 'fresh-machine', 'codex-auth');
+    const file = path.join(dir, 'env');
+    assert.equal(writeEnvFile(file, {}), false);
+    assert.equal(fs.existsSync(dir), false);
+    assert.equal(writeEnvFile(file, { A: '1' }), true);
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    assert.equal(writeEnvFile(file, {}), true, 'an existing file loses its last token');
+    assert.deepEqual(readEnvFile(file), {});
+  });
+
   it('tightens a loose mode even when the content is unchanged', () => {
     const file = path.join(root, 'loose.env');
     writeEnvFile(file, { A: '1' });
