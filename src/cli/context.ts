@@ -36,15 +36,16 @@ export function createContext(
   env: NodeJS.ProcessEnv = process.env,
 ): CliContext {
   const paths = statePaths(codexAuthHome(env));
+  const out = new Output(streams, { env, json: globals.json ?? false, debug: globals.debug ?? false, ...(globals.color === undefined ? {} : { color: globals.color }) });
   return {
     streams,
     env,
-    out: new Output(streams, { env, json: globals.json ?? false, debug: globals.debug ?? false, ...(globals.color === false ? { color: false } : {}) }),
+    out,
     fetch: globalThis.fetch,
     now: Date.now,
     openBrowser: lazyBrowserOpener(env),
     paths,
-    store: new StateStore(paths),
+    store: new StateStore(paths, (message) => out.warn(message)),
     configPath: codexConfigPath(env, globals.config),
   };
 }

@@ -2,7 +2,6 @@
 // step, with every URL tried and its answer. What a user runs when a server
 // will not log in; nothing is stored and no client is registered.
 import { readCodexConfig, findServer, resolveHeaders, type McpServerEntry } from '../codex/config.ts';
-import { CodexAuthError } from '../errors.ts';
 import { probe, type ProbeResult } from '../oauth/challenge.ts';
 import { discoverAuthorizationServer, discoverProtectedResource, type ProtectedResourceInfo } from '../oauth/discovery.ts';
 import { redactUrl } from '../oauth/http.ts';
@@ -10,6 +9,7 @@ import { httpClientFor } from './http-client.ts';
 import { selectResource } from '../oauth/resource.ts';
 import { selectScopes } from '../oauth/scopes.ts';
 import type { AuthorizationServer } from 'oauth4webapi';
+import { batchExitCode, describeFailure, printSummary, type ServerFailure } from './batch.ts';
 import type { CliContext } from './context.ts';
 
 export interface DoctorStep {
@@ -105,24 +105,29 @@ function printHuman(ctx: CliContext, report: DoctorReport): void {
   }
 }
 
-export async function runDoctor(ctx: CliContext, options: { name?: string; json: boolean }): Promise<number> {
+export async function runDoctor(ctx: CliContext, options: { names: string[]; json: boolean }): Promise<number> {
   const config = readCodexConfig(ctx.configPath);
-  const entries = options.name ? [findServer(config, options.name)] : config.servers.filter((entry) => entry.kind === 'remote');
+  const names = options.names.length > 0 ? options.names : config.servers.filter((entry) => entry.kind === 'remote').map((entry) => entry.name);
   const reports: DoctorReport[] = [];
-  let exitCode = 0;
-  for (const entry of entries) {
-    const report: DoctorReport = { server: entry.name, url: entry.url ?? '', ok: true, requests: [], steps: [] };
+  const outcomes: Array<DoctorReport | ServerFailure> = [];
+  for (const name of names) {
+    const report: DoctorReport = { server: name, url: '', ok: true, requests: [], steps: [] };
     try {
+      const entry = findServer(config, name);
+      report.url = entry.url ?? '';
       await diagnose(ctx, entry, report);
+      outcomes.push(report);
     } catch (error) {
-      if (!(error instanceof CodexAuthError)) throw error;
+      const failure = describeFailure(name, error);
+      const { exitCode: _shownAsTheExitCode, ...detail } = failure.error;
       report.ok = false;
-      report.error = { step: error.step, message: error.message, ...(error.serverSaid ? { serverSaid: error.serverSaid } : {}), ...(error.hint ? { hint: error.hint } : {}) };
-      exitCode ||= error.exitCode;
+      report.error = detail;
+      outcomes.push(failure);
     }
     reports.push(report);
     if (!options.json) printHuman(ctx, report);
   }
-  if (options.json) ctx.out.printJson(options.name ? reports[0] : reports);
-  return exitCode;
+  if (options.json) ctx.out.printJson(options.names.length === 1 ? reports[0] : reports);
+  else printSummary(ctx, outcomes, 'passed discovery');
+  return batchExitCode(outcomes);
 }

@@ -1,7 +1,7 @@
 // `codex-auth login [name...]`: runs the MCP OAuth flow for each server, stores
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
 import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
-import { isOurVar, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
+import { isEntryWired, isOurVar, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { setBearerEnvVar } from '../codex/rewrite.ts';
 import { CodexAuthError } from '../errors.ts';
@@ -9,6 +9,8 @@ import { login, type Grant, type LoginRequest } from '../oauth/flow.ts';
 import { withServerLock } from '../store/lock.ts';
 import { interactiveAuthorizer } from '../ui/authorize.ts';
 import type { StepUp } from '../session/routes.ts';
+import { shellCommand } from '../shell.ts';
+import { batchExitCode, eachServer, isFailure, printSummary } from './batch.ts';
 import type { CliContext } from './context.ts';
 import { httpClientFor } from './http-client.ts';
 
@@ -30,7 +32,7 @@ export interface LoginOptions {
 
 export interface LoginReport {
   server: string;
-  status: 'logged-in' | 'no-authorization-needed' | 'already-logged-in' | 'skipped-user-token';
+  status: 'logged-in' | 'wired-up' | 'no-authorization-needed' | 'already-logged-in' | 'skipped-user-token' | 'skipped-disabled';
   issuer?: string;
   resource?: string;
   scope?: string;
@@ -53,7 +55,7 @@ function clientSecretFrom(ctx: CliContext, variable: string | undefined): string
   if (!secret) {
     throw new CodexAuthError({
       kind: 'usage',
-      step: 'config',
+      step: 'arguments',
       message: `--client-secret-env names ${variable}, but that variable is not set`,
       hint: `export ${variable}=<client secret> and run the command again`,
     });
@@ -61,9 +63,10 @@ function clientSecretFrom(ctx: CliContext, variable: string | undefined): string
   return secret;
 }
 
-function targetsFor(ctx: CliContext, config: CodexConfig, options: LoginOptions): McpServerEntry[] {
-  if (options.names.length > 0) return options.names.map((name) => findServer(config, name));
-  return config.servers.filter((entry) => entry.kind === 'remote' && entry.enabled);
+/** Named servers as given; with no name, every remote entry (disabled ones are reported and skipped). */
+function targetNames(config: CodexConfig, options: LoginOptions): string[] {
+  if (options.names.length > 0) return options.names;
+  return config.servers.filter((entry) => entry.kind === 'remote').map((entry) => entry.name);
 }
 
 function hasFreshGrant(ctx: CliContext, entry: McpServerEntry): boolean {
@@ -139,48 +142,75 @@ function report(grant: Grant, rewrite: RewriteOutcome | undefined): LoginReport 
   };
 }
 
+/** Points the entry at its token; a failure keeps the login and says how to finish without a browser. */
+function wireUp(ctx: CliContext, entry: McpServerEntry, force: boolean): RewriteOutcome | undefined {
+  try {
+    const [rewrite] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, { force, now: ctx.now() });
+    syncEnvFile(ctx.store);
+    return rewrite;
+  } catch (error) {
+    if (!(error instanceof CodexAuthError)) throw error;
+    throw new CodexAuthError({
+      kind: error.kind,
+      step: error.step,
+      server: entry.name,
+      message: `logged in (the tokens are kept), but the config entry is not wired up: ${error.message}`,
+      hint: `fix that, then run ${shellCommand(['codex-auth', 'login'])} to finish wiring without a browser`,
+      cause: error,
+    });
+  }
+}
+
+async function loginOne(ctx: CliContext, config: CodexConfig, name: string, options: LoginOptions, secret: string | undefined): Promise<LoginReport> {
+  const { out } = ctx;
+  const named = options.names.length > 0;
+  const entry = findServer(config, name);
+  if (!named && !entry.enabled) {
+    out.info(`${out.color.dim('-')} ${name}: disabled in config.toml (enabled = false), skipped`);
+    return { server: name, status: 'skipped-disabled' };
+  }
+  const recorded = ctx.store.server(name).rewrite;
+  if (entry.bearerTokenEnvVar && !isOurVar(entry, recorded?.varName) && !options.force) {
+    const message = `${name} uses your own bearer_token_env_var (${entry.bearerTokenEnvVar}); codex-auth leaves it alone`;
+    if (named) throw new CodexAuthError({ kind: 'config', step: 'config', server: name, message, hint: `run ${shellCommand(['codex-auth', 'login', name, '--force'])} to let codex-auth manage it` });
+    out.info(`${out.color.dim('-')} ${message}`);
+    return { server: name, status: 'skipped-user-token' };
+  }
+  if (!named && !options.force && hasFreshGrant(ctx, entry)) {
+    if (isEntryWired(entry, recorded)) {
+      out.info(`${out.color.dim('-')} ${name}: already logged in (use --force to log in again)`);
+      return { server: name, status: 'already-logged-in' };
+    }
+    const rewrite = wireUp(ctx, entry, false);
+    out.success(`${name}: already logged in; config entry wired up${rewrite?.varName ? ` (${rewrite.varName})` : ''}`);
+    return { server: name, status: 'wired-up', ...(rewrite?.varName ? { envVar: rewrite.varName } : {}) };
+  }
+  // Refuse an entry that cannot be rewritten before the person goes through the browser.
+  setBearerEnvVar(config.text, name, recorded?.varName ?? 'CODEX_AUTH_PREFLIGHT_TOKEN');
+  const grant = await loginServer(ctx, config, entry, options, secret);
+  if (!grant) {
+    out.info(`${out.color.dim('-')} ${name}: needs no authorization, nothing to do`);
+    return { server: name, status: 'no-authorization-needed' };
+  }
+  const rewrite = wireUp(ctx, entry, options.force);
+  const validUntil = expiryDate(grant);
+  const expiry = validUntil ? `, token valid until ${validUntil.toLocaleTimeString()}` : '';
+  out.success(`${name}: logged in at ${grant.issuer}${expiry}; Codex reads it from ${rewrite?.varName ?? 'its entry'}`);
+  return report(grant, rewrite);
+}
+
 export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<number> {
   const { out } = ctx;
   const secret = clientSecretFrom(ctx, options.clientSecretEnv);
   const config = readCodexConfig(ctx.configPath);
-  const targets = targetsFor(ctx, config, options);
-  if (targets.length === 0) {
+  const names = targetNames(config, options);
+  if (names.length === 0) {
     out.info(`No remote MCP servers in ${config.path}. Add one with: codex mcp add <name> --url <url>`);
+    if (options.json) out.printJson({ ok: true, servers: [] });
     return 0;
   }
-  const reports: LoginReport[] = [];
-  for (const entry of targets) {
-    const recordedVar = ctx.store.server(entry.name).rewrite?.varName;
-    if (entry.bearerTokenEnvVar && !isOurVar(entry, recordedVar) && !options.force) {
-      const message = `${entry.name} uses your own bearer_token_env_var (${entry.bearerTokenEnvVar}); codex-auth leaves it alone`;
-      if (options.names.length > 0) {
-        throw new CodexAuthError({ kind: 'config', step: 'config', server: entry.name, message, hint: `run codex-auth login ${entry.name} --force to let codex-auth manage it` });
-      }
-      out.info(`${out.color.dim('-')} ${message}`);
-      reports.push({ server: entry.name, status: 'skipped-user-token' });
-      continue;
-    }
-    if (options.names.length === 0 && !options.force && hasFreshGrant(ctx, entry)) {
-      out.info(`${out.color.dim('-')} ${entry.name}: already logged in (use --force to log in again)`);
-      reports.push({ server: entry.name, status: 'already-logged-in' });
-      continue;
-    }
-    // Refuse an entry that cannot be rewritten before the person goes through the browser.
-    setBearerEnvVar(config.text, entry.name, recordedVar ?? 'CODEX_AUTH_PREFLIGHT_TOKEN');
-    const grant = await loginServer(ctx, config, entry, options, secret);
-    if (!grant) {
-      out.info(`${out.color.dim('-')} ${entry.name}: needs no authorization, nothing to do`);
-      reports.push({ server: entry.name, status: 'no-authorization-needed' });
-      continue;
-    }
-    const [rewrite] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, { force: options.force, now: ctx.now() });
-    syncEnvFile(ctx.store);
-    const done = report(grant, rewrite);
-    reports.push(done);
-    const validUntil = expiryDate(grant);
-    const expiry = validUntil ? `, token valid until ${validUntil.toLocaleTimeString()}` : '';
-    out.success(`${entry.name}: logged in at ${grant.issuer}${expiry}; Codex reads it from ${rewrite?.varName ?? 'its entry'}`);
-  }
-  if (options.json) out.printJson(reports);
-  return 0;
+  const results = await eachServer(ctx, names, (name) => loginOne(ctx, config, name, options, secret));
+  printSummary(ctx, results, 'done');
+  if (options.json) out.printJson({ ok: !results.some(isFailure), servers: results });
+  return batchExitCode(results);
 }

@@ -2,24 +2,13 @@
 // and never loads yargs; everything else goes through the yargs command line (commands.ts).
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createContext } from './context.ts';
-import { reportFailure } from './report.ts';
-import { parsePlainRun, startRun, type RunArgs } from './run-command.ts';
+import { executeRun, parsePlainRun } from './run-command.ts';
 
 /** This CLI's own files, so that a `codex` shim leading back to codex-auth is skipped. */
 function selfPaths(): string[] {
   const here = fileURLToPath(import.meta.url);
   const paths = [process.argv[1] ?? '', here].filter(Boolean);
   return paths.flatMap((path) => { try { return [realpathSync(path)]; } catch { return []; } });
-}
-
-async function plainRun(args: RunArgs): Promise<number> {
-  const ctx = createContext(args);
-  try {
-    return await startRun(ctx, args, selfPaths());
-  } catch (error) {
-    return reportFailure(ctx, error, Boolean(args.debug));
-  }
 }
 
 // `codex-auth status | head` closes the pipe early: that is the reader's choice, not a failure.
@@ -30,4 +19,4 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 const argv = process.argv.slice(2);
 const run = parsePlainRun(argv);
-process.exitCode = run ? await plainRun(run) : await (await import('./commands.ts')).runCommandLine(argv, selfPaths());
+process.exitCode = run ? await executeRun(run, selfPaths()) : await (await import('./commands.ts')).runCommandLine(argv, selfPaths());

@@ -4,7 +4,8 @@
 // common forms are parsed here by hand; anything else (help, unknown options) goes to yargs
 // in commands.ts, which ends up in the same startRun.
 import { loadSettings } from '../store/settings.ts';
-import type { CliContext } from './context.ts';
+import { createContext, type CliContext } from './context.ts';
+import { reportFailure } from './report.ts';
 import { runRun } from './run.ts';
 
 export interface RunArgs {
@@ -95,4 +96,14 @@ export async function startRun(ctx: CliContext, args: RunArgs, selfPaths: string
     proxy: args.proxy ?? settings.proxy,
     selfPaths,
   });
+}
+
+/** Runs with a context made from the global options; a failure is reported and becomes the exit code. */
+export async function executeRun(args: RunArgs, selfPaths: string[]): Promise<number> {
+  const ctx = createContext(args);
+  try {
+    return await startRun(ctx, args, selfPaths);
+  } catch (error) {
+    return reportFailure(ctx, error, Boolean(args.debug));
+  }
 }

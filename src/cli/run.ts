@@ -77,8 +77,7 @@ async function handleMissingLogins(ctx: CliContext, missing: ServerOutcome[], op
     ctx.out.info(`Logging in to ${names.join(', ')} before starting…`);
     try {
       const { runLogin } = await import('./login.ts');
-      await runLogin(ctx, { names, browser: true, force: false, device: false, json: false });
-      return;
+      if ((await runLogin(ctx, { names, browser: true, force: false, device: false, json: false })) === 0) return;
     } catch (error) {
       if (!(error instanceof CodexAuthError) || options.strict) throw error;
       ctx.out.error(error);

@@ -2,7 +2,8 @@
 // Codex config. Never prints a token.
 import { existsSync } from 'node:fs';
 import { readCodexConfig } from '../codex/config.ts';
-import { isOurVar } from '../codex/apply.ts';
+import { isEntryWired, isOurVar } from '../codex/apply.ts';
+import { shellCommand, shellWord } from '../shell.ts';
 import type { Grant } from '../oauth/flow.ts';
 import type { ServerState } from '../store/state.ts';
 import type { CliContext } from './context.ts';
@@ -11,6 +12,8 @@ export interface ServerStatus {
   name: string;
   transport: 'remote' | 'stdio' | 'invalid';
   url?: string;
+  /** `enabled = false` in config.toml: Codex does not start it, and `login` without names skips it. */
+  enabled: boolean;
   authorization: 'required' | 'unknown';
   loggedIn: boolean;
   issuer?: string;
@@ -20,6 +23,8 @@ export interface ServerStatus {
   refreshable?: boolean;
   envVar?: string;
   rewritten: boolean;
+  /** Logged in and the entry points at the token: Codex will get it. */
+  wired: boolean;
   userTokenVar?: string;
   problem?: string;
 }
@@ -66,15 +71,18 @@ export function collectStatus(ctx: CliContext): StatusReport {
   const servers = (config?.servers ?? []).map((entry): ServerStatus => {
     const state = states.get(entry.name);
     const ours = isOurVar(entry, state?.rewrite?.varName);
+    const grant = entry.kind === 'remote' ? describeGrant(state, entry.url, ctx.now()) : {};
     return {
       name: entry.name,
       transport: entry.kind,
       ...(entry.url ? { url: entry.url } : {}),
+      enabled: entry.enabled,
       authorization: state?.grant || state?.needsLogin ? 'required' : 'unknown',
       loggedIn: false,
-      ...(entry.kind === 'remote' ? describeGrant(state, entry.url, ctx.now()) : {}),
+      ...grant,
       ...(state?.rewrite ? { envVar: state.rewrite.varName } : {}),
       rewritten: ours,
+      wired: grant.loggedIn === true && isEntryWired(entry, state?.rewrite),
       ...(entry.bearerTokenEnvVar && !ours ? { userTokenVar: entry.bearerTokenEnvVar } : {}),
     };
   });
@@ -89,6 +97,10 @@ function humanExpiry(seconds: number | undefined): string {
   return `expires in ${Math.round(seconds / 3600)} h`;
 }
 
+function loginCommand(name?: string): string {
+  return shellCommand(['codex-auth', 'login', ...(name === undefined ? [] : [name])]);
+}
+
 export function runStatus(ctx: CliContext, options: { json: boolean }): number {
   const report = collectStatus(ctx);
   if (options.json) {
@@ -98,7 +110,7 @@ export function runStatus(ctx: CliContext, options: { json: boolean }): number {
   const { color } = ctx.out;
   ctx.out.print(`config:   ${report.config}${existsSync(report.config) ? '' : color.yellow(' (missing)')}`);
   ctx.out.print(`state:    ${report.stateDir}`);
-  ctx.out.print(`env file: ${report.envFile}  (load with: set -a; . ${report.envFile}; set +a)`);
+  ctx.out.print(`env file: ${report.envFile}  (load with: set -a; . ${shellWord(report.envFile)}; set +a)`);
   if (report.servers.length === 0) ctx.out.print('no MCP servers in the config');
   for (const server of report.servers) {
     ctx.out.print('');
@@ -107,7 +119,8 @@ export function runStatus(ctx: CliContext, options: { json: boolean }): number {
       continue;
     }
     const state = server.loggedIn ? color.green('logged in') : server.userTokenVar ? color.dim(`uses your ${server.userTokenVar}`) : color.yellow('not logged in');
-    ctx.out.print(`${color.bold(server.name)}  ${state}  ${color.dim(server.url ?? '')}`);
+    const disabled = server.enabled ? '' : `  ${color.dim('(disabled in config.toml)')}`;
+    ctx.out.print(`${color.bold(server.name)}  ${state}${disabled}  ${color.dim(server.url ?? '')}`);
     if (server.loggedIn) {
       ctx.out.print(`  issuer:   ${server.issuer}`);
       ctx.out.print(`  audience: ${[server.audience].flat().join(', ')}`);
@@ -115,8 +128,11 @@ export function runStatus(ctx: CliContext, options: { json: boolean }): number {
       ctx.out.print(`  token:    ${humanExpiry(server.expiresInSeconds)}${server.refreshable ? ', refreshable' : ', no refresh token'}`);
     }
     if (server.envVar) ctx.out.print(`  env var:  ${server.envVar}${server.rewritten ? '' : color.yellow(' (config entry not pointing at it)')}`);
-    if (server.problem) ctx.out.print(`  ${color.yellow('problem:')}  ${server.problem}; run codex-auth login ${server.name}`);
-    else if (!server.loggedIn && !server.userTokenVar) ctx.out.print(`  next:     codex-auth login ${server.name}`);
+    if (server.problem) ctx.out.print(`  ${color.yellow('problem:')}  ${server.problem}; run ${loginCommand(server.name)}`);
+    else if (server.loggedIn && !server.wired && !server.userTokenVar) {
+      ctx.out.print(`  ${color.yellow('problem:')}  the config entry is not wired up, so Codex does not get the token`);
+      ctx.out.print(`  next:     ${loginCommand()}  (finishes the wiring, no browser needed)`);
+    } else if (!server.loggedIn && !server.userTokenVar && server.enabled) ctx.out.print(`  next:     ${loginCommand(server.name)}`);
   }
   return 0;
 }

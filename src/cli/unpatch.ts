@@ -7,6 +7,11 @@ import type { CliContext } from './context.ts';
 export function runUnpatch(ctx: CliContext, options: { names: string[]; json: boolean }): number {
   const patched = ctx.store.knownServers().filter((state) => state.rewrite).map((state) => state.serverName);
   const names = options.names.length > 0 ? options.names : patched;
+  if (names.length === 0) {
+    ctx.out.info('codex-auth has not changed any config entry: nothing to restore.');
+    if (options.json) ctx.out.printJson({ restored: [] });
+    return 0;
+  }
   const restored = unpatchEntries(ctx.configPath, names, ctx.store);
   syncEnvFile(ctx.store);
   for (const name of names) {

@@ -1,6 +1,6 @@
 // Applies codex-auth's state to Codex's world: entries pointed at our env vars
 // (verified rewrite, one write for all servers) and the env file of tokens.
-import type { StateStore } from '../store/state.ts';
+import type { RewriteRecord, StateStore } from '../store/state.ts';
 import { readCodexConfig, type CodexConfig, type McpServerEntry } from './config.ts';
 import { removeBearerEnvVar, setBearerEnvVar, tokenEnvVarName, writeConfigAtomically } from './rewrite.ts';
 
@@ -21,6 +21,11 @@ export function backupPathFor(configPath: string): string {
 export function isOurVar(entry: McpServerEntry, recordedVar: string | undefined): boolean {
   const current = entry.bearerTokenEnvVar;
   return current !== undefined && (current === recordedVar || OUR_VAR.test(current));
+}
+
+/** True when Codex will get codex-auth's token for the entry: the rewrite is recorded and still in config.toml. */
+export function isEntryWired(entry: McpServerEntry, recorded: RewriteRecord | undefined): boolean {
+  return recorded !== undefined && entry.bearerTokenEnvVar === recorded.varName;
 }
 
 function takenNames(config: CodexConfig, store: StateStore, except: string): Set<string> {

@@ -87,10 +87,21 @@ export function findServer(config: CodexConfig, name: string): McpServerEntry {
     });
   }
   if (entry.kind === 'invalid') {
+    const table = (config.data.mcp_servers as Table)[name] as Table;
+    const both = typeof table.url === 'string' && typeof table.command === 'string';
     throw new CodexAuthError({
       kind: 'config', step: 'config', server: name,
-      message: `[mcp_servers.${name}] in ${config.path} has neither a url nor a command, so Codex rejects the whole file`,
-      hint: `add url = "https://..." to [mcp_servers.${name}]`,
+      message: both
+        ? `[mcp_servers.${name}] in ${config.path} has both a url and a command; an entry is either remote (url) or stdio (command)`
+        : `[mcp_servers.${name}] in ${config.path} has neither a url nor a command, so Codex rejects the whole file`,
+      hint: both ? `remove url or command from [mcp_servers.${name}]` : `add url = "https://..." to [mcp_servers.${name}]`,
+    });
+  }
+  if (!URL.canParse(entry.url!)) {
+    throw new CodexAuthError({
+      kind: 'config', step: 'config', server: name,
+      message: `the url of [mcp_servers.${name}] in ${config.path} is not a valid URL: ${JSON.stringify(entry.url)}`,
+      hint: `set url = "https://..." in [mcp_servers.${name}]`,
     });
   }
   return entry;

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { dirname } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
+import { shellQuote } from '../shell.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../store/atomic.ts';
 import type { ServerState, StateStore } from '../store/state.ts';
 
@@ -47,10 +48,6 @@ export function readEnvFile(file: string): Record<string, string> {
     if (match) vars[match[1]!] = shellUnquote(match[2]!.trim());
   }
   return vars;
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Undoes sh quoting: '...' literal, "..." with backslash escapes, bare words with backslash escapes. */

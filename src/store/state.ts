@@ -2,12 +2,13 @@
 // each in its own small JSON file, so that two processes working on different
 // servers never overwrite each other's file.
 import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
 import type { Grant } from '../oauth/flow.ts';
 import type { ClientRecord, ClientStore } from '../oauth/registration.ts';
 import { ensurePrivateDir, writeFileAtomic } from './atomic.ts';
-import { readJsonFile } from './json-file.ts';
+import { shellCommand } from '../shell.ts';
+import { NOT_AN_OBJECT, readJsonFile } from './json-file.ts';
 import { issuerFileName, serverFileName } from './names.ts';
 import type { StatePaths } from './paths.ts';
 
@@ -43,11 +44,12 @@ function readStateFile<T extends object>(path: string): T {
 
 function storageError(path: string, cause: unknown): CodexAuthError {
   const detail = cause instanceof Error ? cause.message : String(cause);
+  const damaged = cause instanceof SyntaxError || (cause instanceof Error && cause.message === NOT_AN_OBJECT);
   return new CodexAuthError({
     kind: 'storage',
     step: 'state',
     message: `cannot use codex-auth state file ${path}: ${detail}`,
-    hint: 'check the permissions of the codex-auth directory (CODEX_AUTH_HOME), or remove the damaged file and log in again',
+    hint: damaged ? damagedFileFix(path, serverNameOfFile(path)) : 'check the permissions of the codex-auth directory (CODEX_AUTH_HOME)',
     cause,
   });
 }
@@ -64,8 +66,27 @@ function writeStateFile(path: string, value: Record<string, unknown>): void {
   }
 }
 
+/** The server a state file belongs to, when its name says so (hashed names do not). */
+function serverNameOfFile(path: string): string | undefined {
+  const stem = basename(path, '.json');
+  if (basename(dirname(path)) !== 'servers' || /^x-[0-9a-f]{24}$/.test(stem) || serverFileName(stem) !== stem) return undefined;
+  return stem;
+}
+
+/** How to get rid of a damaged server file: logout removes it when the name is known, else remove it by hand. */
+function damagedFileFix(path: string, serverName: string | undefined): string {
+  if (serverName !== undefined) return `run ${shellCommand(['codex-auth', 'logout', serverName])} (it removes the file), then ${shellCommand(['codex-auth', 'login', serverName])}`;
+  return `remove it (${shellCommand(['rm', path])}) and log in to that server again`;
+}
+
 export class StateStore {
-  constructor(readonly paths: StatePaths) {}
+  private readonly reported = new Set<string>();
+
+  /** `warn` hears of damaged state files that are skipped, once per file. */
+  constructor(
+    readonly paths: StatePaths,
+    private readonly warn: (message: string) => void = () => {},
+  ) {}
 
   private serverFile(serverName: string): string {
     ensurePrivateDir(this.paths.home);
@@ -110,7 +131,10 @@ export class StateStore {
     }
   }
 
-  /** Names of every server with a state file, for `status` and `run`. */
+  /**
+   * Every server with a state file, for `status`, `run` and `logout`. A file that cannot be read is
+   * skipped with a warning naming it and the fix: one damaged file must not stop Codex from starting.
+   */
   knownServers(): ServerState[] {
     let entries: string[];
     try {
@@ -119,9 +143,32 @@ export class StateStore {
       return [];
     }
     return entries.flatMap((file) => {
-      const data = readStateFile<ServerFile>(join(this.paths.serversDir, file));
-      return data.serverName ? [{ ...data, serverName: data.serverName }] : [];
+      const path = join(this.paths.serversDir, file);
+      try {
+        const data = readJsonFile<ServerFile>(path);
+        return data.serverName ? [{ ...data, serverName: data.serverName }] : [];
+      } catch (error) {
+        this.reportDamaged(path, error);
+        return [];
+      }
     });
+  }
+
+  /** The server's file when it exists but cannot be read (damaged, or not JSON); undefined otherwise. */
+  damagedFile(serverName: string): string | undefined {
+    const path = join(this.paths.serversDir, `${serverFileName(serverName)}.json`);
+    try {
+      readJsonFile(path);
+      return undefined;
+    } catch {
+      return path;
+    }
+  }
+
+  private reportDamaged(path: string, error: unknown): void {
+    if (this.reported.has(path)) return;
+    this.reported.add(path);
+    this.warn(`skipping the damaged state file ${path} (${error instanceof Error ? error.message : String(error)}); to fix: ${damagedFileFix(path, serverNameOfFile(path))}`);
   }
 
   /** Registrations per authorization-server issuer: never shared across issuers. */
