@@ -47,9 +47,11 @@ export async function runConfig(ctx: CliContext, options: ConfigOptions): Promis
   if (options.action === 'get') return printSetting(ctx, settingName(options.name), options.json);
   if (options.action) {
     const name = settingName(options.name);
+    // A bad value is refused before settings.json (or its directory) is created.
+    const value = options.action === 'set' ? parseValue(name, options.value) : undefined;
     const settings = await openSettings(ctx.paths);
-    if (options.action === 'set') settings.set(name, parseValue(name, options.value));
-    else settings.delete(name);
+    if (value === undefined) settings.delete(name);
+    else settings.set(name, value);
   }
   const effective = await loadSettings(ctx.paths, ctx.env);
   const fromEnv = settingsFromEnv(ctx.env);
