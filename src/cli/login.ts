@@ -210,7 +210,7 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
     return 0;
   }
   const results = await eachServer(ctx, names, (name) => loginOne(ctx, config, name, options, secret));
-  printSummary(ctx, results, 'done');
+  printSummary(ctx, results, 'ready');
   if (options.json) out.printJson({ ok: !results.some(isFailure), servers: results });
   return batchExitCode(results);
 }
