@@ -27,7 +27,7 @@ export interface CliContext {
 
 /** The browser opener (and execa behind it) loads only when a login opens a browser. */
 function lazyBrowserOpener(env: NodeJS.ProcessEnv): BrowserOpener {
-  return async (url) => (await import('../ui/browser.ts')).createBrowserOpener(env)(url);
+  return async (url, onExitFailure) => (await import('../ui/browser.ts')).createBrowserOpener(env)(url, onExitFailure);
 }
 
 export function createContext(
