@@ -4,7 +4,7 @@
 import { readCodexConfig, findServer, resolveHeaders, type McpServerEntry } from '../codex/config.ts';
 import { probe, type ProbeResult } from '../oauth/challenge.ts';
 import { discoverAuthorizationServer, discoverProtectedResource, type ProtectedResourceInfo } from '../oauth/discovery.ts';
-import { redactUrl } from '../oauth/http.ts';
+import { bodyExcerpt, redactUrl } from '../oauth/http.ts';
 import { httpClientFor } from './http-client.ts';
 import { selectResource } from '../oauth/resource.ts';
 import { selectScopes } from '../oauth/scopes.ts';
@@ -22,9 +22,30 @@ export interface DoctorReport {
   server: string;
   url: string;
   ok: boolean;
-  requests: Array<{ method: string; url: string; status: number | string }>;
+  requests: Array<{ method: string; url: string; status: number | string; answer?: string }>;
   steps: DoctorStep[];
   error?: { step: string; message: string; serverSaid?: string; hint?: string };
+}
+
+/** The start of an error answer, read from a copy so the engine still gets the whole body. */
+async function answerOf(response: Response): Promise<string | undefined> {
+  if (response.status < 400 || !response.body) return undefined;
+  const reader = response.clone().body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < 4096) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // A broken body shows as what arrived.
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+  return bodyExcerpt(Buffer.concat(chunks).toString('utf8')) || undefined;
 }
 
 function recordingFetch(inner: typeof fetch, requests: DoctorReport['requests']): typeof fetch {
@@ -33,7 +54,8 @@ function recordingFetch(inner: typeof fetch, requests: DoctorReport['requests'])
     const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
     try {
       const response = await inner(input, init);
-      requests.push({ method, url: redactUrl(url), status: response.status });
+      const answer = await answerOf(response);
+      requests.push({ method, url: redactUrl(url), status: response.status, ...(answer ? { answer } : {}) });
       return response;
     } catch (error) {
       requests.push({ method, url: redactUrl(url), status: (error as Error).name });
@@ -91,7 +113,10 @@ function printHuman(ctx: CliContext, report: DoctorReport): void {
   const { out } = ctx;
   const { color } = out;
   out.print(`${color.bold(report.server)} ${report.url}`);
-  for (const request of report.requests) out.print(`  ${color.dim(request.method.padEnd(4))} ${request.url} ${color.dim('->')} ${request.status}`);
+  for (const request of report.requests) {
+    out.print(`  ${color.dim(request.method.padEnd(4))} ${request.url} ${color.dim('->')} ${request.status}`);
+    if (request.answer) out.print(`       ${color.dim('answer:')} ${request.answer}`);
+  }
   for (const step of report.steps) {
     out.print(`${color.green('✓')} ${step.step}`);
     for (const [key, value] of Object.entries(step.detail)) {
