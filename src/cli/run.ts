@@ -9,6 +9,7 @@ import { readCodexConfig, resolveHeaders, type CodexConfig, type McpServerEntry 
 import { syncEnvFile } from '../codex/envfile.ts';
 import { isCodexCommand, launch, resolveCommand } from '../codex/launch.ts';
 import { CodexAuthError } from '../errors.ts';
+import { shellCommand } from '../shell.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { ensureFresh, settledWithoutRefresh, type Freshness } from '../session/fresh.ts';
 import type { StepUp } from '../session/routes.ts';
@@ -86,9 +87,9 @@ async function handleMissingLogins(ctx: CliContext, missing: ServerOutcome[], op
   for (const { entry, freshness } of missing) {
     const reason = freshness.status === 'needs-login' ? freshness.reason : 'login needed';
     if (options.strict) {
-      throw new CodexAuthError({ kind: 'notLoggedIn', step: 'refresh', server: entry.name, message: `${reason}`, hint: `codex-auth login ${entry.name}` });
+      throw new CodexAuthError({ kind: 'notLoggedIn', step: 'refresh', server: entry.name, message: `${reason}`, hint: shellCommand(['codex-auth', 'login', entry.name]) });
     }
-    ctx.out.warn(`${entry.name}: ${reason}; Codex will start without it. Fix: codex-auth login ${entry.name}`);
+    ctx.out.warn(`${entry.name}: ${reason}; Codex will start without it. Fix: ${shellCommand(['codex-auth', 'login', entry.name])}`);
   }
 }
 

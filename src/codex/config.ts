@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import TOML from '@iarna/toml';
 import { CodexAuthError } from '../errors.ts';
+import { shellCommand, shellWord } from '../shell.ts';
 
 export type ServerKind = 'remote' | 'stdio' | 'invalid';
 
@@ -77,7 +78,7 @@ export function findServer(config: CodexConfig, name: string): McpServerEntry {
       kind: 'config', step: 'config', server: name,
       message: `no MCP server called "${name}" in ${config.path}`
         + (known.length > 0 ? ` (known: ${known.join(', ')})` : ' (it has no [mcp_servers] entries)'),
-      hint: `codex mcp add ${name} --url <url>`,
+      hint: `${shellCommand(['codex', 'mcp', 'add', name])} --url <url>`,
     });
   }
   if (entry.kind === 'stdio') {
@@ -168,7 +169,7 @@ function parseToml(file: string, text: string): Table {
     throw new CodexAuthError({
       kind: 'config', step: 'config',
       message: `${file}${where}: invalid TOML: ${reason}`,
-      hint: `fix ${file} (line ${line === undefined ? '?' : line + 1}) and run again`,
+      hint: `fix ${shellWord(file)} (line ${line === undefined ? '?' : line + 1}) and run again`,
       cause: error,
     });
   }

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { CodexAuthError } from '../errors.ts';
+import { shellCommand } from '../shell.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
 import { parseTomlValues } from './config.ts';
 import { locateServers, type KeyValueSite, type ServerSite, type Span } from './toml-sites.ts';
@@ -80,7 +81,7 @@ function remoteEntry(text: string, serverName: string): Table {
   const entry = isTable(servers) ? servers[serverName] : undefined;
   if (!isTable(entry)) {
     throw rewriteError(serverName, `config.toml has no [mcp_servers.${tomlKey(serverName)}] entry`,
-      `codex mcp add ${serverName} --url <url>`);
+      `${shellCommand(['codex', 'mcp', 'add', serverName])} --url <url>`);
   }
   if (typeof entry.url !== 'string') {
     // Codex rejects the whole file when an HTTP-only key sits on a stdio entry.

@@ -6,6 +6,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
+import { serverFileName } from '../../src/store/names.ts';
 import { createSandbox, runCli, serverStateFile } from './harness.ts';
 import { authorizationRequests, freePort, storedState, withLayout, type Layout } from './fixtures.ts';
 
@@ -191,6 +192,14 @@ describe('commands people can paste', () => {
       assert.ok(load?.includes("'"), load);
       const loaded = await execa('sh', ['-c', `${load}; printf %s "$PASTED_OK"`]);
       assert.equal(loaded.stdout, 'yes');
+
+      const unknown = await runCli(sandbox, ['login', 'no such'], { env: { CODEX_AUTH_HOME: stateDir } });
+      assert.match(unknown.stderr, /next: codex mcp add 'no such' --url <url>$/m);
+      mkdirSync(join(stateDir, 'servers'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(stateDir, 'servers', `${serverFileName('my server')}.json`), JSON.stringify({ serverName: 'my server', needsLogin: { reason: 'the refresh token was rejected', since: 0 } }), { mode: 0o600 });
+      const run = await runCli(sandbox, ['run', '--no-login', '--', 'true'], { env: { CODEX_AUTH_HOME: stateDir } });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /Fix: codex-auth login 'my server'$/m);
     } finally {
       sandbox.cleanup();
     }
