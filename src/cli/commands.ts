@@ -99,6 +99,12 @@ function withGlobals<T>(y: Argv<T>, own: string[], examples: Example[] = []): Ar
 }
 
 const NAMES = { type: 'string', array: true } as const;
+const jsonOption = { type: 'boolean', default: false, describe: 'Print the result as JSON' } as const;
+
+/** A command over server names (all when none is given) with --json: logout, unpatch, doctor. */
+function serversCommand<T>(y: Argv<T>, usage: string, names: string, examples: Example[]) {
+  return withGlobals(y.usage(usage).positional('names', { ...NAMES, describe: names }).option('json', jsonOption), ['json'], examples);
+}
 
 type Handler<T> = (ctx: CliContext, args: T) => Promise<number> | number;
 
@@ -233,15 +239,11 @@ function cli(argv: string[], runCommand: string[], actions: Actions, result: { c
       'logout [names..]',
       'Revoke and forget tokens, and undo the config rewrite',
       (y) =>
-        withGlobals(
-          y
-            .usage(
-              'Revoke the tokens at the server (when it offers revocation), forget them, and put the config entries back as they were. ' +
-                'With no name, every server codex-auth has a login for. A damaged state file is removed.\n\nUsage: $0 logout [<name>...] [options]',
-            )
-            .positional('names', { ...NAMES, describe: 'Servers to log out of (default: all)' })
-            .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' }),
-          ['json'],
+        serversCommand(
+          y,
+          'Revoke the tokens at the server (when it offers revocation), forget them, and put the config entries back as they were. ' +
+            'With no name, every server codex-auth has a login for. A damaged state file is removed.\n\nUsage: $0 logout [<name>...] [options]',
+          'Servers to log out of (default: all)',
           [
             ['$0 logout fastmail', 'Log out of one server'],
             ['$0 logout', 'Log out of every server'],
@@ -253,15 +255,11 @@ function cli(argv: string[], runCommand: string[], actions: Actions, result: { c
       'unpatch [names..]',
       'Put config entries back exactly as they were (logins are kept)',
       (y) =>
-        withGlobals(
-          y
-            .usage(
-              'Undo codex-auth\'s edits to config.toml, byte for byte, and keep the logins. `codex-auth login` wires the entries up again without a browser.\n\n' +
-                'Usage: $0 unpatch [<name>...] [options]',
-            )
-            .positional('names', { ...NAMES, describe: 'Servers whose entries to restore (default: all codex-auth changed)' })
-            .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' }),
-          ['json'],
+        serversCommand(
+          y,
+          'Undo codex-auth\'s edits to config.toml, byte for byte, and keep the logins. `codex-auth login` wires the entries up again without a browser.\n\n' +
+            'Usage: $0 unpatch [<name>...] [options]',
+          'Servers whose entries to restore (default: all codex-auth changed)',
           [
             ['$0 unpatch', 'Restore every entry codex-auth changed'],
             ['$0 unpatch fastmail', 'Restore one entry'],
@@ -291,15 +289,11 @@ function cli(argv: string[], runCommand: string[], actions: Actions, result: { c
       'doctor [names..]',
       'Run discovery without logging in and show every step',
       (y) =>
-        withGlobals(
-          y
-            .usage(
-              'For servers that will not log in: probe, discovery and the plan (resource, scopes, client), with every request and the server\'s answers. ' +
-                'Nothing is stored and no client is registered.\n\nUsage: $0 doctor [<name>...] [options]',
-            )
-            .positional('names', { ...NAMES, describe: 'Servers to check (default: every remote server)' })
-            .option('json', { type: 'boolean', default: false, describe: 'Print the report as JSON' }),
-          ['json'],
+        serversCommand(
+          y,
+          'For servers that will not log in: probe, discovery and the plan (resource, scopes, client), with every request and the server\'s answers. ' +
+            'Nothing is stored and no client is registered.\n\nUsage: $0 doctor [<name>...] [options]',
+          'Servers to check (default: every remote server)',
           [
             ['$0 doctor fastmail', 'See what fastmail publishes and what codex-auth would request'],
             ['$0 doctor --json', 'Every remote server, machine-readable'],
@@ -363,8 +357,6 @@ function cli(argv: string[], runCommand: string[], actions: Actions, result: { c
     .exitProcess(false)
     .wrap(Math.min(100, process.stdout.columns ?? 100));
 }
-
-const jsonOption = { type: 'boolean', default: false, describe: 'Print the result as JSON' } as const;
 
 function configSubcommand<T>(y: Argv<T>, usage: string) {
   const named = y
