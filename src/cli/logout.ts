@@ -62,7 +62,8 @@ async function logoutOne(ctx: CliContext, config: CodexConfig | undefined, name:
 }
 
 export async function runLogout(ctx: CliContext, options: { names: string[]; json: boolean }): Promise<number> {
-  const names = options.names.length > 0 ? options.names : ctx.store.knownServers().map((state) => state.serverName);
+  // Logging out of everything also clears damaged state files, as logging out of one does.
+  const names = options.names.length > 0 ? options.names : [...ctx.store.knownServers().map((state) => state.serverName), ...ctx.store.damagedServers()];
   if (names.length === 0) {
     ctx.out.info('Not logged in to any server: nothing to log out.');
     if (options.json) ctx.out.printJson({ ok: true, servers: [] });

@@ -136,14 +136,7 @@ export class StateStore {
    * skipped with a warning naming it and the fix: one damaged file must not stop Codex from starting.
    */
   knownServers(): ServerState[] {
-    let entries: string[];
-    try {
-      entries = readdirSync(this.paths.serversDir).filter((file) => file.endsWith('.json'));
-    } catch {
-      return [];
-    }
-    return entries.flatMap((file) => {
-      const path = join(this.paths.serversDir, file);
+    return this.serverFiles().flatMap((path) => {
       try {
         const data = readJsonFile<ServerFile>(path);
         return data.serverName ? [{ ...data, serverName: data.serverName }] : [];
@@ -152,6 +145,22 @@ export class StateStore {
         return [];
       }
     });
+  }
+
+  /** Servers whose state file cannot be read, as far as the file names tell (hashed names do not). */
+  damagedServers(): string[] {
+    return this.serverFiles().flatMap((path) => {
+      const name = serverNameOfFile(path);
+      return name !== undefined && this.damagedFile(name) ? [name] : [];
+    });
+  }
+
+  private serverFiles(): string[] {
+    try {
+      return readdirSync(this.paths.serversDir).filter((file) => file.endsWith('.json')).map((file) => join(this.paths.serversDir, file));
+    } catch {
+      return [];
+    }
   }
 
   /** The server's file when it exists but cannot be read (damaged, or not JSON); undefined otherwise. */

@@ -137,7 +137,7 @@ describe('no half-finished logins', () => {
 });
 
 describe('bad local state does not stop Codex', () => {
-  it('a damaged state file is skipped with a warning naming it and the fix; run starts the command with the other server; status, login and logout keep working', async () => {
+  it('a damaged state file is skipped with a warning naming it and the fix; run starts the command with the other server; status, login and logout keep working; logout removes it', async () => {
     await withLayout({}, async (layout) => {
       writeFileSync(layout.sandbox.configPath, `${layout.sandbox.readConfig()}\n[mcp_servers.second]\nurl = "https://second.example.com/mcp"\n`);
       assert.equal((await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } })).code, 0);
@@ -167,6 +167,12 @@ describe('bad local state does not stop Codex', () => {
       assert.equal(logout.code, 0, logout.stderr);
       assert.match(logout.stderr, /second: removed the damaged state file/);
       assert.equal(existsSync(damaged), false);
+      writeFileSync(damaged, 'not json', { mode: 0o600 });
+      const everything = await runCli(layout.sandbox, ['logout', '--json']);
+      assert.equal(everything.code, 0, everything.stderr);
+      assert.deepEqual((JSON.parse(everything.stdout) as { servers: Array<{ server: string; status: string }> }).servers.map(({ server, status }) => `${server} ${status}`), ['demo logged-out', 'second removed-damaged-state']);
+      assert.equal(existsSync(damaged), false);
+      assert.equal((await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } })).code, 0);
       const clean = await runCli(layout.sandbox, ['run', '--no-proxy', '--', 'true']);
       assert.equal(clean.code, 0);
       assert.doesNotMatch(clean.stderr, /damaged/);
