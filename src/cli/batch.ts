@@ -2,6 +2,7 @@
 // failure is reported as it happens, the rest still run, a summary follows, and the exit code is
 // the first failure's. Every server gets a result, so --json is a complete document even then.
 import { CodexAuthError, ExitCode, type Step } from '../errors.ts';
+import { shellCommand } from '../shell.ts';
 import type { CliContext } from './context.ts';
 
 export interface ServerFailure {
@@ -76,4 +77,15 @@ export function printSummary(ctx: CliContext, results: unknown[], outcome: strin
   }
   const done = results.length - failed.length;
   ctx.out.info(`${ctx.out.color.red('✗')} ${done} of ${results.length} servers ${outcome}; failed: ${failed.map((failure) => failure.server).join(', ')}`);
+}
+
+/** A server name that neither codex-auth's state nor config.toml knows: a typo, not "nothing to do". */
+export function unknownServerError(name: string): CodexAuthError {
+  return new CodexAuthError({
+    kind: 'config',
+    step: 'state',
+    server: name,
+    message: `codex-auth knows nothing of ${name}, and config.toml has no server of that name`,
+    hint: `see ${shellCommand(['codex-auth', 'status'])} for the servers it knows`,
+  });
 }

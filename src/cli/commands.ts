@@ -70,6 +70,19 @@ function usageMessage(message: string, argv: string[]): string {
   return message.split('\n')[0]!.replace(/^[A-Z](?=[a-z])/, (letter) => letter.toLowerCase());
 }
 
+const BOOLEAN_OPTIONS = new Set(['browser', 'device', 'force', 'json', 'strict', 'proxy', 'login', 'debug', 'color', 'help', 'version']);
+
+/** yargs reads `--json=maybe` as false; a boolean option given any value but true or false is a mistake. */
+function booleanValueProblem(argv: string[]): string | undefined {
+  for (const word of argv) {
+    const match = /^--(?:no-)?([a-z-]+)=(.*)$/.exec(word);
+    if (match && BOOLEAN_OPTIONS.has(match[1]!) && (word.startsWith('--no-') || !/^(true|false)$/.test(match[2]!))) {
+      return `${word.split('=')[0]} takes no value (got "${match[2]}"); use --${match[1]} or --no-${match[1]}`;
+    }
+  }
+  return undefined;
+}
+
 function parsePort(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
@@ -335,6 +348,11 @@ function cli(argv: string[], runCommand: string[], actions: Actions, result: { c
     )
     .command('help [command]', 'Show help for a command (same as codex-auth <command> --help)')
     .group(GLOBAL_OPTIONS, 'Global options:')
+    .check(() => {
+      const problem = booleanValueProblem(argv);
+      if (problem) throw new Error(problem);
+      return true;
+    }, true)
     .strict()
     .recommendCommands()
     .epilogue(
@@ -349,7 +367,8 @@ function cli(argv: string[], runCommand: string[], actions: Actions, result: { c
       instance.showHelp((text) => {
         usage = text;
       });
-      throw new UsageError(usageMessage(message ?? error?.message ?? 'invalid command line', argv), usage);
+      // A boolean given a value also trips the unknown-option check; the value is the real mistake.
+      throw new UsageError(booleanValueProblem(argv) ?? usageMessage(message ?? error?.message ?? 'invalid command line', argv), usage);
     })
     .help()
     .alias('h', 'help')

@@ -8,8 +8,7 @@ import { syncEnvFile } from '../codex/envfile.ts';
 import { CodexAuthError } from '../errors.ts';
 import { revokeGrant } from '../oauth/flow.ts';
 import { withServerLock } from '../store/lock.ts';
-import { shellCommand } from '../shell.ts';
-import { batchExitCode, eachServer, isFailure, printSummary } from './batch.ts';
+import { batchExitCode, eachServer, isFailure, printSummary, unknownServerError } from './batch.ts';
 import type { CliContext } from './context.ts';
 import { httpClientFor } from './http-client.ts';
 
@@ -28,15 +27,7 @@ async function logoutOne(ctx: CliContext, config: CodexConfig | undefined, name:
     return { server: name, status: 'removed-damaged-state', revoked: false };
   }
   if (!ctx.store.knownServers().some((state) => state.serverName === name)) {
-    if (!config?.servers.some((entry) => entry.name === name)) {
-      throw new CodexAuthError({
-        kind: 'config',
-        step: 'state',
-        server: name,
-        message: `codex-auth has no login for ${name}, and config.toml has no server of that name`,
-        hint: `see ${shellCommand(['codex-auth', 'status'])} for the servers it knows`,
-      });
-    }
+    if (!config?.servers.some((entry) => entry.name === name)) throw unknownServerError(name);
     ctx.out.info(`${ctx.out.color.dim('-')} ${name}: not logged in, nothing to log out`);
     return { server: name, status: 'not-logged-in', revoked: false };
   }

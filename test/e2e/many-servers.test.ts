@@ -59,7 +59,7 @@ describe('many servers, one command: a failing server does not stop the others',
       assert.match(human.stderr, /✗ 1 of 2 servers passed discovery; failed: broken/);
       const logout = await runCli(layout.sandbox, ['logout', 'nosuch', 'demo', '--json']);
       assert.equal(logout.code, 3, logout.stderr);
-      assert.match(logout.stderr, /^error: nosuch: state: codex-auth has no login for nosuch/m);
+      assert.match(logout.stderr, /^error: nosuch: state: codex-auth knows nothing of nosuch/m);
       assert.match(logout.stderr, /✓ demo: logged out/);
       const report = JSON.parse(logout.stdout) as { ok: boolean; servers: Array<{ server: string; status: string }> };
       assert.deepEqual(report.servers.map(({ server, status }) => `${server} ${status}`), ['nosuch failed', 'demo logged-out']);

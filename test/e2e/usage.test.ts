@@ -35,7 +35,7 @@ async function withSandbox(make: () => Sandbox, body: (sandbox: Sandbox) => Prom
   }
 }
 
-const USAGE_ERRORS: Array<{ args: string[]; error: RegExp; usage: RegExp; env?: NodeJS.ProcessEnv }> = [
+const USAGE_ERRORS: Array<{ args: string[]; error: RegExp; usage: RegExp; code?: number }> = [
   { args: ['logout', '--bogus', 'nosuch'], error: /^error: unknown option --bogus$/m, usage: /Usage: codex-auth logout/ },
   { args: ['status', '--bogus'], error: /^error: unknown option --bogus$/m, usage: /Usage: codex-auth status/ },
   { args: ['status', 'extra'], error: /^error: unexpected argument "extra"$/m, usage: /Usage: codex-auth status/ },
@@ -48,19 +48,23 @@ const USAGE_ERRORS: Array<{ args: string[]; error: RegExp; usage: RegExp; env?: 
   { args: ['login', '--scopes'], error: /^error: not enough arguments following: scopes$/m, usage: /Usage: codex-auth login/ },
   { args: ['run', '--refresh-margin', 'soon', '--', 'sh', '-c', 'echo ran'], error: /--refresh-margin must be a number of minutes/, usage: /Usage: codex-auth run/ },
   { args: ['run', '--bogus', '--', 'sh', '-c', 'echo ran'], error: /^error: unknown option --bogus$/m, usage: /Usage: codex-auth run/ },
+  { args: ['status', '--json=maybe'], error: /^error: --json takes no value \(got "maybe"\); use --json or --no-json$/m, usage: /Usage: codex-auth status/ },
+  { args: ['login', '--no-browser=no'], error: /^error: --no-browser takes no value \(got "no"\)/m, usage: /Usage: codex-auth login/ },
+  { args: ['run', '--strict=maybe', '--', 'sh', '-c', 'echo ran'], error: /^error: --strict takes no value/m, usage: /Usage: codex-auth run/ },
+  { args: ['unpatch', 'nosuch'], error: /^error: nosuch: state: codex-auth knows nothing of nosuch, and config\.toml has no server of that name$/m, usage: /next: see codex-auth status/, code: 3 },
   { args: ['doctor', '--bogus'], error: /^error: unknown option --bogus$/m, usage: /Usage: codex-auth doctor/ },
   { args: ['logni'], error: /^error: unknown command "logni"; did you mean login\?$/m, usage: /Usage: codex-auth <command>/ },
   { args: ['frobnicate'], error: /^error: unexpected argument "frobnicate"$/m, usage: /Usage: codex-auth <command>/ },
   { args: ['help', 'nope'], error: /^error: unknown command "nope"/m, usage: /next: codex-auth --help/ },
 ];
 
-describe('usage errors: exit 2, one error line naming the bad word, then the usage; nothing runs, nothing changes', () => {
-  for (const { args, error, usage } of USAGE_ERRORS) {
+describe('wrong input: exit 2 (3 for a server name nobody knows), one error line naming the bad word, then the usage or the next step; nothing runs, nothing changes', () => {
+  for (const { args, error, usage, code = 2 } of USAGE_ERRORS) {
     it(`codex-auth ${args.join(' ')}`, async () => {
       await withSandbox(sandboxWithState, async (sandbox) => {
         const before = snapshotTree(sandbox.root);
         const result = await runCli(sandbox, args);
-        assert.equal(result.code, 2, result.stderr);
+        assert.equal(result.code, code, result.stderr);
         assert.match(result.stderr, error);
         assert.equal(result.stderr.split('\n').filter((line) => line.startsWith('error:')).length, 1, 'one error line');
         assert.ok(result.stderr.startsWith('error: '), 'the error comes first');
@@ -175,7 +179,7 @@ describe('a machine with no codex-auth state: not an error', () => {
       assert.deepEqual(snapshotTree(sandbox.root), before);
       const typo = await runCli(sandbox, ['logout', 'remtoe']);
       assert.equal(typo.code, 3, 'a name that is neither logged in nor in config.toml is a mistake');
-      assert.match(typo.stderr, /^error: remtoe: state: codex-auth has no login for remtoe, and config.toml has no server of that name$/m);
+      assert.match(typo.stderr, /^error: remtoe: state: codex-auth knows nothing of remtoe, and config.toml has no server of that name$/m);
     });
   });
 

@@ -28,7 +28,7 @@ async function viaYargs(argv: string[]): Promise<RunArgs | UsageError> {
 
 // Words people type around `run` (and some they mistype); no other command name, no --help.
 const word = fc.constantFrom(
-  'run', '--strict', '--no-strict', '--strict=true', '--strict=false', '--proxy', '--no-proxy', '--proxy=false',
+  'run', '--strict', '--no-strict', '--strict=true', '--strict=false', '--strict=maybe', '--no-strict=false', '--proxy', '--no-proxy', '--proxy=false',
   '--login', '--no-login', '--debug', '--no-debug', '--color', '--no-color', '--refresh-margin', '--refresh-margin=3',
   '5', '0', '0.5', '-1', 'abc', '1e3', '--config', '--config=/tmp/c.toml', '/tmp/c.toml', '--', 'codex', 'exec',
   '--model', 'x', '--bogus', '-s', '-', 'sh', '-c', 'echo hi',
