@@ -397,14 +397,15 @@ function configAction(action?: 'get' | 'set' | 'unset') {
 
 const COMMANDS = ['login', 'run', 'status', 'logout', 'unpatch', 'alias', 'doctor', 'config'];
 
-/** `codex-auth` alone and `codex-auth help [command...]` show help, as gh does. */
+/** `codex-auth` alone and `codex-auth [globals] help [command...]` show help, as gh does. */
 function helpRequest(argv: string[]): string[] {
   if (argv.length === 0) return ['--help'];
-  if (argv[0] !== 'help') return argv;
-  const [, command, ...rest] = argv;
-  if (command === undefined) return ['--help'];
+  const at = argv.findIndex((word, index) => !word.startsWith('-') && argv[index - 1] !== '--config');
+  if (at === -1 || argv[at] !== 'help') return argv;
+  const [command, ...rest] = argv.slice(at + 1);
+  if (command === undefined) return [...argv.slice(0, at), '--help'];
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"; commands: ${COMMANDS.join(', ')}`, '');
-  return [command, ...rest, '--help'];
+  return [...argv.slice(0, at), command, ...rest, '--help'];
 }
 
 /** Parses `argv` and runs the command it names; throws UsageError, before anything runs, for a bad command line. */

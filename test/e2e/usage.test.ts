@@ -123,6 +123,8 @@ describe('help like gh', () => {
         assert.match(result.stdout, part);
       }
       assert.equal((await runCli(sandbox, ['help'])).stdout, result.stdout);
+      assert.equal((await runCli(sandbox, ['--no-color', 'help'])).stdout, result.stdout, 'global options may come first');
+      assert.match((await runCli(sandbox, ['--debug', 'help', 'status'])).stdout, /^Usage: codex-auth status/m);
       assert.equal(existsSync(sandbox.stateDir), false);
     });
   });
