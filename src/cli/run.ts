@@ -11,6 +11,7 @@ import { isCodexCommand, launch, resolveCommand } from '../codex/launch.ts';
 import { CodexAuthError } from '../errors.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { ensureFresh, settledWithoutRefresh, type Freshness } from '../session/fresh.ts';
+import { hasExpired, type RefreshPolicy } from '../session/policy.ts';
 import type { StepUp } from '../session/routes.ts';
 import type { ServerState } from '../store/state.ts';
 import type { CliContext } from './context.ts';
@@ -18,6 +19,7 @@ import type { CliContext } from './context.ts';
 export interface RunOptions {
   command: string[];
   strict: boolean;
+  /** How far ahead of expiry a token handed to the command's environment is refreshed, at most. */
   refreshMarginMs: number;
   /** Allow an interactive login for servers that need one, when a person and a browser are there. */
   interactiveLogin: boolean;
@@ -42,21 +44,18 @@ function managedEntries(ctx: CliContext, config: CodexConfig): McpServerEntry[] 
   return config.servers.filter((entry) => entry.kind === 'remote' && entry.enabled && known.has(entry.name));
 }
 
-async function refreshAll(ctx: CliContext, entries: McpServerEntry[], marginMs: number): Promise<ServerOutcome[]> {
+async function refreshAll(ctx: CliContext, entries: McpServerEntry[], policyFor: (entry: McpServerEntry) => RefreshPolicy): Promise<ServerOutcome[]> {
   return Promise.all(
     entries.map(async (entry) => {
       const deps = { store: ctx.store, paths: ctx.paths, now: ctx.now };
-      const settled = settledWithoutRefresh(deps, entry.name, entry.url!, marginMs);
+      const policy = policyFor(entry);
+      const settled = settledWithoutRefresh(deps, entry.name, entry.url!, policy);
       if (settled) return { entry, freshness: settled };
       const { httpClientFor } = await import('./http-client.ts');
-      const freshness = await ensureFresh({ ...deps, http: httpClientFor(ctx, resolveHeaders(entry, ctx.env)) }, entry.name, entry.url!, marginMs);
+      const freshness = await ensureFresh({ ...deps, http: httpClientFor(ctx, resolveHeaders(entry, ctx.env)) }, entry.name, entry.url!, policy);
       return { entry, freshness };
     }),
   );
-}
-
-function hasExpired(grant: Grant, now: number): boolean {
-  return grant.tokens.expiresAt !== undefined && grant.tokens.expiresAt <= now;
 }
 
 /** The variable Codex reads the per-run proxy secret from (never an OAuth token). */
@@ -169,14 +168,18 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
   const [command = 'codex', ...args] = options.command;
   const file = resolveCommand(command, ctx.env, options.selfPaths);
   const config = loadConfig(ctx);
+  const viaProxy = options.proxy && isCodexCommand(command, ctx.env);
+  // The proxy refreshes on demand; a token handed to the command's environment must last.
+  const policyFor = (entry: McpServerEntry): RefreshPolicy =>
+    viaProxy && proxiable(entry.name) ? { use: 'launch' } : { use: 'environment', environmentMarginMs: options.refreshMarginMs };
   let managed: Array<{ grant: Grant; varName: string }> = [];
   let current = config;
   if (config) {
-    let outcomes = await refreshAll(ctx, managedEntries(ctx, config), options.refreshMarginMs);
+    let outcomes = await refreshAll(ctx, managedEntries(ctx, config), policyFor);
     const missing = outcomes.filter(({ freshness }) => freshness.status === 'needs-login');
     if (missing.length > 0) {
       await handleMissingLogins(ctx, missing, options);
-      outcomes = await refreshAll(ctx, managedEntries(ctx, config), options.refreshMarginMs);
+      outcomes = await refreshAll(ctx, managedEntries(ctx, config), policyFor);
     }
     for (const { entry, freshness } of outcomes) {
       if (freshness.status !== 'stale') continue;
@@ -194,7 +197,7 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
     syncEnvFile(ctx.store, states);
     managed = managedVariables(grants, byName);
   }
-  if (current && options.proxy && managed.length > 0 && isCodexCommand(command, ctx.env)) {
+  if (current && viaProxy && managed.length > 0) {
     return launchThroughProxy(ctx, current, managed, file, args);
   }
   ctx.out.debug(`launching ${file} with ${managed.length} server token(s) in its environment`);

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { codexBin, startModelServer, writeCodexConfig, type ModelAction, type ModelServer, type ModelTurnContext } from '../peers/model-server.ts';
 import { assertNoSecrets, runCli } from './harness.ts';
-import { startLayout, storedState, type Layout, type LayoutOptions } from './fixtures.ts';
+import { ageStoredToken, startLayout, storedState, type Layout, type LayoutOptions } from './fixtures.ts';
 
 type Version = 'latest' | '0.130';
 const VERSIONS: Version[] = ['latest', '0.130'];
@@ -146,15 +146,19 @@ describe('codex: config and refresh', () => {
     });
   });
 
-  it('a short-lived token is refreshed before launch and Codex still succeeds', async () => {
-    await withCodexLayout({ auth: { accessTokenTtlSeconds: 60 } }, [callWhoami, answer], async (layout) => {
+  it('a short-lived token is kept while young and refreshed before launch near its end; Codex succeeds both times', async () => {
+    await withCodexLayout({ auth: { accessTokenTtlSeconds: 60 } }, [callWhoami, answer, callWhoami, answer], async (layout) => {
       await login(layout);
+      const young = await runCodex(layout, 'latest', ['--no-proxy']);
+      assert.equal(young.code, 0, young.stderr);
+      assert.equal(layout.auth.tokenRequests('refresh_token').length, 0, 'a token in the first three quarters of its life is not refreshed');
+      ageStoredToken(layout.sandbox, 10_000);
       const before = storedState(layout.sandbox)!.grant!.tokens.accessToken;
       const result = await runCodex(layout, 'latest', ['--no-proxy']);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(layout.auth.tokenRequests('refresh_token').length, 1);
       assert.notEqual(storedState(layout.sandbox)!.grant!.tokens.accessToken, before);
-      assert.deepEqual(toolCalls(layout).map((call) => call.tokenOk), [true]);
+      assert.deepEqual(toolCalls(layout).map((call) => call.tokenOk), [true, true]);
     });
   });
 
