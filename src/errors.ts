@@ -38,7 +38,8 @@ export type Step =
   | 'env-file'
   | 'lock'
   | 'launch'
-  | 'proxy';
+  | 'proxy'
+  | 'headers';
 
 export interface CodexAuthErrorInit {
   kind: ErrorKind;

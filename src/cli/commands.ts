@@ -3,7 +3,7 @@
 // run function; command modules load lazily.
 import yargs, { type Argv } from 'yargs';
 import { CodexAuthError, ExitCode } from '../errors.ts';
-import { createContext, type CliContext, type GlobalOptions } from './context.ts';
+import { createContext, type CliContext, type GlobalOptions, type Program } from './context.ts';
 import { reportFailure } from './report.ts';
 import { splitRunCommand, startRun } from './run-command.ts';
 
@@ -18,10 +18,11 @@ state), CODEX_AUTH_CODEX_BIN (the real codex), BROWSER, NO_COLOR.`;
 type Handler<T> = (ctx: CliContext, args: T) => Promise<number> | number;
 
 let exitCode: number = ExitCode.ok;
+let program: Program;
 
 function withContext<T extends GlobalOptions>(handler: Handler<T>) {
   return async (args: T) => {
-    const ctx = createContext(args);
+    const ctx = createContext(args, program);
     try {
       exitCode = await handler(ctx, args);
     } catch (error) {
@@ -37,7 +38,7 @@ function parseCallbackPort(value: unknown): number | undefined {
   return port;
 }
 
-function cli(argv: string[], runCommand: string[], selfPaths: string[]): Argv {
+function cli(argv: string[], runCommand: string[]): Argv {
   return yargs(argv)
     .scriptName('codex-auth')
     .usage('$0 <command> [options]\n\nSpec-correct MCP OAuth for the Codex CLI: log in once, then start codex through codex-auth.')
@@ -104,7 +105,20 @@ function cli(argv: string[], runCommand: string[], selfPaths: string[]): Argv {
           login: args.login,
           ...(margin === undefined ? {} : { refreshMarginMinutes: margin }),
           ...(args.proxy === undefined ? {} : { proxy: args.proxy }),
-        }, selfPaths);
+        });
+      }),
+    )
+    .command(
+      'headers <name>',
+      'print the Authorization header for a server, as Codex asks for it (config.toml runs this as http_headers_helper)',
+      (y) =>
+        y
+          .positional('name', { type: 'string', demandOption: true, describe: 'the server, as named in config.toml' })
+          .option('state-dir', { type: 'string', describe: "codex-auth's state directory (Codex runs the helper without CODEX_AUTH_HOME)" })
+          .example('$0 headers fastmail', 'what Codex gets for fastmail (prints a token: keep it to yourself)'),
+      withContext(async (ctx, args) => {
+        const context = args['state-dir'] ? createContext(args, program, process, { ...process.env, CODEX_AUTH_HOME: args['state-dir'] }) : ctx;
+        return (await import('./headers.ts')).runHeaders(context, { name: args.name });
       }),
     )
     .command(
@@ -174,9 +188,10 @@ function cli(argv: string[], runCommand: string[], selfPaths: string[]): Argv {
 }
 
 /** Parses `argv` with yargs, runs the command it names, and returns the exit code. */
-export async function runCommandLine(argv: string[], selfPaths: string[]): Promise<number> {
+export async function runCommandLine(argv: string[], thisProgram: Program): Promise<number> {
   const { ours, command } = splitRunCommand(argv);
   exitCode = ExitCode.ok;
-  await cli(ours, command, selfPaths).parseAsync();
+  program = thisProgram;
+  await cli(ours, command).parseAsync();
   return exitCode;
 }

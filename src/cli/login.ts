@@ -1,9 +1,8 @@
 // `codex-auth login [name...]`: runs the MCP OAuth flow for each server, stores
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
 import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
-import { isOurVar, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
+import { planRewrite, rewriteEntries, userSetting, type RewriteOutcome } from '../codex/apply.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
-import { setBearerEnvVar } from '../codex/rewrite.ts';
 import { CodexAuthError } from '../errors.ts';
 import { login, type Grant, type LoginRequest } from '../oauth/flow.ts';
 import { withServerLock } from '../store/lock.ts';
@@ -11,6 +10,7 @@ import { interactiveAuthorizer } from '../ui/authorize.ts';
 import type { StepUp } from '../session/routes.ts';
 import type { CliContext } from './context.ts';
 import { httpClientFor } from './http-client.ts';
+import { codexInUse, wiringPlan } from './wiring.ts';
 
 export interface LoginOptions {
   names: string[];
@@ -36,6 +36,8 @@ export interface LoginReport {
   scope?: string;
   expiresAt?: string;
   envVar?: string;
+  /** How Codex gets the token: `helper` (http_headers_helper) or `environment` (bearer_token_env_var). */
+  wiring?: string;
 }
 
 const AUTHORIZATION_TIMEOUT_MS = 10 * 60_000;
@@ -136,7 +138,13 @@ function report(grant: Grant, rewrite: RewriteOutcome | undefined): LoginReport 
     ...(grant.tokens.scope ? { scope: grant.tokens.scope } : {}),
     ...(expiresAt ? { expiresAt } : {}),
     ...(rewrite?.varName ? { envVar: rewrite.varName } : {}),
+    ...(rewrite?.wiring ? { wiring: rewrite.wiring } : {}),
   };
+}
+
+function howCodexGetsIt(wired: RewriteOutcome | undefined): string {
+  if (wired?.wiring === 'helper') return 'Codex asks codex-auth for it (http_headers_helper)';
+  return `Codex reads it from ${wired?.varName ?? 'its entry'}`;
 }
 
 export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<number> {
@@ -149,12 +157,14 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
     return 0;
   }
   const reports: LoginReport[] = [];
+  const rewrite = { force: options.force, now: ctx.now(), plan: wiringPlan(ctx, codexInUse(ctx).version) };
   for (const entry of targets) {
-    const recordedVar = ctx.store.server(entry.name).rewrite?.varName;
-    if (entry.bearerTokenEnvVar && !isOurVar(entry, recordedVar) && !options.force) {
-      const message = `${entry.name} uses your own bearer_token_env_var (${entry.bearerTokenEnvVar}); codex-auth leaves it alone`;
+    const own = userSetting(entry, ctx.store.server(entry.name).rewrite);
+    if (own && (!options.force || !own.replaceable)) {
+      const message = `${entry.name} uses your own ${own.text}; codex-auth leaves it alone`;
       if (options.names.length > 0) {
-        throw new CodexAuthError({ kind: 'config', step: 'config', server: entry.name, message, hint: `run codex-auth login ${entry.name} --force to let codex-auth manage it` });
+        const hint = own.replaceable ? `run codex-auth login ${entry.name} --force to let codex-auth manage it` : `remove the ${own.key} header from the entry to let codex-auth manage it`;
+        throw new CodexAuthError({ kind: 'config', step: 'config', server: entry.name, message, hint });
       }
       out.info(`${out.color.dim('-')} ${message}`);
       reports.push({ server: entry.name, status: 'skipped-user-token' });
@@ -166,20 +176,20 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
       continue;
     }
     // Refuse an entry that cannot be rewritten before the person goes through the browser.
-    setBearerEnvVar(config.text, entry.name, recordedVar ?? 'CODEX_AUTH_PREFLIGHT_TOKEN');
+    planRewrite(config, [entry.name], ctx.store, rewrite);
     const grant = await loginServer(ctx, config, entry, options, secret);
     if (!grant) {
       out.info(`${out.color.dim('-')} ${entry.name}: needs no authorization, nothing to do`);
       reports.push({ server: entry.name, status: 'no-authorization-needed' });
       continue;
     }
-    const [rewrite] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, { force: options.force, now: ctx.now() });
+    const [wired] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, rewrite);
     syncEnvFile(ctx.store);
-    const done = report(grant, rewrite);
+    const done = report(grant, wired);
     reports.push(done);
     const validUntil = expiryDate(grant);
     const expiry = validUntil ? `, token valid until ${validUntil.toLocaleTimeString()}` : '';
-    out.success(`${entry.name}: logged in at ${grant.issuer}${expiry}; Codex reads it from ${rewrite?.varName ?? 'its entry'}`);
+    out.success(`${entry.name}: logged in at ${grant.issuer}${expiry}; ${howCodexGetsIt(wired)}`);
   }
   if (options.json) out.printJson(reports);
   return 0;

@@ -84,7 +84,7 @@ export function parsePlainRun(argv: string[]): RunArgs | undefined {
 }
 
 /** Applies settings (settings.json, environment) under the flags and runs. */
-export async function startRun(ctx: CliContext, args: RunArgs, selfPaths: string[]): Promise<number> {
+export async function startRun(ctx: CliContext, args: RunArgs): Promise<number> {
   const settings = await loadSettings(ctx.paths, ctx.env);
   const margin = args.refreshMarginMinutes ?? settings.refreshMarginMinutes;
   return runRun(ctx, {
@@ -93,6 +93,5 @@ export async function startRun(ctx: CliContext, args: RunArgs, selfPaths: string
     refreshMarginMs: margin * 60_000,
     interactiveLogin: args.login,
     proxy: args.proxy ?? settings.proxy,
-    selfPaths,
   });
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseTomlValues } from '../../../src/codex/config.ts';
-import { removeBearerEnvVar, setBearerEnvVar } from '../../../src/codex/rewrite.ts';
+import { BEARER_KEY, removeEntryKey, setEntryString } from '../../../src/codex/rewrite.ts';
 import { isCodexAuthError } from '../../../src/errors.ts';
 
 /** Cases per property; quoted on the figures page. Sized for well under a minute on 2 cores. */
@@ -127,7 +127,7 @@ describe('rewrite on generated Codex-like config files', () => {
   it(`set then remove restores the bytes, and set changes exactly one value (${PROPERTY_RUNS.roundTrip} cases)`, () => {
     fc.assert(fc.property(codexLikeDoc, (doc) => {
       const text = render(doc);
-      const set = setBearerEnvVar(text, doc.name, VAR);
+      const set = setEntryString(text, doc.name, BEARER_KEY, VAR);
       assert.equal(set.changed, true);
       assert.equal(set.previousValue, doc.hadBearer ? USER_VAR : undefined);
 
@@ -136,8 +136,8 @@ describe('rewrite on generated Codex-like config files', () => {
       assert.deepEqual(parseTomlValues(set.text), expected);
       if (doc.eol === '\r\n') assert.equal(/(?<!\r)\n/.test(set.text), false, 'a bare LF appeared in a CRLF file');
 
-      assert.deepEqual(setBearerEnvVar(set.text, doc.name, VAR), { text: set.text, changed: false, previousValue: VAR });
-      const undone = removeBearerEnvVar(set.text, doc.name, doc.hadBearer ? USER_VAR : undefined);
+      assert.deepEqual(setEntryString(set.text, doc.name, BEARER_KEY, VAR), { text: set.text, changed: false, previousValue: VAR });
+      const undone = removeEntryKey(set.text, doc.name, BEARER_KEY, doc.hadBearer ? USER_VAR : undefined);
       assert.equal(undone.text, text);
     }), { numRuns: PROPERTY_RUNS.roundTrip });
   });
@@ -150,7 +150,7 @@ describe('rewrite on generated Codex-like config files', () => {
       const boundaries = doc.lines.flatMap((line, i) => (/^\s*(\[|#|$)/.test(line) ? [i] : []));
       const index = boundaries[at % boundaries.length] ?? 0;
       const text = render({ ...doc, lines: [...doc.lines.slice(0, index), broken, ...doc.lines.slice(index)] });
-      assert.throws(() => setBearerEnvVar(text, doc.name, VAR), (error: unknown) => {
+      assert.throws(() => setEntryString(text, doc.name, BEARER_KEY, VAR), (error: unknown) => {
         assert.ok(isCodexAuthError(error));
         assert.equal(error.kind, 'config');
         assert.equal(error.step, 'rewrite');
