@@ -30,13 +30,13 @@ const SUBCOMMANDS = new Set([
  * Splits options (with their values) from positional words, the way Codex's parser does: an
  * option in `withValues` takes the next word (`-c x=1`); `--name=value` and `-cx=1` hold their own.
  */
-function positionals(args: string[], withValues: Set<string>): { words: Array<{ word: string; index: number }>; options: string[] } {
-  const words: Array<{ word: string; index: number }> = [];
+function positionals(args: string[], withValues: Set<string>): { words: Array<{ word: string; index: number; afterDashes?: true }>; options: string[] } {
+  const words: Array<{ word: string; index: number; afterDashes?: true }> = [];
   const options: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--') {
-      words.push(...args.slice(i + 1).map((word, offset) => ({ word, index: i + 1 + offset })));
+      words.push(...args.slice(i + 1).map((word, offset) => ({ word, index: i + 1 + offset, afterDashes: true as const })));
       break;
     }
     if (!arg.startsWith('-') || arg === '-') {
@@ -53,7 +53,8 @@ export function classifyCodexArgs(args: string[]): CodexInvocation {
   const { words, options } = positionals(args, GLOBAL_OPTIONS_WITH_VALUES);
   if (options.some((option) => /^(-h|--help|-V|--version)$/.test(option))) return { kind: 'other' };
   const first = words[0];
-  if (!first || !SUBCOMMANDS.has(first.word)) return { kind: 'interactive' };
+  // After `--` every word is the prompt, never a subcommand.
+  if (!first || first.afterDashes || !SUBCOMMANDS.has(first.word)) return { kind: 'interactive' };
   const subcommand = first.word;
   if (INTERACTIVE.has(subcommand)) return { kind: 'interactive' };
   // `exec --remote` attaches to a running app server instead of running in this process.

@@ -118,12 +118,17 @@ function currentString(entry: Table, serverName: string, key: string): string | 
   throw rewriteError(serverName, `${key} of [mcp_servers.${tomlKey(serverName)}] is not a string`);
 }
 
-/** The one `key = "value"` a replacedText holds. */
+/** The one `key = "value"` a replacedText holds; a dotted key (`name.key = ...`) names its last part. */
 function keyValueOf(text: string, serverName: string): { key: string; value: string } {
-  const pairs = Object.entries(parseToml(text, serverName, 'the text to put back is not valid TOML'));
-  const [key, value] = pairs.length === 1 ? pairs[0]! : [undefined, undefined];
-  if (key === undefined || typeof value !== 'string') throw rewriteError(serverName, 'the text to put back is not one string key');
-  return { key, value };
+  let table: unknown = parseToml(text, serverName, 'the text to put back is not valid TOML');
+  for (;;) {
+    const pairs = isTable(table) ? Object.entries(table) : [];
+    if (pairs.length !== 1) break;
+    const [key, value] = pairs[0]!;
+    if (typeof value === 'string') return { key, value };
+    table = value;
+  }
+  throw rewriteError(serverName, 'the text to put back is not one string key');
 }
 
 function locateEntry(text: string, serverName: string): ServerSite {
