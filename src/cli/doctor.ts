@@ -11,6 +11,7 @@ import { selectResource } from '../oauth/resource.ts';
 import { selectScopes } from '../oauth/scopes.ts';
 import type { AuthorizationServer } from 'oauth4webapi';
 import type { CliContext } from './context.ts';
+import { collectStatus, type StatusReport } from './status.ts';
 
 export interface DoctorStep {
   step: string;
@@ -93,7 +94,7 @@ function printHuman(ctx: CliContext, report: DoctorReport): void {
   out.print(`${color.bold(report.server)} ${report.url}`);
   for (const request of report.requests) out.print(`  ${color.dim(request.method.padEnd(4))} ${request.url} ${color.dim('->')} ${request.status}`);
   for (const step of report.steps) {
-    out.print(`${color.green('✓')} ${step.step}`);
+    out.print(`${step.ok ? color.green('✓') : color.yellow('!')} ${step.step}`);
     for (const [key, value] of Object.entries(step.detail)) {
       if (value !== undefined) out.print(`    ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
     }
@@ -105,8 +106,33 @@ function printHuman(ctx: CliContext, report: DoctorReport): void {
   }
 }
 
+/** How Codex gets the server's token here, and what stands in its way (doctor's last step). */
+function codexStep(status: StatusReport, name: string): DoctorStep {
+  const server = status.servers.find((candidate) => candidate.name === name);
+  const { codex } = status;
+  const stale = codex.backgroundServer?.staleVariables ?? [];
+  const problems = [
+    ...(server?.rewritten ? [] : ['the entry is not wired to codex-auth: run codex-auth login ' + name]),
+    ...(server?.helperFailure ? [`the helper last failed at ${server.helperFailure.at}: ${server.helperFailure.message}`] : []),
+    ...(stale.length > 0 ? [`Codex's background server (pid ${codex.backgroundServer!.pid}) holds ${stale.join(', ')} from an older setup: run codex app-server daemon restart`] : []),
+  ];
+  return {
+    step: 'codex',
+    ok: problems.length === 0,
+    detail: {
+      wiring: server?.wiring ?? 'none',
+      ...(server?.wiredFor ? { wiredFor: server.wiredFor } : {}),
+      codex: codex.path ? `${codex.version ?? 'unknown version'} at ${codex.path}` : 'not found on PATH',
+      codexRunsHelper: codex.runsHelper,
+      backgroundServer: codex.backgroundServer ? `running (pid ${codex.backgroundServer.pid})` : 'not running',
+      ...(problems.length > 0 ? { problems } : {}),
+    },
+  };
+}
+
 export async function runDoctor(ctx: CliContext, options: { name?: string; json: boolean }): Promise<number> {
   const config = readCodexConfig(ctx.configPath);
+  const status = collectStatus(ctx);
   const entries = options.name ? [findServer(config, options.name)] : config.servers.filter((entry) => entry.kind === 'remote');
   const reports: DoctorReport[] = [];
   let exitCode = 0;
@@ -120,6 +146,7 @@ export async function runDoctor(ctx: CliContext, options: { name?: string; json:
       report.error = { step: error.step, message: error.message, ...(error.serverSaid ? { serverSaid: error.serverSaid } : {}), ...(error.hint ? { hint: error.hint } : {}) };
       exitCode ||= error.exitCode;
     }
+    report.steps.push(codexStep(status, entry.name));
     reports.push(report);
     if (!options.json) printHuman(ctx, report);
   }

@@ -23,7 +23,7 @@ export async function runHeaders(ctx: CliContext, options: HeadersOptions): Prom
   try {
     const token = await currentToken(ctx, name);
     writeHandouts(ctx.paths, name, { last: { token: tokenFingerprint(token), at: ctx.now() } });
-    ctx.streams.stdout.write(`${JSON.stringify({ Authorization: `Bearer ${token}` })}\n`);
+    ctx.streams.stdout.write(JSON.stringify({ Authorization: `Bearer ${token}` }));
     return 0;
   } catch (error) {
     return reportToCodex(ctx, name, error);
