@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { writeFileAtomic } from '../store/atomic.ts';
+import { ensurePrivateDir, writeFileAtomic } from '../store/atomic.ts';
 import { readJsonFile } from '../store/json-file.ts';
 
 /** The first release with each behaviour codex-auth depends on (checked by running each). */
@@ -41,7 +41,8 @@ export function hasFeature(version: string | undefined, feature: CodexFeature): 
 interface CachedVersion {
   size: number;
   mtimeMs: number;
-  version: string;
+  /** null: the binary was asked and did not say; it is not asked again until it changes. */
+  version: string | null;
 }
 
 /**
@@ -67,14 +68,13 @@ export function codexVersion(file: string, cacheFile: string): string | undefine
   }
   const cache = readCache(cacheFile);
   const cached = cache[real];
-  if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) return cached.version;
+  if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) return cached.version ?? undefined;
   const version = askVersion(real);
-  if (version) {
-    try {
-      writeFileAtomic(cacheFile, JSON.stringify({ ...cache, [real]: { size: stat.size, mtimeMs: stat.mtimeMs, version } }, undefined, '\t'), { mode: 0o600 });
-    } catch {
-      // A cache that cannot be written costs the next launch 70 ms, nothing more.
-    }
+  try {
+    ensurePrivateDir(dirname(cacheFile));
+    writeFileAtomic(cacheFile, JSON.stringify({ ...cache, [real]: { size: stat.size, mtimeMs: stat.mtimeMs, version: version ?? null } }, undefined, '\t'), { mode: 0o600 });
+  } catch {
+    // A cache that cannot be written costs the next launch 70 ms, nothing more.
   }
   return version;
 }

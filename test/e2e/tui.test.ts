@@ -1,7 +1,7 @@
-// Smoke test of the TUI driver (test/peers/tui.ts): the real interactive Codex 0.171.0 under tmux,
-// a real MCP server that validates tokens, and a token from `codex-auth login`. The MCP entry is
-// wired by hand here (bearer_token_env_var and the variable in the shell's environment); tests of
-// codex-auth's own wiring build on this driver.
+// The real interactive Codex 0.171.0 TUI under tmux, with codex-auth's own wiring: the entry
+// holds codex-auth's http_headers_helper, which Codex's shared background server runs for every
+// new thread and after a 401. Sessions started through the `codex` alias and as plain `codex`
+// share that server; none of them runs embedded; tokens outlive neither a session nor a thread.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -10,8 +10,9 @@ import { createTuiHome, isEmbeddedModeWarning, isRunning, sessionMode, startTui,
 import { assertNoSecrets, runCli } from './harness.ts';
 import { startLayout, storedState, type Layout } from './fixtures.ts';
 
-const TOKEN_VARIABLE = 'DEMO_MCP_TOKEN';
-const PROMPT = /^call whoami \(session (\w+)\)$/;
+/** Short enough to expire within a test, long enough to outlast a background server's start. */
+const TOKEN_LIFETIME_S = 30;
+const PROMPT = /call whoami \(session ([\w-]+)\)/;
 
 /**
  * Keyed on the prompt, not on turn numbers (the server sees every session's requests, and Codex adds
@@ -32,30 +33,31 @@ function whoamiModel(layout: Layout) {
   };
 }
 
-function toolCalls(layout: Layout) {
-  return layout.mcp.requests.filter((request) => request.rpcMethod === 'tools/call');
-}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('the Codex TUI under tmux (driver smoke test)', () => {
+describe('the Codex 0.171.0 TUI with codex-auth\'s header helper', () => {
   let layout: Layout;
   let model: ModelServer;
   let home: TuiHome;
-  let token: string;
+  const secrets: string[] = [];
+
+  const toolCalls = () => layout.mcp.requests.filter((request) => request.rpcMethod === 'tools/call');
+  const refreshes = () => layout.auth.tokenRequests('refresh_token').length;
+  const currentToken = () => storedState(layout.sandbox)!.grant!.tokens;
 
   before(async () => {
-    layout = await startLayout();
+    layout = await startLayout({ auth: { accessTokenTtlSeconds: TOKEN_LIFETIME_S } });
     model = await startModelServer(whoamiModel(layout));
-    const login = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } });
-    assert.equal(login.code, 0, login.stderr);
-    token = storedState(layout.sandbox)!.grant!.tokens.accessToken;
     home = createTuiHome(layout.sandbox, { env: { BROWSER: layout.browser() } });
     home.writeConfig({
       modelBaseUrl: model.baseUrl,
       extraToml: `[mcp_servers.demo]
 url = "${layout.mcp.url}"
-bearer_token_env_var = "${TOKEN_VARIABLE}"
 default_tools_approval_mode = "approve"`,
     });
+    const login = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } });
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(layout.sandbox.readConfig(), /\nhttp_headers_helper = .* headers demo /);
   });
 
   after(async () => {
@@ -66,56 +68,89 @@ default_tools_approval_mode = "approve"`,
         assert.equal(existsSync(home.root), false, 'the temp home is deleted');
       }
     } finally {
+      secrets.push(...layout.auth.requests.flatMap((request) => request.form?.refresh_token ?? []));
       await model?.close();
       await layout?.close();
     }
   });
 
-  /** One prompt that makes Codex call whoami; returns the session's warnings and its exit. */
-  async function callWhoami(t: TestContext, session: TuiSession, name: string) {
-    const callsBefore = toolCalls(layout).length;
+  /** One prompt that makes Codex call whoami, answered from the tool's output; returns the MCP requests it caused. */
+  async function callWhoami(session: TuiSession, name: string) {
+    const before = layout.mcp.requests.length;
     await session.submitPrompt(`call whoami (session ${name})`);
-    const screen = await session.waitFor(`whoami answered session ${name}: ${layout.mcp.marker}`);
-    assert.deepEqual(
-      toolCalls(layout).slice(callsBefore).map((call) => [call.tokenOk, call.status]),
-      [[true, 200]],
-      'the MCP server got one tools/call, with a token it accepted',
-    );
+    const screen = await session.waitFor(`whoami answered session ${name}: ${layout.mcp.marker}`, { timeoutMs: 60_000 });
+    secrets.push(currentToken().accessToken);
+    assertNoSecrets([screen], secrets);
+    return layout.mcp.requests.slice(before).filter((request) => request.rpcMethod === 'tools/call');
+  }
+
+  /** Quits, and checks the session ran on the background server and showed no embedded-mode warning. */
+  async function endOnBackgroundServer(t: TestContext, session: TuiSession, name: string) {
     const warnings = await session.warnings();
     const exit = await session.quit();
     assert.equal(exit.code, 0, exit.text);
-    assertNoSecrets([screen, exit.text, ...warnings.map((warning) => warning.text)], [token]);
+    assert.deepEqual(warnings.filter(isEmbeddedModeWarning), [], `session ${name} ran embedded: ${JSON.stringify(warnings)}`);
+    assert.equal(sessionMode(exit, warnings), 'background-server');
+    assertNoSecrets([exit.text, ...warnings.map((warning) => warning.text)], secrets);
     t.diagnostic(`session ${name}: composer ready after ${session.timings.composerReadyMs} ms, whole session ${session.timings.sessionMs} ms`);
-    return { warnings, exit };
   }
 
-  it('two plain codex sessions share one background server, and both call the MCP tool with a valid token', { timeout: 120_000 }, async (t) => {
-    const first = await startTui({ home, via: 'plain', env: { [TOKEN_VARIABLE]: token } });
-    const environment = await first.shellEnvironment();
-    const shellAdded = Object.keys(environment).filter((name) => !(name in home.env) && name !== TOKEN_VARIABLE);
-    assert.deepEqual(shellAdded.sort(), ['PWD', 'SHLVL'], 'the shell sees the given environment, plus what shells set themselves');
-    assert.equal(environment[TOKEN_VARIABLE], token);
+  async function waitUntilExpired(): Promise<void> {
+    const { expiresAt } = currentToken();
+    await sleep(Math.max(0, expiresAt! - Date.now()) + 1_500);
+  }
 
-    const one = await callWhoami(t, first, '1');
-    assert.equal(one.warnings.filter(isEmbeddedModeWarning).length, 0, JSON.stringify(one.warnings));
-    assert.equal(sessionMode(one.exit, one.warnings), 'background-server');
+  it('plain codex (no alias) starts the background server with no token in its environment, and the helper gives it one', { timeout: 180_000 }, async (t) => {
+    const session = await startTui({ home, via: 'plain' });
+    const calls = await callWhoami(session, 'plain');
+    assert.deepEqual(calls.map((call) => [call.tokenOk, call.status]), [[true, 200]]);
+    await endOnBackgroundServer(t, session, 'plain');
     const server = home.backgroundServerPid();
     assert.ok(server !== undefined && isRunning(server), 'the background server outlives the TUI');
-
-    const second = await startTui({ home, via: 'plain', env: { [TOKEN_VARIABLE]: token } });
-    await second.waitForComposer();
-    assert.equal(home.backgroundServerPid(), server, 'the second session attaches to the same background server');
-    const two = await callWhoami(t, second, '2');
-    assert.equal(two.warnings.filter(isEmbeddedModeWarning).length, 0, JSON.stringify(two.warnings));
-    assert.equal(sessionMode(two.exit, two.warnings), 'background-server');
-    const servers = home.processes().filter((info) => info.command.includes('--managed-daemon'));
-    assert.deepEqual(servers.map((info) => info.pid), [server], 'one background server for the home');
+    const status = JSON.parse((await runCli(layout.sandbox, ['status', '--json'])).stdout) as { codex: { backgroundServer?: { pid: number; staleVariables: string[] } } };
+    assert.deepEqual(status.codex.backgroundServer, { pid: server, staleVariables: [] }, 'status sees the server, with no codex-auth variable in its environment');
   });
 
-  it('a -c override makes codex run embedded: the warnings list shows it and the exit text says so', { timeout: 120_000 }, async (t) => {
-    const session = await startTui({ home, via: 'plain', args: ['-c', 'model="fake-model"'], env: { [TOKEN_VARIABLE]: token } });
-    const { warnings, exit } = await callWhoami(t, session, 'embedded');
+  it('two sessions through the alias, the second after the first token expired: both call the tool with a valid token, neither runs embedded', { timeout: 180_000 }, async (t) => {
+    const server = home.backgroundServerPid();
+    const first = await startTui({ home, via: 'alias' });
+    assert.deepEqual((await callWhoami(first, 'alias-1')).map((call) => [call.tokenOk, call.status]), [[true, 200]]);
+    await endOnBackgroundServer(t, first, 'alias-1');
+    await waitUntilExpired();
+    const refreshesBefore = refreshes();
+    const second = await startTui({ home, via: 'alias' });
+    assert.deepEqual((await callWhoami(second, 'alias-2')).map((call) => [call.tokenOk, call.status]), [[true, 200]]);
+    await endOnBackgroundServer(t, second, 'alias-2');
+    assert.equal(refreshes() - refreshesBefore, 1, 'the expired token was refreshed once, for the new thread');
+    assert.equal(home.backgroundServerPid(), server, 'both attached to the one background server');
+  });
+
+  it('one thread outliving its token: the server answers 401, Codex asks the helper again, the call succeeds after one refresh', { timeout: 180_000 }, async (t) => {
+    const session = await startTui({ home, via: 'alias' });
+    assert.deepEqual((await callWhoami(session, 'long-1')).map((call) => [call.tokenOk, call.status]), [[true, 200]]);
+    await waitUntilExpired();
+    const refreshesBefore = refreshes();
+    const later = await callWhoami(session, 'long-2');
+    assert.deepEqual(later.map((call) => [call.tokenOk, call.status]), [[false, 401], [true, 200]], 'rejected once with the expired token, then accepted');
+    assert.equal(refreshes() - refreshesBefore, 1);
+    await endOnBackgroundServer(t, session, 'long');
+  });
+
+  it('codex mcp login through the alias runs codex-auth\'s login, in the same shell the TUI runs in', { timeout: 120_000 }, async () => {
+    const session = await startTui({ home, via: 'alias', args: ['mcp', 'login', 'demo'] });
+    const exit = await session.waitForExit(60_000);
+    assert.equal(exit.code, 0, exit.text);
+    assert.match(exit.text, /demo: logged in at .*; Codex asks codex-auth for it \(http_headers_helper\)/);
+    assert.ok(currentToken().accessToken);
+  });
+
+  it('the embedded-mode detector works: a -c override on the TUI does show the warning', { timeout: 120_000 }, async () => {
+    const session = await startTui({ home, via: 'plain', args: ['-c', 'model="fake-model"'] });
+    await callWhoami(session, 'embedded');
+    const warnings = await session.warnings();
+    const exit = await session.quit();
     assert.equal(warnings.filter(isEmbeddedModeWarning).length, 1, JSON.stringify(warnings));
     assert.equal(sessionMode(exit, warnings), 'embedded');
+    assert.equal(toolCalls().at(-1)?.tokenOk, true, 'the helper serves embedded sessions too');
   });
 });

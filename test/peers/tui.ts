@@ -457,7 +457,8 @@ export class TuiSession {
     }
   }
 
-  private async waitForExit(timeoutMs: number): Promise<TuiExit> {
+  /** Waits until the command typed in the shell has ended (for commands that are not the TUI, such as `codex mcp login`). */
+  async waitForExit(timeoutMs: number): Promise<TuiExit> {
     await this.waitUntil(async () => (await this.exitStatus()) !== undefined, { timeoutMs, what: `${this.exitMarker} (codex ended)`, fullHistory: true });
     const history = await this.capture(['-p', '-J', '-S', '-']);
     const lines = history.split('\n');
