@@ -20,14 +20,19 @@ const ON_REQUEST: RefreshPolicy = { use: 'request' };
 
 export async function runHeaders(ctx: CliContext, options: HeadersOptions): Promise<number> {
   const { name } = options;
+  let token: string;
   try {
-    const token = await currentToken(ctx, name);
-    writeHandouts(ctx.paths, name, { last: { token: tokenFingerprint(token), at: ctx.now() } });
-    ctx.streams.stdout.write(JSON.stringify({ Authorization: `Bearer ${token}` }));
-    return 0;
+    token = await currentToken(ctx, name);
   } catch (error) {
     return reportToCodex(ctx, name, error);
   }
+  try {
+    writeHandouts(ctx.paths, name, { last: { token: tokenFingerprint(token), at: ctx.now() } });
+  } catch {
+    // Only the retry check loses its memory; Codex still gets its token.
+  }
+  ctx.streams.stdout.write(JSON.stringify({ Authorization: `Bearer ${token}` }));
+  return 0;
 }
 
 async function currentToken(ctx: CliContext, name: string): Promise<string> {
