@@ -40,7 +40,8 @@ export type Step =
   | 'env-file'
   | 'lock'
   | 'launch'
-  | 'proxy';
+  | 'proxy'
+  | 'headers';
 
 export interface CodexAuthErrorInit {
   kind: ErrorKind;

@@ -1,14 +1,14 @@
-// Commands and paths shown to the person are meant to be pasted into a POSIX shell, so any word
-// that a shell would split or expand is single-quoted (server names and paths may hold spaces).
+// POSIX shell words: what codex-auth writes for a shell to read (the env file, the helper command
+// Codex runs with sh -c) and the commands it suggests, so they can be pasted as they are.
 
-/** Single-quotes the word for sh; the shell expands nothing inside. */
-export function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
+/** `value` as one sh word: bare when that is safe, else single-quoted. */
+export function shellWord(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : shellQuote(value);
 }
 
-/** The word as typed when it is safe bare, else single-quoted. */
-export function shellWord(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : shellQuote(word);
+/** `value` single-quoted: the shell expands nothing inside. */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A command line to paste: each word quoted only where it needs to be. */

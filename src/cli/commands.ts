@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { ExitCode } from '../errors.ts';
-import { createContext, type CliContext, type GlobalOptions } from './context.ts';
+import { createContext, type CliContext, type GlobalOptions, type Program } from './context.ts';
 import { reportFailure } from './report.ts';
 import { executeRun, splitRunCommand, type RunArgs } from './run-command.ts';
 import { packageInfo } from './version.ts';
@@ -126,11 +126,11 @@ export interface Actions {
   run(args: RunArgs): Promise<number>;
 }
 
-function cli(argv: string[], runCommand: string[], actions: Actions, result: { code: number }): Argv {
+function cli(argv: string[], runCommand: string[], program: Program, actions: Actions, result: { code: number }): Argv {
   const withContext =
     <T extends GlobalOptions>(handler: Handler<T>) =>
     async (args: T) => {
-      const ctx = createContext(args);
+      const ctx = createContext(args, program);
       try {
         result.code = await handler(ctx, args);
       } catch (error) {
@@ -231,6 +231,26 @@ function cli(argv: string[], runCommand: string[], actions: Actions, result: { c
           ...(args.color === undefined ? {} : { color: args.color }),
         });
       },
+    )
+    .command(
+      'headers <name>',
+      'Print the Authorization header for a server, as Codex asks for it (config.toml runs this as http_headers_helper)',
+      (y) =>
+        withGlobals(
+          y
+            .usage(
+              'Print the HTTP headers Codex sends to a server, with a fresh token: config.toml runs this as the entry\'s http_headers_helper. ' +
+                'It prints a token: keep the output to yourself.\n\nUsage: $0 headers <name> [options]',
+            )
+            .positional('name', { type: 'string', demandOption: true, describe: 'The server, as named in config.toml' })
+            .option('state-dir', { type: 'string', requiresArg: true, describe: "codex-auth's state directory (Codex runs the helper without CODEX_AUTH_HOME)" }),
+          ['state-dir'],
+          [['$0 headers fastmail', 'What Codex gets for fastmail (prints a token: keep it to yourself)']],
+        ),
+      withContext(async (ctx, args) => {
+        const context = args['state-dir'] ? createContext(args, program, process, { ...process.env, CODEX_AUTH_HOME: args['state-dir'] }) : ctx;
+        return (await import('./headers.ts')).runHeaders(context, { name: args.name });
+      }),
     )
     .command(
       'status',
@@ -395,7 +415,7 @@ function configAction(action?: 'get' | 'set' | 'unset') {
     });
 }
 
-const COMMANDS = ['login', 'run', 'status', 'logout', 'unpatch', 'alias', 'doctor', 'config'];
+const COMMANDS = ['login', 'run', 'headers', 'status', 'logout', 'unpatch', 'alias', 'doctor', 'config'];
 
 /** `codex-auth` alone and `codex-auth [globals] help [command...]` show help, as gh does. */
 function helpRequest(argv: string[]): string[] {
@@ -409,18 +429,18 @@ function helpRequest(argv: string[]): string[] {
 }
 
 /** Parses `argv` and runs the command it names; throws UsageError, before anything runs, for a bad command line. */
-export async function parseAndRun(argv: string[], actions: Actions): Promise<number> {
+export async function parseAndRun(argv: string[], program: Program, actions: Actions): Promise<number> {
   const words = helpRequest(argv);
   const { ours, command } = splitRunCommand(words);
   const result = { code: ExitCode.ok as number };
-  await cli(ours, command, actions, result).parseAsync();
+  await cli(ours, command, program, actions, result).parseAsync();
   return result.code;
 }
 
 /** The command line as the person typed it: usage errors print one `error:` line and the usage (exit 2). */
-export async function runCommandLine(argv: string[], selfPaths: string[]): Promise<number> {
+export async function runCommandLine(argv: string[], program: Program): Promise<number> {
   try {
-    return await parseAndRun(argv, { run: (args) => executeRun(args, selfPaths) });
+    return await parseAndRun(argv, program, { run: (args) => executeRun(args, program) });
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`error: ${error.message}\n${error.usage ? `\n${error.usage}\n` : '  next: codex-auth --help\n'}`);

@@ -9,8 +9,10 @@ import { httpClientFor } from './http-client.ts';
 import { selectResource } from '../oauth/resource.ts';
 import { selectScopes } from '../oauth/scopes.ts';
 import type { AuthorizationServer } from 'oauth4webapi';
+import { shellCommand } from '../shell.ts';
 import { batchExitCode, describeFailure, printSummary, type ServerFailure } from './batch.ts';
 import type { CliContext } from './context.ts';
+import { collectStatus, type StatusReport } from './status.ts';
 
 export interface DoctorStep {
   step: string;
@@ -118,7 +120,7 @@ function printHuman(ctx: CliContext, report: DoctorReport): void {
     if (request.answer) out.print(`       ${color.dim('answer:')} ${request.answer}`);
   }
   for (const step of report.steps) {
-    out.print(`${color.green('✓')} ${step.step}`);
+    out.print(`${step.ok ? color.green('✓') : color.yellow('!')} ${step.step}`);
     for (const [key, value] of Object.entries(step.detail)) {
       if (value !== undefined) out.print(`    ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
     }
@@ -130,15 +132,42 @@ function printHuman(ctx: CliContext, report: DoctorReport): void {
   }
 }
 
+/** How Codex gets the server's token here, and what stands in its way (doctor's last step). */
+function codexStep(status: StatusReport, name: string): DoctorStep {
+  const server = status.servers.find((candidate) => candidate.name === name);
+  const { codex } = status;
+  const stale = codex.backgroundServer?.staleVariables ?? [];
+  const problems = [
+    ...(server?.rewritten ? [] : [`the entry is not wired to codex-auth: run ${shellCommand(['codex-auth', 'login', name])}`]),
+    ...(server?.helperFailure ? [`the helper last failed at ${server.helperFailure.at}: ${server.helperFailure.message}`] : []),
+    ...(stale.length > 0 ? [`Codex's background server (pid ${codex.backgroundServer!.pid}) holds ${stale.join(', ')} from an older setup: run codex app-server daemon restart`] : []),
+  ];
+  return {
+    step: 'codex',
+    ok: problems.length === 0,
+    detail: {
+      wiring: server?.wiring ?? 'none',
+      ...(server?.wiredFor ? { wiredFor: server.wiredFor } : {}),
+      codex: codex.path ? `${codex.version ?? 'unknown version'} at ${codex.path}` : 'not found on PATH',
+      codexRunsHelper: codex.runsHelper,
+      backgroundServer: codex.backgroundServer ? `running (pid ${codex.backgroundServer.pid})` : 'not running',
+      ...(problems.length > 0 ? { problems } : {}),
+    },
+  };
+}
+
 export async function runDoctor(ctx: CliContext, options: { names: string[]; json: boolean }): Promise<number> {
   const config = readCodexConfig(ctx.configPath);
+  const status = collectStatus(ctx);
   const names = options.names.length > 0 ? options.names : config.servers.filter((entry) => entry.kind === 'remote').map((entry) => entry.name);
   const reports: DoctorReport[] = [];
   const outcomes: Array<DoctorReport | ServerFailure> = [];
   for (const name of names) {
     const report: DoctorReport = { server: name, url: '', ok: true, requests: [], steps: [] };
+    let known = false;
     try {
       const entry = findServer(config, name);
+      known = true;
       report.url = entry.url ?? '';
       await diagnose(ctx, entry, report);
       outcomes.push(report);
@@ -149,6 +178,7 @@ export async function runDoctor(ctx: CliContext, options: { names: string[]; jso
       report.error = detail;
       outcomes.push(failure);
     }
+    if (known) report.steps.push(codexStep(status, name));
     reports.push(report);
     if (!options.json) printHuman(ctx, report);
   }

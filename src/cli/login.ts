@@ -1,9 +1,8 @@
 // `codex-auth login [name...]`: runs the MCP OAuth flow for each server, stores
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
 import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
-import { isEntryWired, isOurVar, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
+import { currentWiring, planRewrite, rewriteEntries, userSetting, type RewriteOutcome } from '../codex/apply.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
-import { setBearerEnvVar } from '../codex/rewrite.ts';
 import { CodexAuthError } from '../errors.ts';
 import { login, type Grant, type LoginRequest } from '../oauth/flow.ts';
 import { withServerLock } from '../store/lock.ts';
@@ -13,6 +12,7 @@ import { shellCommand } from '../shell.ts';
 import { batchExitCode, eachServer, isFailure, printSummary } from './batch.ts';
 import type { CliContext } from './context.ts';
 import { httpClientFor } from './http-client.ts';
+import { codexInUse, wiringPlan } from './wiring.ts';
 
 export interface LoginOptions {
   names: string[];
@@ -38,6 +38,8 @@ export interface LoginReport {
   scope?: string;
   expiresAt?: string;
   envVar?: string;
+  /** How Codex gets the token: `helper` (http_headers_helper) or `environment` (bearer_token_env_var). */
+  wiring?: string;
 }
 
 const AUTHORIZATION_TIMEOUT_MS = 10 * 60_000;
@@ -139,15 +141,23 @@ function report(grant: Grant, rewrite: RewriteOutcome | undefined): LoginReport 
     ...(grant.tokens.scope ? { scope: grant.tokens.scope } : {}),
     ...(expiresAt ? { expiresAt } : {}),
     ...(rewrite?.varName ? { envVar: rewrite.varName } : {}),
+    ...(rewrite?.wiring ? { wiring: rewrite.wiring } : {}),
   };
 }
 
-/** Points the entry at its token; a failure keeps the login and says how to finish without a browser. */
-function wireUp(ctx: CliContext, entry: McpServerEntry, force: boolean): RewriteOutcome | undefined {
+function howCodexGetsIt(wired: RewriteOutcome | undefined): string {
+  if (wired?.wiring === 'helper') return 'Codex asks codex-auth for it (http_headers_helper)';
+  return `Codex reads it from ${wired?.varName ?? 'its entry'}`;
+}
+
+type RewriteSettings = Parameters<typeof rewriteEntries>[3];
+
+/** Wires the entry to its token; a failure keeps the login and says how to finish without a browser. */
+function wireUp(ctx: CliContext, entry: McpServerEntry, rewrite: RewriteSettings): RewriteOutcome | undefined {
   try {
-    const [rewrite] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, { force, now: ctx.now() });
+    const [wired] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, rewrite);
     syncEnvFile(ctx.store);
-    return rewrite;
+    return wired;
   } catch (error) {
     if (!(error instanceof CodexAuthError)) throw error;
     throw new CodexAuthError({
@@ -161,7 +171,7 @@ function wireUp(ctx: CliContext, entry: McpServerEntry, force: boolean): Rewrite
   }
 }
 
-async function loginOne(ctx: CliContext, config: CodexConfig, name: string, options: LoginOptions, secret: string | undefined): Promise<LoginReport> {
+async function loginOne(ctx: CliContext, config: CodexConfig, name: string, options: LoginOptions, secret: string | undefined, rewrite: RewriteSettings): Promise<LoginReport> {
   const { out } = ctx;
   const named = options.names.length > 0;
   const entry = findServer(config, name);
@@ -170,33 +180,38 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
     return { server: name, status: 'skipped-disabled' };
   }
   const recorded = ctx.store.server(name).rewrite;
-  if (entry.bearerTokenEnvVar && !isOurVar(entry, recorded?.varName) && !options.force) {
-    const message = `${name} uses your own bearer_token_env_var (${entry.bearerTokenEnvVar}); codex-auth leaves it alone`;
-    if (named) throw new CodexAuthError({ kind: 'config', step: 'config', server: name, message, hint: `run ${shellCommand(['codex-auth', 'login', name, '--force'])} to let codex-auth manage it` });
+  const own = userSetting(entry, recorded);
+  if (own && (!options.force || !own.replaceable)) {
+    const message = `${name} uses your own ${own.text}; codex-auth leaves it alone`;
+    if (named) {
+      const hint = own.replaceable ? `run ${shellCommand(['codex-auth', 'login', name, '--force'])} to let codex-auth manage it` : `remove the ${own.key} header from the entry to let codex-auth manage it`;
+      throw new CodexAuthError({ kind: 'config', step: 'config', server: name, message, hint });
+    }
     out.info(`${out.color.dim('-')} ${message}`);
     return { server: name, status: 'skipped-user-token' };
   }
   if (!named && !options.force && hasFreshGrant(ctx, entry)) {
-    if (isEntryWired(entry, recorded)) {
+    if (recorded && currentWiring(entry, recorded)) {
       out.info(`${out.color.dim('-')} ${name}: already logged in (use --force to log in again)`);
       return { server: name, status: 'already-logged-in' };
     }
-    const rewrite = wireUp(ctx, entry, false);
-    out.success(`${name}: already logged in; config entry wired up${rewrite?.varName ? ` (${rewrite.varName})` : ''}`);
-    return { server: name, status: 'wired-up', ...(rewrite?.varName ? { envVar: rewrite.varName } : {}) };
+    // Logged in but not wired (the rewrite failed, or unpatch): finish it, no browser needed.
+    const wired = wireUp(ctx, entry, rewrite);
+    out.success(`${name}: already logged in; config entry wired up: ${howCodexGetsIt(wired)}`);
+    return { server: name, status: 'wired-up', ...(wired?.varName ? { envVar: wired.varName } : {}), ...(wired?.wiring ? { wiring: wired.wiring } : {}) };
   }
   // Refuse an entry that cannot be rewritten before the person goes through the browser.
-  setBearerEnvVar(config.text, name, recorded?.varName ?? 'CODEX_AUTH_PREFLIGHT_TOKEN');
+  planRewrite(config, [name], ctx.store, rewrite);
   const grant = await loginServer(ctx, config, entry, options, secret);
   if (!grant) {
     out.info(`${out.color.dim('-')} ${name}: needs no authorization, nothing to do`);
     return { server: name, status: 'no-authorization-needed' };
   }
-  const rewrite = wireUp(ctx, entry, options.force);
+  const wired = wireUp(ctx, entry, rewrite);
   const validUntil = expiryDate(grant);
   const expiry = validUntil ? `, token valid until ${validUntil.toLocaleTimeString()}` : '';
-  out.success(`${name}: logged in at ${grant.issuer}${expiry}; Codex reads it from ${rewrite?.varName ?? 'its entry'}`);
-  return report(grant, rewrite);
+  out.success(`${name}: logged in at ${grant.issuer}${expiry}; ${howCodexGetsIt(wired)}`);
+  return report(grant, wired);
 }
 
 export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<number> {
@@ -209,7 +224,8 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
     if (options.json) out.printJson({ ok: true, servers: [] });
     return 0;
   }
-  const results = await eachServer(ctx, names, (name) => loginOne(ctx, config, name, options, secret));
+  const rewrite: RewriteSettings = { force: options.force, now: ctx.now(), plan: wiringPlan(ctx, codexInUse(ctx).version) };
+  const results = await eachServer(ctx, names, (name) => loginOne(ctx, config, name, options, secret, rewrite));
   printSummary(ctx, results, 'ready');
   if (options.json) out.printJson({ ok: !results.some(isFailure), servers: results });
   return batchExitCode(results);

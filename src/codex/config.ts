@@ -25,6 +25,8 @@ export interface McpServerEntry {
   /** header -> name of the env var holding the value */
   envHttpHeaders: Record<string, string>;
   bearerTokenEnvVar?: string;
+  /** `http_headers_helper`: a command line Codex runs for the entry's headers. */
+  httpHeadersHelper?: string;
   enabled: boolean;
   required: boolean;
 }
@@ -42,11 +44,15 @@ export interface CodexConfig {
 
 type Table = Record<string, unknown>;
 
+/** `$CODEX_HOME`, else `~/.codex`. */
+export function codexHome(env: NodeJS.ProcessEnv): string {
+  return env.CODEX_HOME ? path.resolve(env.CODEX_HOME) : path.join(env.HOME || os.homedir(), '.codex');
+}
+
 /** `override` > `$CODEX_HOME/config.toml` > `~/.codex/config.toml`. */
 export function codexConfigPath(env: NodeJS.ProcessEnv, override?: string): string {
   if (override) return path.resolve(override);
-  if (env.CODEX_HOME) return path.join(path.resolve(env.CODEX_HOME), 'config.toml');
-  return path.join(env.HOME || os.homedir(), '.codex', 'config.toml');
+  return path.join(codexHome(env), 'config.toml');
 }
 
 export function readCodexConfig(file: string): CodexConfig {
@@ -136,6 +142,7 @@ function toEntry(name: string, value: unknown): McpServerEntry {
     clientId: string(oauth.client_id),
     callbackPort: port(oauth.callback_port),
     bearerTokenEnvVar: string(table.bearer_token_env_var),
+    httpHeadersHelper: string(table.http_headers_helper),
   };
   for (const [key, field] of Object.entries(optional)) {
     if (field !== undefined) Object.assign(entry, { [key]: field });

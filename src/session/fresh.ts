@@ -8,6 +8,7 @@ import type { Grant } from '../oauth/flow.ts';
 import type { HttpClient } from '../oauth/http.ts';
 import type { StatePaths } from '../store/paths.ts';
 import type { StateStore } from '../store/state.ts';
+import { hasExpired, refreshDue, type RefreshPolicy } from './policy.ts';
 
 export type Freshness =
   | { status: 'fresh' | 'refreshed'; grant: Grant }
@@ -21,18 +22,6 @@ export interface FreshnessDeps {
   now: () => number;
 }
 
-/** How close to expiry a token may get: a fixed margin, or one that depends on the token's lifetime. */
-export type RefreshMargin = number | ((grant: Grant) => number);
-
-/** A grant is usable without refresh while its known expiry is beyond the margin. */
-export function isFresh(grant: Grant, now: number, margin: RefreshMargin): boolean {
-  const marginMs = typeof margin === 'number' ? margin : margin(grant);
-  const { expiresAt } = grant.tokens;
-  if (expiresAt !== undefined) return expiresAt - now > marginMs;
-  // Unknown lifetime: trust it for one margin after it was obtained, then refresh on the safe side.
-  return now - grant.obtainedAt < marginMs || grant.tokens.refreshToken === undefined;
-}
-
 function usableGrant(deps: Omit<FreshnessDeps, 'http'>, serverName: string, mcpUrl: string): Grant | Freshness {
   const state = deps.store.server(serverName);
   if (!state.grant) return { status: 'needs-login', reason: state.needsLogin?.reason ?? 'not logged in' };
@@ -44,18 +33,34 @@ function usableGrant(deps: Omit<FreshnessDeps, 'http'>, serverName: string, mcpU
  * The lock-free look on its own: the outcome when no refresh is due (fresh, or no usable
  * login), else undefined. Reads only the server's state file.
  */
-export function settledWithoutRefresh(deps: Omit<FreshnessDeps, 'http'>, serverName: string, mcpUrl: string, marginMs: RefreshMargin): Freshness | undefined {
+export function settledWithoutRefresh(deps: Omit<FreshnessDeps, 'http'>, serverName: string, mcpUrl: string, policy: RefreshPolicy): Freshness | undefined {
   const seen = usableGrant(deps, serverName, mcpUrl);
   if ('status' in seen) return seen;
-  return isFresh(seen, deps.now(), marginMs) ? { status: 'fresh', grant: seen } : undefined;
+  return dueByExpiry(seen, deps.now(), policy) ? undefined : { status: 'fresh', grant: seen };
 }
 
 /**
- * Makes the server's grant fresh. `rejectedToken` (the token a server just answered 401 to)
- * forces a refresh unless another process has already replaced that token.
+ * Access tokens this process has already tried to refresh, by expiry and after a 401: each is
+ * tried once per process, whatever the outcome.
  */
-export async function ensureFresh(deps: FreshnessDeps, serverName: string, mcpUrl: string, marginMs: RefreshMargin, rejectedToken?: string): Promise<Freshness> {
-  const needsRefresh = (grant: Grant) => (rejectedToken !== undefined ? grant.tokens.accessToken === rejectedToken : !isFresh(grant, deps.now(), marginMs));
+const triedByExpiry = new Set<string>();
+const triedAfterRejection = new Set<string>();
+
+function dueByExpiry(grant: Grant, now: number, policy: RefreshPolicy): boolean {
+  return refreshDue(grant, now, policy) && !triedByExpiry.has(grant.tokens.accessToken);
+}
+
+/**
+ * Makes the server's grant fresh for `policy`. `rejectedToken` (the token a server just answered
+ * 401 to) is refreshed whatever its expiry says, once, unless another process has already
+ * replaced it. A token another process obtained while this one waited for the lock is accepted.
+ */
+export async function ensureFresh(deps: FreshnessDeps, serverName: string, mcpUrl: string, policy: RefreshPolicy, rejectedToken?: string): Promise<Freshness> {
+  const needsRefresh = (grant: Grant) => {
+    const token = grant.tokens.accessToken;
+    if (rejectedToken !== undefined) return token === rejectedToken && !triedAfterRejection.has(token);
+    return dueByExpiry(grant, deps.now(), policy);
+  };
   const seen = usableGrant(deps, serverName, mcpUrl);
   if ('status' in seen) return seen;
   if (!needsRefresh(seen)) return { status: 'fresh', grant: seen };
@@ -67,15 +72,21 @@ export async function ensureFresh(deps: FreshnessDeps, serverName: string, mcpUr
   return withServerLock(deps.paths, serverName, async () => {
     const current = usableGrant(deps, serverName, mcpUrl);
     if ('status' in current) return current;
-    if (!needsRefresh(current)) return { status: 'fresh', grant: current };
+    const replaced = current.tokens.accessToken !== seen.tokens.accessToken;
+    if ((replaced && !hasExpired(current, deps.now())) || !needsRefresh(current)) return { status: 'fresh', grant: current };
+    const token = current.tokens.accessToken;
+    (rejectedToken !== undefined ? triedAfterRejection : triedByExpiry).add(token);
     if (!current.tokens.refreshToken) {
-      const expired = rejectedToken !== undefined || (current.tokens.expiresAt ?? 0) <= deps.now();
-      return expired ? { status: 'needs-login', reason: 'its token expired and the server gave no refresh token' } : { status: 'fresh', grant: current };
+      const unusable = rejectedToken !== undefined || hasExpired(current, deps.now());
+      return unusable ? { status: 'needs-login', reason: 'its token expired and the server gave no refresh token' } : { status: 'fresh', grant: current };
     }
     try {
       const refreshed = await refreshGrant(current, { http: deps.http, now: deps.now });
       // Persist a rotated refresh token before anything else happens.
       deps.store.saveGrant(serverName, refreshed);
+      // A token due the moment it arrives (a zero lifetime, a far-off clock) is used until the
+      // server rejects it, instead of being refreshed on every request.
+      if (refreshDue(refreshed, deps.now(), policy)) triedByExpiry.add(refreshed.tokens.accessToken);
       return { status: 'refreshed', grant: refreshed };
     } catch (error) {
       if (isInvalidGrant(error)) {

@@ -8,16 +8,7 @@ import { unionScopes } from '../oauth/scopes.ts';
 import { MAX_STEP_UPS, type Grant } from '../oauth/flow.ts';
 import { shellCommand } from '../shell.ts';
 import { ensureFresh, type FreshnessDeps } from './fresh.ts';
-
-/**
- * Tokens closer than this to expiry are refreshed before a request goes out: a minute, or a
- * quarter of the token's lifetime for short-lived tokens, so they are not refreshed on every request.
- */
-export function proxyRefreshMargin(grant: Grant): number {
-  const { expiresAt } = grant.tokens;
-  if (expiresAt === undefined) return 60_000;
-  return Math.min(60_000, Math.max(0, (expiresAt - grant.obtainedAt) / 4));
-}
+import type { RefreshPolicy } from './policy.ts';
 
 /** A re-authorization after 403 insufficient_scope: the engine asks for the union, using the server's challenge. */
 export interface StepUp {
@@ -48,11 +39,13 @@ function singleFlight<A extends unknown[], T>(work: (...args: A) => Promise<T>):
   };
 }
 
+const ON_REQUEST: RefreshPolicy = { use: 'request' };
+
 export function createRoute(deps: RouteDeps, serverName: string, mcpUrl: string): ProxyRoute {
   let stepUps = 0;
-  const current = singleFlight(async () => tokenOf(await ensureFresh(deps, serverName, mcpUrl, proxyRefreshMargin), serverName));
+  const current = singleFlight(async () => tokenOf(await ensureFresh(deps, serverName, mcpUrl, ON_REQUEST), serverName));
   const afterRejection = singleFlight(async (rejected: string) => {
-    const freshness = await ensureFresh(deps, serverName, mcpUrl, proxyRefreshMargin, rejected);
+    const freshness = await ensureFresh(deps, serverName, mcpUrl, ON_REQUEST, rejected);
     if (!('grant' in freshness) || freshness.grant.tokens.accessToken === rejected) return undefined;
     return freshness.grant.tokens.accessToken;
   });

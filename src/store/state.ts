@@ -12,11 +12,26 @@ import { NOT_AN_OBJECT, readJsonFile } from './json-file.ts';
 import { issuerFileName, serverFileName } from './names.ts';
 import type { StatePaths } from './paths.ts';
 
-/** What `run`/`unpatch` need to put a config entry back exactly as it was. */
+/**
+ * How Codex gets the server's token: Codex runs `codex-auth headers` (http_headers_helper), or
+ * reads the variable `bearer_token_env_var` names from its environment.
+ */
+export type Wiring = 'helper' | 'environment';
+
+/** How the config entry is wired, and what `unpatch` needs to put it back exactly as it was. */
 export interface RewriteRecord {
   configPath: string;
+  /** Absent in records written before codex-auth used helpers: those are `environment`. */
+  wiring?: Wiring;
+  /** The variable codex-auth hands the token in, for environment wiring and commands `run` starts. */
   varName: string;
-  /** The user's own bearer_token_env_var that `--force` replaced, restored by unpatch. */
+  /** The exact command written as http_headers_helper (helper wiring). */
+  helperCommand?: string;
+  /** The Codex version the wiring was chosen for, when one was known. */
+  decidedFor?: string;
+  /** The user's own `key = value` text that `--force` replaced, put back byte for byte by unpatch. */
+  replacedText?: string;
+  /** Older records: the value of the user's own bearer_token_env_var that `--force` replaced. */
   previousValue?: string;
   appliedAt: number;
 }

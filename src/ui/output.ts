@@ -37,6 +37,7 @@ const STEP_LABELS: Record<Step, string> = {
   lock: 'lock',
   launch: 'launch',
   proxy: 'proxy',
+  headers: 'headers for Codex',
 };
 
 export function stepLabel(step: Step): string {

@@ -1,7 +1,7 @@
 // A realistic layout for one test: a real authorization server (oidc-provider),
 // a real MCP server (SDK + jose) that validates the token, a sandboxed home with
 // a Codex config naming the server, and a headless browser as $BROWSER.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startAuthServer, type AuthServer, type AuthServerOptions } from '../peers/auth-server.ts';
@@ -83,6 +83,7 @@ export interface StoredGrant {
     mcpUrl: string;
     client: { clientId: string; clientSecret?: string; tokenEndpointAuthMethod: string; source: string };
     tokens: { accessToken: string; refreshToken?: string; expiresAt?: number; scope?: string };
+    obtainedAt: number;
   };
   rewrite?: { varName: string };
   needsLogin?: { reason: string };
@@ -109,4 +110,18 @@ export async function freePort(): Promise<number> {
 /** The authorization requests the AS received (the browser's visits to its authorization endpoint). */
 export function authorizationRequests(auth: AuthServer) {
   return auth.requests.filter((request) => request.method === 'GET' && request.query.response_type !== undefined);
+}
+
+/**
+ * Moves the stored token through time, as waiting would: it keeps its lifetime and has
+ * `remainingMs` left (negative: expired that long ago). The file keeps its mode.
+ */
+export function ageStoredToken(sandbox: Sandbox, remainingMs: number, name = 'demo'): void {
+  const file = serverStateFile(sandbox, name);
+  const state = JSON.parse(readFileSync(file, 'utf8')) as StoredGrant;
+  if (!state.grant?.tokens.expiresAt) throw new Error(`no grant with an expiry stored for ${name}`);
+  const shift = state.grant.tokens.expiresAt - (Date.now() + remainingMs);
+  state.grant.tokens.expiresAt -= shift;
+  state.grant.obtainedAt -= shift;
+  writeFileSync(file, JSON.stringify(state, null, '\t'));
 }

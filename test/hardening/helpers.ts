@@ -2,19 +2,15 @@
 // that records the token `run` hands it (to a file, never to stdout), secrets a
 // run issued, and file-mode checks.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuthServer } from '../peers/auth-server.ts';
-import { serverStateFile, type Sandbox } from '../e2e/harness.ts';
-import type { StoredGrant } from '../e2e/fixtures.ts';
+import type { Sandbox } from '../e2e/harness.ts';
+import { ageStoredToken, type StoredGrant } from '../e2e/fixtures.ts';
 
-/** Moves the stored token's expiry into the past, as time passing would (the file keeps its mode). */
+/** Expires the stored token a minute ago, as time passing would. */
 export function expireStoredToken(sandbox: Sandbox, name = 'demo'): void {
-  const file = serverStateFile(sandbox, name);
-  const state = JSON.parse(readFileSync(file, 'utf8')) as StoredGrant;
-  assert.ok(state.grant, `a grant for ${name} is stored`);
-  state.grant.tokens.expiresAt = Date.now() - 60_000;
-  writeFileSync(file, JSON.stringify(state, null, '\t'));
+  ageStoredToken(sandbox, -60_000, name);
 }
 
 /**

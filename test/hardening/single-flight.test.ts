@@ -1,6 +1,7 @@
 // Single-flight refresh across processes, against the real authorization server
 // (oidc-provider) rotating refresh tokens and revoking the whole chain on reuse:
-// many `codex-auth run` processes on an expired token spend one refresh token.
+// many `codex-auth run` processes on an expired token spend one refresh token, whether
+// the refreshed tokens live an hour, 10 minutes or 1 minute (shorter than any fixed margin).
 // Also: a lock left by a SIGKILLed holder is broken, and a waiter gives up with exit 9.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, utimesSync } from 'node:fs';
@@ -14,12 +15,15 @@ import { holdLock } from './lock-holder.ts';
 /** Concurrent `codex-auth run` processes started at once on the same expired token. */
 export const CONCURRENT_RUNS = 20;
 
-describe('single-flight refresh across processes', () => {
+/** Access-token lifetimes of the authorization server, in seconds: an hour, 10 minutes, 1 minute. */
+const LIFETIMES = [3600, 600, 60];
+
+for (const lifetime of LIFETIMES) describe(`single-flight refresh across processes, ${lifetime / 60}-minute tokens`, () => {
   let layout: Layout;
   const states: Array<ReturnType<typeof storedState>> = [];
 
   before(async () => {
-    layout = await startLayout({ auth: { rotateRefreshTokens: true } });
+    layout = await startLayout({ auth: { rotateRefreshTokens: true, accessTokenTtlSeconds: lifetime } });
     const login = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } });
     assert.equal(login.code, 0, login.stderr);
     states.push(storedState(layout.sandbox));
@@ -27,7 +31,7 @@ describe('single-flight refresh across processes', () => {
 
   after(async () => {
     const refreshes = layout.auth.tokenRequests('refresh_token').length;
-    console.log(`# single-flight: ${CONCURRENT_RUNS} concurrent runs -> 1 refresh request; ${refreshes} refresh requests in all (burst, chain check, stale lock), all answered 200`);
+    console.log(`# single-flight, ${lifetime} s tokens: ${CONCURRENT_RUNS} concurrent runs -> 1 refresh request; ${refreshes} refresh requests in all, all answered 200`);
     // Everything any test here printed, scanned for every token, code and verifier issued.
     assertNoSecrets(capturedOutput, issuedSecrets(layout.auth, states));
     await layout.close();
@@ -65,6 +69,9 @@ describe('single-flight refresh across processes', () => {
     assert.ok(refreshRequests().every((request) => request.status === 200), 'no refresh was refused (a reuse would revoke the chain)');
     assert.deepEqual((await listToolsWithToken(layout.mcp.url, token!)).sort(), ['echo', 'whoami']);
   });
+
+  // The lock itself does not depend on token lifetimes.
+  if (lifetime !== LIFETIMES[0]) return;
 
   it('a lock whose holder was SIGKILLed is detected as stale and broken', async () => {
     const holder = await holdLock(layout.sandbox.stateDir, 'demo');

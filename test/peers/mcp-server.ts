@@ -49,6 +49,11 @@ export interface McpServer {
   /** The PRM `resource`: what a token's `aud` must be. */
   resource: string;
   requests: McpRequestRecord[];
+  /**
+   * Access tokens this server no longer accepts though they are unexpired (revoked by an admin,
+   * lost on a server restart): answered 401 invalid_token like any bad token.
+   */
+  revokedTokens: Set<string>;
   close(): Promise<void>;
 }
 
@@ -78,6 +83,7 @@ export async function startMcpServer(options: McpServerOptions): Promise<McpServ
   const verifier = new TokenVerifier(options.authServer, resource);
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const requests: McpRequestRecord[] = [];
+  const revokedTokens = new Set<string>();
 
   const challenge = (params: Record<string, string | undefined>) => bearerChallenge({ ...params, resource_metadata: resourceMetadataUrl });
 
@@ -93,7 +99,8 @@ export async function startMcpServer(options: McpServerOptions): Promise<McpServ
     const body = req.method === 'POST' ? await readJson(req) : undefined;
     record.rpcMethod = rpcMethodOf(body);
     if (options.open) return dispatchToSession(req, res, body);
-    const token = await verifier.check(req.headers.authorization);
+    const presented = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const token = presented !== undefined && revokedTokens.has(presented) ? { ok: false as const, present: true } : await verifier.check(req.headers.authorization);
     record.tokenAud = token.aud;
     record.tokenScope = token.scope;
     if (!token.ok) {
@@ -141,6 +148,7 @@ export async function startMcpServer(options: McpServerOptions): Promise<McpServ
     marker,
     resource,
     requests,
+    revokedTokens,
     close: async () => {
       await Promise.all([...sessions.values()].map((transport) => transport.close()));
       await closeServer(server);

@@ -8,11 +8,13 @@ import fc from 'fast-check';
 import { parseAndRun, UsageError } from '../../../src/cli/commands.ts';
 import { parsePlainRun, type RunArgs } from '../../../src/cli/run-command.ts';
 
+const PROGRAM = { node: process.execPath, script: 'codex-auth', selfPaths: [] };
+
 /** What yargs makes of argv: the arguments `run` would start with, or the usage error. */
 async function viaYargs(argv: string[]): Promise<RunArgs | UsageError> {
   let started: RunArgs | undefined;
   try {
-    await parseAndRun(argv, {
+    await parseAndRun(argv, PROGRAM, {
       run: async (args) => {
         started = args;
         return 0;
