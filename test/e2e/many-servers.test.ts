@@ -2,13 +2,16 @@
 // (issue #13), against the real peers: a failing server never stops the others, a login whose
 // config rewrite failed is finished without a browser, and one damaged state file never stops Codex.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { serverFileName } from '../../src/store/names.ts';
 import { createSandbox, runCli, serverStateFile } from './harness.ts';
 import { authorizationRequests, freePort, storedState, withLayout, type Layout } from './fixtures.ts';
+
+/** The line login writes for the Codex these tests find on PATH (0.152+: Codex runs codex-auth's helper). */
+const HELPER_LINE = /\nhttp_headers_helper = ".* headers demo .*"\n/;
 
 async function addBrokenServer(layout: Layout, name = 'broken'): Promise<string> {
   const url = `http://127.0.0.1:${await freePort()}/mcp`;
@@ -26,7 +29,7 @@ describe('many servers, one command: a failing server does not stop the others',
       assert.match(result.stderr, /✓ demo: logged in/);
       assert.match(result.stderr, /✗ 1 of 2 servers ready; failed: broken$/m);
       assert.ok(storedState(layout.sandbox)?.grant, 'demo logged in');
-      assert.match(layout.sandbox.readConfig(), /bearer_token_env_var = "CODEX_AUTH_DEMO_TOKEN"/);
+      assert.match(layout.sandbox.readConfig(), HELPER_LINE, 'and its entry wired');
     });
   });
 
@@ -119,15 +122,17 @@ describe('no half-finished logins', () => {
       const tokenRequests = layout.auth.tokenRequests().length;
       const finished = await cli(['login']);
       assert.equal(finished.code, 0, finished.stderr);
-      assert.match(finished.stderr, /✓ demo: already logged in; config entry wired up \(CODEX_AUTH_DEMO_TOKEN\)/);
-      assert.match(layout.sandbox.readConfig(), /bearer_token_env_var = "CODEX_AUTH_DEMO_TOKEN"/);
-      assert.match(readFileSync(join(layout.sandbox.stateDir, 'env'), 'utf8'), /^CODEX_AUTH_DEMO_TOKEN=/m);
+      assert.match(finished.stderr, /✓ demo: already logged in; config entry wired up: Codex asks codex-auth for it \(http_headers_helper\)/);
+      assert.match(layout.sandbox.readConfig(), HELPER_LINE);
+      const helped = await cli(['status', '--json']);
+      assert.equal((JSON.parse(helped.stdout) as { servers: Array<{ name: string; wired: boolean }> }).servers.find((server) => server.name === 'demo')?.wired, true);
 
       assert.equal((await cli(['unpatch'])).code, 0);
       assert.equal(layout.sandbox.readConfig(), original);
       const rewired = await cli(['login', '--json']);
       assert.equal(rewired.code, 0, rewired.stderr);
-      assert.deepEqual((JSON.parse(rewired.stdout) as { servers: unknown[] }).servers, [{ server: 'demo', status: 'wired-up', envVar: 'CODEX_AUTH_DEMO_TOKEN' }]);
+      assert.deepEqual((JSON.parse(rewired.stdout) as { servers: Array<{ server: string; status: string; wiring?: string }> }).servers.map(({ server, status, wiring }) => ({ server, status, wiring })), [{ server: 'demo', status: 'wired-up', wiring: 'helper' }]);
+      assert.match(layout.sandbox.readConfig(), HELPER_LINE);
       assert.equal(authorizationRequests(layout.auth).length, browserVisits, 'no browser round trip');
       assert.equal(layout.auth.tokenRequests().length, tokenRequests, 'no token request');
       const again = await cli(['login']);

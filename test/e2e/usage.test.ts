@@ -129,7 +129,7 @@ describe('help like gh', () => {
     });
   });
 
-  for (const command of ['login', 'run', 'status', 'logout', 'unpatch', 'alias', 'doctor', 'config', 'config set']) {
+  for (const command of ['login', 'run', 'headers', 'status', 'logout', 'unpatch', 'alias', 'doctor', 'config', 'config set']) {
     it(`help ${command}: description, usage, every option described, global options apart, examples, Learn more`, async () => {
       await withSandbox(() => createSandbox(), async (sandbox) => {
         const words = command.split(' ');
