@@ -68,7 +68,7 @@ describe('doctor: a server that follows the spec (user report 1 layout: root met
         `GET ${layout.auth.issuer}/.well-known/oauth-authorization-server 200`,
       ],
     );
-    assert.deepEqual(report.steps.map((s) => s.step), ['probe', 'resource-metadata', 'authorization-server-metadata', 'plan']);
+    assert.deepEqual(report.steps.map((s) => s.step), ['probe', 'resource-metadata', 'authorization-server-metadata', 'plan', 'codex']);
     const plan = report.steps.find((s) => s.step === 'plan')?.detail;
     assert.equal(plan?.resource, layout.mcp.resource);
     assert.equal(plan?.scope, 'mcp:read offline_access');
@@ -103,7 +103,7 @@ describe('doctor: a broken server', () => {
     assert.equal(report.ok, false);
     assert.equal(report.error?.step, 'authorization-server-metadata');
     assert.match(report.error?.message ?? '', /not-me/);
-    assert.deepEqual(report.steps.map((s) => s.step), ['probe', 'resource-metadata']);
+    assert.deepEqual(report.steps.map((s) => s.step), ['probe', 'resource-metadata', 'codex']);
     assertNoSideEffects(layout, configBefore);
   });
 });
