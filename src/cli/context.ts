@@ -1,6 +1,6 @@
 // Everything a command touches from the outside world, injected so that each
 // command's run function can be tested without a terminal, network or real home.
-import { codexConfigPath } from '../codex/config.ts';
+import { codexConfigPath } from '../codex/home.ts';
 import { codexAuthHome, statePaths, type StatePaths } from '../store/paths.ts';
 import { StateStore } from '../store/state.ts';
 import type { BrowserOpener } from '../ui/browser.ts';

@@ -3,11 +3,11 @@
 // and exits non-zero. Codex runs it for every new thread (in its background server too) and again
 // after a 401, with a cleared environment, so the command line names the config file and the
 // state directory. It refreshes under the same policy and lock as everything else.
-import { writeSync } from 'node:fs';
-import { findServer, readCodexConfig, resolveHeaders } from '../codex/config.ts';
+import { statSync, writeSync } from 'node:fs';
+import type { McpServerEntry } from '../codex/config.ts';
 import { CodexAuthError } from '../errors.ts';
 import type { Grant } from '../oauth/flow.ts';
-import { mayBeRetry, readHandouts, tokenFingerprint, writeHandouts } from '../session/handout.ts';
+import { mayBeRetry, readHandouts, tokenFingerprint, writeHandouts, type CheckedConfig, type HandoutFile } from '../session/handout.ts';
 import { ensureFresh, settledWithoutRefresh, type Freshness } from '../session/fresh.ts';
 import { hasExpired, type RefreshPolicy } from '../session/policy.ts';
 import { shellWord } from '../shell.ts';
@@ -21,18 +21,19 @@ const ON_REQUEST: RefreshPolicy = { use: 'request' };
 
 export async function runHeaders(ctx: CliContext, options: HeadersOptions): Promise<number> {
   const { name } = options;
-  let token: string;
+  const handouts = readHandouts(ctx.paths, name);
+  let result: { token: string; config: CheckedConfig };
   try {
-    token = await currentToken(ctx, name);
+    result = await currentToken(ctx, name, handouts);
   } catch (error) {
     return reportToCodex(ctx, name, error);
   }
   try {
-    writeHandouts(ctx.paths, name, { last: { token: tokenFingerprint(token), at: ctx.now() } });
+    writeHandouts(ctx.paths, name, { last: { token: tokenFingerprint(result.token), at: ctx.now() }, config: result.config });
   } catch {
-    // Only the retry check loses its memory; Codex still gets its token.
+    // Only the retry check and the config note lose their memory; Codex still gets its token.
   }
-  printExactly(ctx, JSON.stringify({ Authorization: `Bearer ${token}` }));
+  printExactly(ctx, JSON.stringify({ Authorization: `Bearer ${result.token}` }));
   return 0;
 }
 
@@ -42,15 +43,34 @@ function printExactly(ctx: CliContext, text: string): void {
   else ctx.streams.stdout.write(text);
 }
 
-async function currentToken(ctx: CliContext, name: string): Promise<string> {
-  const entry = findServer(readCodexConfig(ctx.configPath), name);
-  const url = entry.url!;
+/**
+ * The entry's url as config.toml says it now. The token must never go to another server, but
+ * parsing config.toml costs more than the rest of a call: the url checked last time is used while
+ * the file's size and modification time are unchanged, and the file is read again otherwise.
+ */
+async function entryUrl(ctx: CliContext, checked: CheckedConfig | undefined, entry: () => Promise<McpServerEntry>): Promise<CheckedConfig> {
+  const { size, mtimeMs } = statSync(ctx.configPath, { throwIfNoEntry: false }) ?? { size: -1, mtimeMs: -1 };
+  if (checked && checked.size === size && checked.mtimeMs === mtimeMs) return checked;
+  // Reading the file reports a missing or broken config.toml, or a missing entry, clearly.
+  return { size, mtimeMs, url: (await entry()).url! };
+}
+
+async function currentToken(ctx: CliContext, name: string, handouts: HandoutFile): Promise<{ token: string; config: CheckedConfig }> {
+  let entry: McpServerEntry | undefined;
+  const loadEntry = async () => {
+    const { findServer, readCodexConfig } = await import('../codex/config.ts');
+    return (entry ??= findServer(readCodexConfig(ctx.configPath), name));
+  };
+  const config = await entryUrl(ctx, handouts.config, loadEntry);
+  const { url } = config;
   const deps = { store: ctx.store, paths: ctx.paths, now: ctx.now };
-  const http = async () => (await import('./http-client.ts')).httpClientFor(ctx, resolveHeaders(entry, ctx.env));
+  const http = async () => {
+    const [{ httpClientFor }, { resolveHeaders }] = await Promise.all([import('./http-client.ts'), import('../codex/config.ts')]);
+    return httpClientFor(ctx, resolveHeaders(await loadEntry(), ctx.env));
+  };
   const seen = settledWithoutRefresh(deps, name, url, ON_REQUEST) ?? (await ensureFresh({ ...deps, http: await http() }, name, url, ON_REQUEST));
   let grant = usable(seen, name, ctx.now());
-  const previous = readHandouts(ctx.paths, name).last;
-  if (mayBeRetry(previous, grant.tokens.accessToken, ctx.now(), grant.tokens.expiresAt !== undefined)) {
+  if (mayBeRetry(handouts.last, grant.tokens.accessToken, ctx.now(), grant.tokens.expiresAt !== undefined)) {
     // Codex may be asking again because the server just refused this token: it retries only
     // when the headers change, so ask the server, and refresh if it does refuse the token.
     const client = await http();
@@ -59,7 +79,7 @@ async function currentToken(ctx: CliContext, name: string): Promise<string> {
       grant = usable(await ensureFresh({ ...deps, http: client }, name, url, ON_REQUEST, grant.tokens.accessToken), name, ctx.now());
     }
   }
-  return grant.tokens.accessToken;
+  return { token: grant.tokens.accessToken, config };
 }
 
 /** The grant to hand out, or the reason there is none. A token that could not be refreshed is still used while it lasts. */
@@ -81,7 +101,8 @@ function reportToCodex(ctx: CliContext, name: string, error: unknown): number {
   const exitCode = known?.exitCode ?? 1;
   ctx.out.info(`codex-auth: ${name}: ${message}`);
   try {
-    writeHandouts(ctx.paths, name, { ...readHandouts(ctx.paths, name), failure: { at: ctx.now(), message, exitCode } });
+    const { config: _recheck, ...kept } = readHandouts(ctx.paths, name);
+    writeHandouts(ctx.paths, name, { ...kept, failure: { at: ctx.now(), message, exitCode } });
   } catch {
     // The state directory itself may be what failed; the exit code still tells Codex.
   }

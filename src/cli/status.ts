@@ -2,7 +2,8 @@
 // Codex config. Never prints a token.
 import { existsSync } from 'node:fs';
 import { findBackgroundServer } from '../codex/background.ts';
-import { codexHome, readCodexConfig } from '../codex/config.ts';
+import { readCodexConfig } from '../codex/config.ts';
+import { codexHome } from '../codex/home.ts';
 import { currentWiring, isOurHelper, isOurVar } from '../codex/apply.ts';
 import { hasFeature } from '../codex/versions.ts';
 import type { Grant } from '../oauth/flow.ts';

@@ -1,6 +1,5 @@
 // Reads Codex's config.toml: where it is, and the [mcp_servers.<name>] entries codex-auth cares about.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import TOML from '@iarna/toml';
 import { CodexAuthError } from '../errors.ts';
@@ -43,17 +42,6 @@ export interface CodexConfig {
 }
 
 type Table = Record<string, unknown>;
-
-/** `$CODEX_HOME`, else `~/.codex`. */
-export function codexHome(env: NodeJS.ProcessEnv): string {
-  return env.CODEX_HOME ? path.resolve(env.CODEX_HOME) : path.join(env.HOME || os.homedir(), '.codex');
-}
-
-/** `override` > `$CODEX_HOME/config.toml` > `~/.codex/config.toml`. */
-export function codexConfigPath(env: NodeJS.ProcessEnv, override?: string): string {
-  if (override) return path.resolve(override);
-  return path.join(codexHome(env), 'config.toml');
-}
 
 export function readCodexConfig(file: string): CodexConfig {
   let text: string;

@@ -31,9 +31,17 @@ export interface HelperFailure {
   exitCode: number;
 }
 
+/** The entry's url as config.toml said it when the file had this size and modification time. */
+export interface CheckedConfig {
+  size: number;
+  mtimeMs: number;
+  url: string;
+}
+
 export interface HandoutFile {
   last?: Handout;
   failure?: HelperFailure;
+  config?: CheckedConfig;
 }
 
 function handoutPath(paths: StatePaths, serverName: string): string {

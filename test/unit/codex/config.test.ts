@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { codexConfigPath, findServer, parseCodexConfig, readCodexConfig, resolveHeaders } from '../../../src/codex/config.ts';
+import { findServer, parseCodexConfig, readCodexConfig, resolveHeaders } from '../../../src/codex/config.ts';
+import { codexConfigPath } from '../../../src/codex/home.ts';
 import { isCodexAuthError } from '../../../src/errors.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-auth-config-'));
