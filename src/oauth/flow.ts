@@ -120,10 +120,13 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
 
   report('probe', request.challenge ? `${redactUrl(mcpUrl)} (challenged with HTTP ${request.challenge.status})` : redactUrl(mcpUrl));
   const challenge = request.challenge ?? (await probe(mcpUrl, http));
-  if (!challenge.needsAuthorization) return { kind: 'no-authorization-needed' };
 
   report('resource-metadata', challenge.resourceMetadataUrl ?? `well-known locations of ${mcpUrl.origin}`);
   const protectedResource = await discoverProtectedResource(mcpUrl, challenge, http);
+  // An open first request does not make an open server: one that publishes resource metadata at
+  // its well-known location (RFC 9728 §3) is protected and challenges later requests (Google's
+  // hosted servers answer initialize and tools/list, and challenge tools/call).
+  if (!challenge.needsAuthorization && !protectedResource) return { kind: 'no-authorization-needed' };
   // RFC 9728 §7.6 leaves the choice to the client: take the first listed.
   // Without metadata (2025-03-26 servers) the MCP origin is the issuer.
   const issuer = protectedResource?.authorizationServers[0] ?? mcpUrl.origin;
