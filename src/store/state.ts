@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
 import type { Grant } from '../oauth/flow.ts';
 import type { ClientRecord, ClientStore } from '../oauth/registration.ts';
+import { parseScopeList } from '../oauth/scopes.ts';
+import type { TokenSet } from '../oauth/tokens.ts';
 import { ensurePrivateDir, writeFileAtomic } from './atomic.ts';
 import { readJsonFile } from './json-file.ts';
 import { issuerFileName, serverFileName } from './names.ts';
@@ -26,11 +28,27 @@ export interface ServerState {
   rewrite?: RewriteRecord;
   /** Set when tokens were dropped (invalid_grant, revoked): the next step is a fresh login. */
   needsLogin?: { reason: string; since: number };
+  /** `login --client-name`: the client_name every later registration for this server sends. */
+  clientName?: string;
 }
 
 type ServerFile = Omit<ServerState, 'serverName'> & { serverName?: string };
 
 const FILE_MODE = 0o600;
+
+/**
+ * A server file as it is on disk, in today's format. Files written before the granted scope was
+ * kept as a list hold it as the server's string (`tokens.scope`, space- or comma-separated).
+ */
+function readServerFile(path: string): ServerFile {
+  const file = readStateFile<ServerFile>(path);
+  const tokens = file.grant?.tokens as (TokenSet & { scope?: unknown }) | undefined;
+  if (tokens && typeof tokens.scope === 'string') {
+    const { scope, ...current } = tokens;
+    file.grant = { ...file.grant!, tokens: { ...current, scopes: tokens.scopes ?? parseScopeList(scope) } };
+  }
+  return file;
+}
 
 /** Reads a state file (`{}` when absent) straight from disk: `run` reads these on every launch. */
 function readStateFile<T extends object>(path: string): T {
@@ -75,21 +93,29 @@ export class StateStore {
 
   /** Reads the server's file afresh (callers inside a lock rely on this). */
   server(serverName: string): ServerState {
-    return { ...readStateFile<ServerFile>(this.serverFile(serverName)), serverName };
+    return { ...readServerFile(this.serverFile(serverName)), serverName };
   }
 
   private update(serverName: string, change: (file: ServerFile) => ServerFile): void {
     const path = this.serverFile(serverName);
-    writeStateFile(path, { ...change(readStateFile<ServerFile>(path)), serverName });
+    writeStateFile(path, { ...change(readServerFile(path)), serverName });
   }
 
   saveGrant(serverName: string, grant: Grant): void {
     this.update(serverName, ({ needsLogin: _dropped, ...rest }) => ({ ...rest, grant }));
   }
 
-  /** Forgets the tokens (never the registration) and remembers why. */
-  dropGrant(serverName: string, reason: string, now: number): void {
+  /**
+   * Forgets the tokens and remembers why. The issuer's registration goes too only when given
+   * (`rejectedClient`: the server no longer knows it), so the next login registers afresh.
+   */
+  dropGrant(serverName: string, reason: string, now: number, rejectedClient?: ClientRecord): void {
     this.update(serverName, ({ grant: _dropped, ...rest }) => ({ ...rest, needsLogin: { reason, since: now } }));
+    if (rejectedClient) this.clients().forget(rejectedClient);
+  }
+
+  rememberClientName(serverName: string, clientName: string): void {
+    this.update(serverName, (file) => ({ ...file, clientName }));
   }
 
   saveRewrite(serverName: string, rewrite: RewriteRecord): void {
@@ -119,7 +145,7 @@ export class StateStore {
       return [];
     }
     return entries.flatMap((file) => {
-      const data = readStateFile<ServerFile>(join(this.paths.serversDir, file));
+      const data = readServerFile(join(this.paths.serversDir, file));
       return data.serverName ? [{ ...data, serverName: data.serverName }] : [];
     });
   }
@@ -137,6 +163,16 @@ export class StateStore {
         return data.issuer === issuer && data.client?.issuer === issuer ? data.client : undefined;
       },
       save: (record) => writeStateFile(fileOf(record.issuer), { issuer: record.issuer, client: record }),
+      // Only the registration that was rejected: another login may have replaced it meanwhile.
+      forget: (record) => {
+        const path = fileOf(record.issuer);
+        if (readStateFile<{ client?: ClientRecord }>(path).client?.clientId !== record.clientId) return;
+        try {
+          rmSync(path, { force: true });
+        } catch (error) {
+          throw storageError(path, error);
+        }
+      },
     };
   }
 }
