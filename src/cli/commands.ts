@@ -55,6 +55,7 @@ function cli(argv: string[], runCommand: string[], selfPaths: string[]): Argv {
           .option('client-id', { type: 'string', describe: 'a pre-registered client id' })
           .option('client-secret-env', { type: 'string', describe: 'name of the environment variable holding the client secret' })
           .option('client-metadata-url', { type: 'string', describe: 'Client ID Metadata Document URL, used when the server supports it' })
+          .option('client-name', { type: 'string', describe: 'client_name to register under, for servers that accept only known clients (remembered per server)' })
           .option('callback-port', { type: 'number', describe: 'fixed loopback port for the redirect' })
           .option('browser', { type: 'boolean', default: true, describe: 'open a browser (--no-browser prints the URL and accepts the pasted redirect)' })
           .option('device', { type: 'boolean', default: false, describe: 'use the device authorization grant (RFC 8628) on a headless machine' })
@@ -79,6 +80,7 @@ function cli(argv: string[], runCommand: string[], selfPaths: string[]): Argv {
           ...(args['client-id'] ? { clientId: args['client-id'] } : {}),
           ...(args['client-secret-env'] ? { clientSecretEnv: args['client-secret-env'] } : {}),
           ...(args['client-metadata-url'] ? { clientMetadataUrl: args['client-metadata-url'] } : {}),
+          ...(args['client-name'] ? { clientName: args['client-name'] } : {}),
           ...(callbackPort ? { callbackPort } : {}),
         });
       }),

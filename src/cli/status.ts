@@ -53,7 +53,7 @@ function describeGrant(state: ServerState | undefined, url: string | undefined, 
     loggedIn: true,
     authorization: 'required',
     issuer: grant.issuer,
-    ...(grant.tokens.scope ? { scopes: grant.tokens.scope.split(' ') } : {}),
+    ...(grant.tokens.scopes?.length ? { scopes: grant.tokens.scopes } : {}),
     audience: audienceOf(grant),
     ...(grant.tokens.expiresAt !== undefined ? { expiresInSeconds: Math.round((grant.tokens.expiresAt - now) / 1000) } : {}),
     refreshable: grant.tokens.refreshToken !== undefined,
@@ -112,7 +112,7 @@ export function runStatus(ctx: CliContext, options: { json: boolean }): number {
       ctx.out.print(`  issuer:   ${server.issuer}`);
       ctx.out.print(`  audience: ${[server.audience].flat().join(', ')}`);
       ctx.out.print(`  scopes:   ${server.scopes?.join(' ') ?? '(none granted explicitly)'}`);
-      ctx.out.print(`  token:    ${humanExpiry(server.expiresInSeconds)}${server.refreshable ? ', refreshable' : ', no refresh token'}`);
+      ctx.out.print(`  token:    ${humanExpiry(server.expiresInSeconds)}${server.refreshable ? ', refreshable' : ', no refresh token: log in again when it expires'}`);
     }
     if (server.envVar) ctx.out.print(`  env var:  ${server.envVar}${server.rewritten ? '' : color.yellow(' (config entry not pointing at it)')}`);
     if (server.problem) ctx.out.print(`  ${color.yellow('problem:')}  ${server.problem}; run codex-auth login ${server.name}`);

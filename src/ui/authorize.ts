@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { CodexAuthError } from '../errors.ts';
 import type { CallbackListener } from '../oauth/callback.ts';
 import { parsePastedRedirect } from '../oauth/callback.ts';
+import { formatDuration } from '../oauth/http.ts';
 import type { BrowserOpener } from './browser.ts';
 import type { Output, Streams } from './output.ts';
 
@@ -62,7 +63,7 @@ export function interactiveAuthorizer(options: InteractiveAuthorizationOptions) 
             kind: 'authorization',
             step: 'callback',
             server: serverName,
-            message: `no answer from the browser within ${Math.round(options.timeoutMs / 60000)} minutes`,
+            message: `no answer from the browser within ${formatDuration(options.timeoutMs)}`,
             hint: `run codex-auth login ${serverName} again; use --no-browser to paste the redirect URL by hand`,
           }),
         );
