@@ -22,6 +22,8 @@ export type ErrorKind = Exclude<keyof typeof ExitCode, 'ok' | 'interrupted'>;
 
 /** The protocol or tool step a failure happened in, shown to the user. */
 export type Step =
+  | 'arguments'
+  | 'settings'
   | 'config'
   | 'probe'
   | 'resource-metadata'
@@ -38,7 +40,8 @@ export type Step =
   | 'env-file'
   | 'lock'
   | 'launch'
-  | 'proxy';
+  | 'proxy'
+  | 'headers';
 
 export interface CodexAuthErrorInit {
   kind: ErrorKind;

@@ -1,11 +1,11 @@
-// `codex-auth config [set|unset <name> [value]]`: codex-auth's own settings
+// `codex-auth config [get <name> | set <name> <value> | unset <name>]`: codex-auth's own settings
 // (settings.json, through conf). Environment variables still win for one shell.
 import { CodexAuthError } from '../errors.ts';
 import { DEFAULT_SETTINGS, loadSettings, openSettings, settingsFile, settingsFromEnv, type SettingName } from '../store/settings.ts';
 import type { CliContext } from './context.ts';
 
 export interface ConfigOptions {
-  action?: 'set' | 'unset';
+  action?: 'get' | 'set' | 'unset';
   name?: string;
   value?: string;
   json: boolean;
@@ -17,7 +17,7 @@ function settingName(name: string | undefined): SettingName {
   if (name !== undefined && name in DEFAULT_SETTINGS) return name as SettingName;
   throw new CodexAuthError({
     kind: 'usage',
-    step: 'config',
+    step: 'settings',
     message: `unknown setting ${name ?? '(none given)'}`,
     hint: `settings: ${Object.keys(DEFAULT_SETTINGS).join(', ')}`,
   });
@@ -28,18 +28,30 @@ function parseValue(name: SettingName, text: string | undefined): boolean | numb
   if (name === 'refreshMarginMinutes' && text !== undefined && /^\d+(\.\d+)?$/.test(text)) return Number(text);
   throw new CodexAuthError({
     kind: 'usage',
-    step: 'config',
+    step: 'settings',
     message: `${name} cannot be set to ${text ?? '(nothing)'}`,
     hint: name === 'proxy' ? 'use true or false' : 'use a number of minutes, e.g. 15',
   });
 }
 
+/** `config get <name>`: the value in effect alone on stdout, for scripts (as `gh config get`). */
+async function printSetting(ctx: CliContext, name: SettingName, json: boolean): Promise<number> {
+  const value = (await loadSettings(ctx.paths, ctx.env))[name];
+  const source = name in settingsFromEnv(ctx.env) ? ENVIRONMENT[name] : undefined;
+  if (json) ctx.out.printJson({ name, value, ...(source ? { source } : {}) });
+  else ctx.out.print(String(value));
+  return 0;
+}
+
 export async function runConfig(ctx: CliContext, options: ConfigOptions): Promise<number> {
+  if (options.action === 'get') return printSetting(ctx, settingName(options.name), options.json);
   if (options.action) {
     const name = settingName(options.name);
+    // A bad value is refused before settings.json (or its directory) is created.
+    const value = options.action === 'set' ? parseValue(name, options.value) : undefined;
     const settings = await openSettings(ctx.paths);
-    if (options.action === 'set') settings.set(name, parseValue(name, options.value));
-    else settings.delete(name);
+    if (value === undefined) settings.delete(name);
+    else settings.set(name, value);
   }
   const effective = await loadSettings(ctx.paths, ctx.env);
   const fromEnv = settingsFromEnv(ctx.env);

@@ -13,6 +13,16 @@ export interface GlobalOptions {
   color?: boolean;
 }
 
+/** This program as the system sees it: what a shim must not lead back to, and what Codex runs as the helper. */
+export interface Program {
+  /** The node binary running codex-auth. */
+  node: string;
+  /** codex-auth's entry script (bin/codex-auth.js), resolved. */
+  script: string;
+  /** Every path that is codex-auth itself, resolved: a `codex` found at one of them is a shim. */
+  selfPaths: string[];
+}
+
 export interface CliContext {
   streams: Streams;
   env: NodeJS.ProcessEnv;
@@ -23,28 +33,32 @@ export interface CliContext {
   paths: StatePaths;
   store: StateStore;
   configPath: string;
+  program: Program;
 }
 
 /** The browser opener (and execa behind it) loads only when a login opens a browser. */
 function lazyBrowserOpener(env: NodeJS.ProcessEnv): BrowserOpener {
-  return async (url) => (await import('../ui/browser.ts')).createBrowserOpener(env)(url);
+  return async (url, onExitFailure) => (await import('../ui/browser.ts')).createBrowserOpener(env)(url, onExitFailure);
 }
 
 export function createContext(
   globals: GlobalOptions,
+  program: Program,
   streams: Streams = process,
   env: NodeJS.ProcessEnv = process.env,
 ): CliContext {
   const paths = statePaths(codexAuthHome(env));
+  const out = new Output(streams, { env, json: globals.json ?? false, debug: globals.debug ?? false, ...(globals.color === undefined ? {} : { color: globals.color }) });
   return {
     streams,
     env,
-    out: new Output(streams, { env, json: globals.json ?? false, debug: globals.debug ?? false, ...(globals.color === false ? { color: false } : {}) }),
+    out,
     fetch: globalThis.fetch,
     now: Date.now,
     openBrowser: lazyBrowserOpener(env),
     paths,
-    store: new StateStore(paths),
+    store: new StateStore(paths, (message) => out.warn(message)),
     configPath: codexConfigPath(env, globals.config),
+    program,
   };
 }

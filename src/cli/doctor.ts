@@ -2,16 +2,18 @@
 // step, with every URL tried and its answer. What a user runs when a server
 // will not log in; nothing is stored and no client is registered.
 import { readCodexConfig, findServer, resolveHeaders, type McpServerEntry } from '../codex/config.ts';
-import { CodexAuthError } from '../errors.ts';
 import { probe, type ProbeResult } from '../oauth/challenge.ts';
 import { discoverAuthorizationServer, discoverProtectedResource, type ProtectedResourceInfo } from '../oauth/discovery.ts';
 import { DEFAULT_CLIENT_NAME } from '../oauth/flow.ts';
-import { redactUrl } from '../oauth/http.ts';
+import { bodyExcerpt, redactUrl } from '../oauth/http.ts';
 import { httpClientFor } from './http-client.ts';
 import { selectResource } from '../oauth/resource.ts';
 import { selectScopes } from '../oauth/scopes.ts';
 import type { AuthorizationServer } from 'oauth4webapi';
+import { shellCommand } from '../shell.ts';
+import { batchExitCode, describeFailure, printSummary, type ServerFailure } from './batch.ts';
 import type { CliContext } from './context.ts';
+import { collectStatus, type StatusReport } from './status.ts';
 
 export interface DoctorStep {
   step: string;
@@ -23,9 +25,30 @@ export interface DoctorReport {
   server: string;
   url: string;
   ok: boolean;
-  requests: Array<{ method: string; url: string; status: number | string }>;
+  requests: Array<{ method: string; url: string; status: number | string; answer?: string }>;
   steps: DoctorStep[];
   error?: { step: string; message: string; serverSaid?: string; hint?: string };
+}
+
+/** The start of an error answer, read from a copy so the engine still gets the whole body. */
+async function answerOf(response: Response): Promise<string | undefined> {
+  if (response.status < 400 || !response.body) return undefined;
+  const reader = response.clone().body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < 4096) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // A broken body shows as what arrived.
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+  return bodyExcerpt(Buffer.concat(chunks).toString('utf8')) || undefined;
 }
 
 function recordingFetch(inner: typeof fetch, requests: DoctorReport['requests']): typeof fetch {
@@ -34,7 +57,8 @@ function recordingFetch(inner: typeof fetch, requests: DoctorReport['requests'])
     const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
     try {
       const response = await inner(input, init);
-      requests.push({ method, url: redactUrl(url), status: response.status });
+      const answer = await answerOf(response);
+      requests.push({ method, url: redactUrl(url), status: response.status, ...(answer ? { answer } : {}) });
       return response;
     } catch (error) {
       requests.push({ method, url: redactUrl(url), status: (error as Error).name });
@@ -101,9 +125,12 @@ function printHuman(ctx: CliContext, report: DoctorReport): void {
   const { out } = ctx;
   const { color } = out;
   out.print(`${color.bold(report.server)} ${report.url}`);
-  for (const request of report.requests) out.print(`  ${color.dim(request.method.padEnd(4))} ${request.url} ${color.dim('->')} ${request.status}`);
+  for (const request of report.requests) {
+    out.print(`  ${color.dim(request.method.padEnd(4))} ${request.url} ${color.dim('->')} ${request.status}`);
+    if (request.answer) out.print(`       ${color.dim('answer:')} ${request.answer}`);
+  }
   for (const step of report.steps) {
-    out.print(`${color.green('✓')} ${step.step}`);
+    out.print(`${step.ok ? color.green('✓') : color.yellow('!')} ${step.step}`);
     for (const [key, value] of Object.entries(step.detail)) {
       if (value !== undefined) out.print(`    ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
     }
@@ -115,24 +142,57 @@ function printHuman(ctx: CliContext, report: DoctorReport): void {
   }
 }
 
-export async function runDoctor(ctx: CliContext, options: { name?: string; json: boolean }): Promise<number> {
+/** How Codex gets the server's token here, and what stands in its way (doctor's last step). */
+function codexStep(status: StatusReport, name: string): DoctorStep {
+  const server = status.servers.find((candidate) => candidate.name === name);
+  const { codex } = status;
+  const stale = codex.backgroundServer?.staleVariables ?? [];
+  const problems = [
+    ...(server?.rewritten ? [] : [`the entry is not wired to codex-auth: run ${shellCommand(['codex-auth', 'login', name])}`]),
+    ...(server?.helperFailure ? [`the helper last failed at ${server.helperFailure.at}: ${server.helperFailure.message}`] : []),
+    ...(stale.length > 0 ? [`Codex's background server (pid ${codex.backgroundServer!.pid}) holds ${stale.join(', ')} from an older setup: run codex app-server daemon restart`] : []),
+  ];
+  return {
+    step: 'codex',
+    ok: problems.length === 0,
+    detail: {
+      wiring: server?.wiring ?? 'none',
+      ...(server?.wiredFor ? { wiredFor: server.wiredFor } : {}),
+      codex: codex.path ? `${codex.version ?? 'unknown version'} at ${codex.path}` : 'not found on PATH',
+      codexRunsHelper: codex.runsHelper,
+      backgroundServer: codex.backgroundServer ? `running (pid ${codex.backgroundServer.pid})` : 'not running',
+      ...(problems.length > 0 ? { problems } : {}),
+    },
+  };
+}
+
+export async function runDoctor(ctx: CliContext, options: { names: string[]; json: boolean }): Promise<number> {
   const config = readCodexConfig(ctx.configPath);
-  const entries = options.name ? [findServer(config, options.name)] : config.servers.filter((entry) => entry.kind === 'remote');
+  const status = collectStatus(ctx);
+  const names = options.names.length > 0 ? options.names : config.servers.filter((entry) => entry.kind === 'remote').map((entry) => entry.name);
   const reports: DoctorReport[] = [];
-  let exitCode = 0;
-  for (const entry of entries) {
-    const report: DoctorReport = { server: entry.name, url: entry.url ?? '', ok: true, requests: [], steps: [] };
+  const outcomes: Array<DoctorReport | ServerFailure> = [];
+  for (const name of names) {
+    const report: DoctorReport = { server: name, url: '', ok: true, requests: [], steps: [] };
+    let known = false;
     try {
+      const entry = findServer(config, name);
+      known = true;
+      report.url = entry.url ?? '';
       await diagnose(ctx, entry, report);
+      outcomes.push(report);
     } catch (error) {
-      if (!(error instanceof CodexAuthError)) throw error;
+      const failure = describeFailure(name, error);
+      const { exitCode: _shownAsTheExitCode, ...detail } = failure.error;
       report.ok = false;
-      report.error = { step: error.step, message: error.message, ...(error.serverSaid ? { serverSaid: error.serverSaid } : {}), ...(error.hint ? { hint: error.hint } : {}) };
-      exitCode ||= error.exitCode;
+      report.error = detail;
+      outcomes.push(failure);
     }
+    if (known) report.steps.push(codexStep(status, name));
     reports.push(report);
     if (!options.json) printHuman(ctx, report);
   }
-  if (options.json) ctx.out.printJson(options.name ? reports[0] : reports);
-  return exitCode;
+  if (options.json) ctx.out.printJson(options.names.length === 1 ? reports[0] : reports);
+  else printSummary(ctx, outcomes, 'passed discovery');
+  return batchExitCode(outcomes);
 }

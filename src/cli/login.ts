@@ -1,17 +1,19 @@
 // `codex-auth login [name...]`: runs the MCP OAuth flow for each server, stores
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
 import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
-import { isOurVar, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
+import { currentWiring, planRewrite, rewriteEntries, userSetting, type RewriteOutcome } from '../codex/apply.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
-import { setBearerEnvVar } from '../codex/rewrite.ts';
 import { CodexAuthError } from '../errors.ts';
 import { login, type Grant, type LoginDeps, type LoginRequest } from '../oauth/flow.ts';
 import { parseScopeList } from '../oauth/scopes.ts';
 import { withServerLock } from '../store/lock.ts';
 import { interactiveAuthorizer } from '../ui/authorize.ts';
 import type { StepUp } from '../session/routes.ts';
+import { shellCommand } from '../shell.ts';
+import { batchExitCode, eachServer, isFailure, printSummary } from './batch.ts';
 import type { CliContext } from './context.ts';
 import { httpClientFor } from './http-client.ts';
+import { codexInUse, wiringPlan } from './wiring.ts';
 
 export interface LoginOptions {
   names: string[];
@@ -33,12 +35,14 @@ export interface LoginOptions {
 
 export interface LoginReport {
   server: string;
-  status: 'logged-in' | 'no-authorization-needed' | 'already-logged-in' | 'skipped-user-token';
+  status: 'logged-in' | 'wired-up' | 'no-authorization-needed' | 'already-logged-in' | 'skipped-user-token' | 'skipped-disabled';
   issuer?: string;
   resource?: string;
   scope?: string;
   expiresAt?: string;
   envVar?: string;
+  /** How Codex gets the token: `helper` (http_headers_helper) or `environment` (bearer_token_env_var). */
+  wiring?: string;
 }
 
 const AUTHORIZATION_TIMEOUT_MS = 10 * 60_000;
@@ -62,7 +66,7 @@ function clientSecretFrom(ctx: CliContext, variable: string | undefined): string
   if (!secret) {
     throw new CodexAuthError({
       kind: 'usage',
-      step: 'config',
+      step: 'arguments',
       message: `--client-secret-env names ${variable}, but that variable is not set`,
       hint: `export ${variable}=<client secret> and run the command again`,
     });
@@ -70,9 +74,10 @@ function clientSecretFrom(ctx: CliContext, variable: string | undefined): string
   return secret;
 }
 
-function targetsFor(ctx: CliContext, config: CodexConfig, options: LoginOptions): McpServerEntry[] {
-  if (options.names.length > 0) return options.names.map((name) => findServer(config, name));
-  return config.servers.filter((entry) => entry.kind === 'remote' && entry.enabled);
+/** Named servers as given; with no name, every remote entry (disabled ones are reported and skipped). */
+function targetNames(config: CodexConfig, options: LoginOptions): string[] {
+  if (options.names.length > 0) return options.names;
+  return config.servers.filter((entry) => entry.kind === 'remote').map((entry) => entry.name);
 }
 
 function hasFreshGrant(ctx: CliContext, entry: McpServerEntry): boolean {
@@ -179,51 +184,92 @@ function report(grant: Grant, rewrite: RewriteOutcome | undefined): LoginReport 
     ...(grant.tokens.scopes?.length ? { scope: grant.tokens.scopes.join(' ') } : {}),
     ...(expiresAt ? { expiresAt } : {}),
     ...(rewrite?.varName ? { envVar: rewrite.varName } : {}),
+    ...(rewrite?.wiring ? { wiring: rewrite.wiring } : {}),
   };
+}
+
+function howCodexGetsIt(wired: RewriteOutcome | undefined): string {
+  if (wired?.wiring === 'helper') return 'Codex asks codex-auth for it (http_headers_helper)';
+  return `Codex reads it from ${wired?.varName ?? 'its entry'}`;
+}
+
+type RewriteSettings = Parameters<typeof rewriteEntries>[3];
+
+/** Wires the entry to its token; a failure keeps the login and says how to finish without a browser. */
+function wireUp(ctx: CliContext, entry: McpServerEntry, rewrite: RewriteSettings): RewriteOutcome | undefined {
+  try {
+    const [wired] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, rewrite);
+    syncEnvFile(ctx.store);
+    return wired;
+  } catch (error) {
+    if (!(error instanceof CodexAuthError)) throw error;
+    throw new CodexAuthError({
+      kind: error.kind,
+      step: error.step,
+      server: entry.name,
+      message: `logged in (the tokens are kept), but the config entry is not wired up: ${error.message}`,
+      hint: `fix that, then run ${shellCommand(['codex-auth', 'login'])} to finish wiring without a browser`,
+      cause: error,
+    });
+  }
+}
+
+async function loginOne(ctx: CliContext, config: CodexConfig, name: string, options: LoginOptions, secret: string | undefined, rewrite: RewriteSettings): Promise<LoginReport> {
+  const { out } = ctx;
+  const named = options.names.length > 0;
+  const entry = findServer(config, name);
+  if (!named && !entry.enabled) {
+    out.info(`${out.color.dim('-')} ${name}: disabled in config.toml (enabled = false), skipped`);
+    return { server: name, status: 'skipped-disabled' };
+  }
+  const recorded = ctx.store.server(name).rewrite;
+  const own = userSetting(entry, recorded);
+  if (own && (!options.force || !own.replaceable)) {
+    const message = `${name} uses your own ${own.text}; codex-auth leaves it alone`;
+    if (named) {
+      const hint = own.replaceable ? `run ${shellCommand(['codex-auth', 'login', name, '--force'])} to let codex-auth manage it` : `remove the ${own.key} header from the entry to let codex-auth manage it`;
+      throw new CodexAuthError({ kind: 'config', step: 'config', server: name, message, hint });
+    }
+    out.info(`${out.color.dim('-')} ${message}`);
+    return { server: name, status: 'skipped-user-token' };
+  }
+  if (!named && !options.force && hasFreshGrant(ctx, entry)) {
+    if (recorded && currentWiring(entry, recorded)) {
+      out.info(`${out.color.dim('-')} ${name}: already logged in (use --force to log in again)`);
+      return { server: name, status: 'already-logged-in' };
+    }
+    // Logged in but not wired (the rewrite failed, or unpatch): finish it, no browser needed.
+    const wired = wireUp(ctx, entry, rewrite);
+    out.success(`${name}: already logged in; config entry wired up: ${howCodexGetsIt(wired)}`);
+    return { server: name, status: 'wired-up', ...(wired?.varName ? { envVar: wired.varName } : {}), ...(wired?.wiring ? { wiring: wired.wiring } : {}) };
+  }
+  // Refuse an entry that cannot be rewritten before the person goes through the browser.
+  planRewrite(config, [name], ctx.store, rewrite);
+  const grant = await loginServer(ctx, config, entry, options, secret);
+  if (!grant) {
+    out.info(`${out.color.dim('-')} ${name}: needs no authorization, nothing to do`);
+    return { server: name, status: 'no-authorization-needed' };
+  }
+  const wired = wireUp(ctx, entry, rewrite);
+  const validUntil = expiryDate(grant);
+  const expiry = validUntil ? `, token valid until ${validUntil.toLocaleTimeString()}` : '';
+  out.success(`${name}: logged in at ${grant.issuer}${expiry}; ${howCodexGetsIt(wired)}`);
+  return report(grant, wired);
 }
 
 export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<number> {
   const { out } = ctx;
   const secret = clientSecretFrom(ctx, options.clientSecretEnv);
   const config = readCodexConfig(ctx.configPath);
-  const targets = targetsFor(ctx, config, options);
-  if (targets.length === 0) {
+  const names = targetNames(config, options);
+  if (names.length === 0) {
     out.info(`No remote MCP servers in ${config.path}. Add one with: codex mcp add <name> --url <url>`);
+    if (options.json) out.printJson({ ok: true, servers: [] });
     return 0;
   }
-  const reports: LoginReport[] = [];
-  for (const entry of targets) {
-    const recordedVar = ctx.store.server(entry.name).rewrite?.varName;
-    if (entry.bearerTokenEnvVar && !isOurVar(entry, recordedVar) && !options.force) {
-      const message = `${entry.name} uses your own bearer_token_env_var (${entry.bearerTokenEnvVar}); codex-auth leaves it alone`;
-      if (options.names.length > 0) {
-        throw new CodexAuthError({ kind: 'config', step: 'config', server: entry.name, message, hint: `run codex-auth login ${entry.name} --force to let codex-auth manage it` });
-      }
-      out.info(`${out.color.dim('-')} ${message}`);
-      reports.push({ server: entry.name, status: 'skipped-user-token' });
-      continue;
-    }
-    if (options.names.length === 0 && !options.force && hasFreshGrant(ctx, entry)) {
-      out.info(`${out.color.dim('-')} ${entry.name}: already logged in (use --force to log in again)`);
-      reports.push({ server: entry.name, status: 'already-logged-in' });
-      continue;
-    }
-    // Refuse an entry that cannot be rewritten before the person goes through the browser.
-    setBearerEnvVar(config.text, entry.name, recordedVar ?? 'CODEX_AUTH_PREFLIGHT_TOKEN');
-    const grant = await loginServer(ctx, config, entry, options, secret);
-    if (!grant) {
-      out.info(`${out.color.dim('-')} ${entry.name}: needs no authorization, nothing to do`);
-      reports.push({ server: entry.name, status: 'no-authorization-needed' });
-      continue;
-    }
-    const [rewrite] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, { force: options.force, now: ctx.now() });
-    syncEnvFile(ctx.store);
-    const done = report(grant, rewrite);
-    reports.push(done);
-    const validUntil = expiryDate(grant);
-    const expiry = validUntil ? `, token valid until ${validUntil.toLocaleTimeString()}` : '';
-    out.success(`${entry.name}: logged in at ${grant.issuer}${expiry}; Codex reads it from ${rewrite?.varName ?? 'its entry'}`);
-  }
-  if (options.json) out.printJson(reports);
-  return 0;
+  const rewrite: RewriteSettings = { force: options.force, now: ctx.now(), plan: wiringPlan(ctx, codexInUse(ctx).version) };
+  const results = await eachServer(ctx, names, (name) => loginOne(ctx, config, name, options, secret, rewrite));
+  printSummary(ctx, results, 'ready');
+  if (options.json) out.printJson({ ok: !results.some(isFailure), servers: results });
+  return batchExitCode(results);
 }

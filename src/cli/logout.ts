@@ -1,52 +1,69 @@
 // `codex-auth logout [name...]`: revoke at the server when it offers revocation
-// (RFC 7009), then forget the tokens, the env line and the config rewrite.
+// (RFC 7009), then forget the tokens, the env line and the config rewrite. Several
+// servers: a failing one does not stop the others. A damaged state file is removed.
 import { existsSync } from 'node:fs';
-import { readCodexConfig, resolveHeaders } from '../codex/config.ts';
+import { readCodexConfig, resolveHeaders, type CodexConfig } from '../codex/config.ts';
 import { unpatchEntries } from '../codex/apply.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { CodexAuthError } from '../errors.ts';
 import { revokeGrant } from '../oauth/flow.ts';
 import { withServerLock } from '../store/lock.ts';
+import { batchExitCode, eachServer, isFailure, printSummary, unknownServerError } from './batch.ts';
 import type { CliContext } from './context.ts';
 import { httpClientFor } from './http-client.ts';
 
+interface LogoutResult {
+  server: string;
+  status: 'logged-out' | 'not-logged-in' | 'removed-damaged-state';
+  revoked: boolean;
+}
+
+async function logoutOne(ctx: CliContext, config: CodexConfig | undefined, name: string): Promise<LogoutResult> {
+  const damaged = ctx.store.damagedFile(name);
+  if (damaged) {
+    // Its tokens cannot be read, so they cannot be revoked; the file only stands in the way.
+    await withServerLock(ctx.paths, name, async () => ctx.store.forgetServer(name));
+    ctx.out.success(`${name}: removed the damaged state file ${damaged}; the server was not asked to revoke its tokens`);
+    return { server: name, status: 'removed-damaged-state', revoked: false };
+  }
+  if (!ctx.store.knownServers().some((state) => state.serverName === name)) {
+    if (!config?.servers.some((entry) => entry.name === name)) throw unknownServerError(name);
+    ctx.out.info(`${ctx.out.color.dim('-')} ${name}: not logged in, nothing to log out`);
+    return { server: name, status: 'not-logged-in', revoked: false };
+  }
+  let revoked = false;
+  await withServerLock(ctx.paths, name, async () => {
+    const grant = ctx.store.server(name).grant;
+    if (grant) {
+      const entry = config?.servers.find((server) => server.name === name);
+      const http = httpClientFor(ctx, entry ? resolveHeaders(entry, ctx.env) : {});
+      try {
+        await revokeGrant(grant, { http });
+        revoked = grant.authorizationServer.revocation_endpoint !== undefined;
+      } catch (error) {
+        const reason = error instanceof CodexAuthError ? error.message : String(error);
+        ctx.out.warn(`${name}: the server did not confirm revocation (${reason}); forgetting the tokens anyway`);
+      }
+    }
+    if (config) unpatchEntries(ctx.configPath, [name], ctx.store);
+    ctx.store.forgetServer(name);
+  });
+  ctx.out.success(`${name}: logged out${revoked ? ' (tokens revoked at the server)' : ''}`);
+  return { server: name, status: 'logged-out', revoked };
+}
+
 export async function runLogout(ctx: CliContext, options: { names: string[]; json: boolean }): Promise<number> {
-  const known = ctx.store.knownServers();
-  const names = options.names.length > 0 ? options.names : known.map((state) => state.serverName);
-  const unknown = names.filter((name) => !known.some((state) => state.serverName === name));
-  if (unknown.length > 0) {
-    throw new CodexAuthError({
-      kind: 'config',
-      step: 'state',
-      server: unknown[0],
-      message: `codex-auth has no login for ${unknown.join(', ')}`,
-      hint: 'see codex-auth status for what it knows',
-    });
+  // Logging out of everything also clears damaged state files, as logging out of one does.
+  const names = options.names.length > 0 ? options.names : [...ctx.store.knownServers().map((state) => state.serverName), ...ctx.store.damagedServers()];
+  if (names.length === 0) {
+    ctx.out.info('Not logged in to any server: nothing to log out.');
+    if (options.json) ctx.out.printJson({ ok: true, servers: [] });
+    return 0;
   }
   const config = existsSync(ctx.configPath) ? readCodexConfig(ctx.configPath) : undefined;
-  const results: Array<{ server: string; revoked: boolean }> = [];
-  for (const name of names) {
-    let revoked = false;
-    await withServerLock(ctx.paths, name, async () => {
-      const grant = ctx.store.server(name).grant;
-      if (grant) {
-        const entry = config?.servers.find((server) => server.name === name);
-        const http = httpClientFor(ctx, entry ? resolveHeaders(entry, ctx.env) : {});
-        try {
-          await revokeGrant(grant, { http });
-          revoked = grant.authorizationServer.revocation_endpoint !== undefined;
-        } catch (error) {
-          const reason = error instanceof CodexAuthError ? error.message : String(error);
-          ctx.out.warn(`${name}: the server did not confirm revocation (${reason}); forgetting the tokens anyway`);
-        }
-      }
-      if (config) unpatchEntries(ctx.configPath, [name], ctx.store);
-      ctx.store.forgetServer(name);
-    });
-    results.push({ server: name, revoked });
-    ctx.out.success(`${name}: logged out${revoked ? ' (tokens revoked at the server)' : ''}`);
-  }
+  const results = await eachServer(ctx, names, (name) => logoutOne(ctx, config, name));
   syncEnvFile(ctx.store);
-  if (options.json) ctx.out.printJson(results);
-  return 0;
+  printSummary(ctx, results, 'logged out');
+  if (options.json) ctx.out.printJson({ ok: !results.some(isFailure), servers: results });
+  return batchExitCode(results);
 }

@@ -1,25 +1,44 @@
-// The entry point. A plain `run` (the hot path, behind the `codex` alias) is parsed by hand
-// and never loads yargs; everything else goes through the yargs command line (commands.ts).
+// The entry point. The two commands on hot paths are parsed by hand and never load yargs: a
+// plain `run` (behind the `codex` alias) and `headers` (which Codex runs for every new thread).
+// Everything else goes through the yargs command line (commands.ts).
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createContext } from './context.ts';
-import { reportFailure } from './report.ts';
-import { parsePlainRun, startRun, type RunArgs } from './run-command.ts';
+import { createContext, type Program } from './context.ts';
 
-/** This CLI's own files, so that a `codex` shim leading back to codex-auth is skipped. */
-function selfPaths(): string[] {
+/** This CLI as the system sees it: its own files (a `codex` shim leading back here is skipped) and how to start it again. */
+function thisProgram(): Program {
   const here = fileURLToPath(import.meta.url);
-  const paths = [process.argv[1] ?? '', here].filter(Boolean);
-  return paths.flatMap((path) => { try { return [realpathSync(path)]; } catch { return []; } });
+  const selfPaths = [process.argv[1] ?? '', here].filter(Boolean).flatMap((path) => { try { return [realpathSync(path)]; } catch { return []; } });
+  return { node: process.execPath, script: selfPaths[0] ?? here, selfPaths };
 }
 
-async function plainRun(args: RunArgs): Promise<number> {
-  const ctx = createContext(args);
-  try {
-    return await startRun(ctx, args, selfPaths());
-  } catch (error) {
-    return reportFailure(ctx, error, Boolean(args.debug));
+/**
+ * `headers <name> [--config <file>] [--state-dir <dir>]`, exactly as codex-auth writes it into
+ * config.toml; undefined for anything else (yargs then answers, `--help` included).
+ */
+function parseHeadersArgs(argv: string[]): { name: string; config?: string; stateDir?: string } | undefined {
+  const [command, name, ...rest] = argv;
+  if (command !== 'headers' || name === undefined || name.startsWith('-') || rest.length % 2 !== 0) return undefined;
+  const parsed: { name: string; config?: string; stateDir?: string } = { name };
+  for (let i = 0; i < rest.length; i += 2) {
+    const [option, value] = [rest[i], rest[i + 1]!];
+    if (option === '--config') parsed.config = value;
+    else if (option === '--state-dir') parsed.stateDir = value;
+    else return undefined;
   }
+  return parsed;
+}
+
+async function plainHeaders(args: { name: string; config?: string; stateDir?: string }): Promise<number> {
+  const env = args.stateDir ? { ...process.env, CODEX_AUTH_HOME: args.stateDir } : process.env;
+  const ctx = createContext(args.config ? { config: args.config } : {}, thisProgram(), process, env);
+  return (await import('./headers.ts')).runHeaders(ctx, { name: args.name });
+}
+
+async function plainRunOrCommandLine(argv: string[]): Promise<number> {
+  const { parsePlainRun, executeRun } = await import('./run-command.ts');
+  const run = parsePlainRun(argv);
+  return run ? executeRun(run, thisProgram()) : (await import('./commands.ts')).runCommandLine(argv, thisProgram());
 }
 
 // `codex-auth status | head` closes the pipe early: that is the reader's choice, not a failure.
@@ -29,5 +48,5 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 const argv = process.argv.slice(2);
-const run = parsePlainRun(argv);
-process.exitCode = run ? await plainRun(run) : await (await import('./commands.ts')).runCommandLine(argv, selfPaths());
+const headers = parseHeadersArgs(argv);
+process.exitCode = headers ? await plainHeaders(headers) : await plainRunOrCommandLine(argv);

@@ -4,7 +4,8 @@
 // common forms are parsed here by hand; anything else (help, unknown options) goes to yargs
 // in commands.ts, which ends up in the same startRun.
 import { loadSettings } from '../store/settings.ts';
-import type { CliContext } from './context.ts';
+import { createContext, type CliContext, type Program } from './context.ts';
+import { reportFailure } from './report.ts';
 import { runRun } from './run.ts';
 
 export interface RunArgs {
@@ -84,7 +85,7 @@ export function parsePlainRun(argv: string[]): RunArgs | undefined {
 }
 
 /** Applies settings (settings.json, environment) under the flags and runs. */
-export async function startRun(ctx: CliContext, args: RunArgs, selfPaths: string[]): Promise<number> {
+export async function startRun(ctx: CliContext, args: RunArgs): Promise<number> {
   const settings = await loadSettings(ctx.paths, ctx.env);
   const margin = args.refreshMarginMinutes ?? settings.refreshMarginMinutes;
   return runRun(ctx, {
@@ -93,6 +94,15 @@ export async function startRun(ctx: CliContext, args: RunArgs, selfPaths: string
     refreshMarginMs: margin * 60_000,
     interactiveLogin: args.login,
     proxy: args.proxy ?? settings.proxy,
-    selfPaths,
   });
+}
+
+/** Runs with a context made from the global options; a failure is reported and becomes the exit code. */
+export async function executeRun(args: RunArgs, program: Program): Promise<number> {
+  const ctx = createContext(args, program);
+  try {
+    return await startRun(ctx, args);
+  } catch (error) {
+    return reportFailure(ctx, error, Boolean(args.debug));
+  }
 }

@@ -1,14 +1,27 @@
-// `codex-auth run [--] [command [args...]]`: make every logged-in server's token
-// fresh, keep the config rewrite and env file in place, then launch the command
-// (default: the real codex) with the tokens in its environment. This is behind
-// every codex launch, so what only some runs need (refresh, login, rewrite,
+// `codex-auth run [--] [command [args...]]`: launch the command (default: the real codex) so that
+// it reaches every logged-in MCP server with a valid token. How, depends on what is launched:
+//  - a Codex that runs http_headers_helper (0.152 and later): config.toml's helper hands Codex fresh
+//    tokens itself. The TUI starts exactly as if launched directly (no -c, no token in its
+//    environment), so it keeps Codex's shared background server. `codex exec` runs MCP in its own
+//    process, where overrides are harmless: it gets the session proxy, which can also step up
+//    after 403 insufficient_scope (a helper cannot).
+//  - an older Codex: the session proxy through per-launch `-c` overrides, or with --no-proxy the
+//    token in its environment.
+//  - any other command: the tokens in its environment, as CODEX_AUTH_<NAME>_TOKEN.
+//  - Codex's own commands that need no token (`codex mcp list`, `--version`, `login`, ...) pass
+//    through untouched; `codex mcp login|logout <name>` run codex-auth's own login and logout.
+// This is behind every codex launch, so what only some runs need (refresh, login, rewrite,
 // proxy) is imported when it is needed.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { currentWiring, isWiredAs } from '../codex/apply.ts';
 import { readCodexConfig, resolveHeaders, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
+import { classifyCodexArgs, type CodexInvocation } from '../codex/invocation.ts';
 import { isCodexCommand, launch, resolveCommand } from '../codex/launch.ts';
+import { codexVersion, hasFeature } from '../codex/versions.ts';
 import { CodexAuthError } from '../errors.ts';
+import { shellCommand } from '../shell.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { ensureFresh, settledWithoutRefresh, type Freshness } from '../session/fresh.ts';
 import { hasExpired, type RefreshPolicy } from '../session/policy.ts';
@@ -23,15 +36,41 @@ export interface RunOptions {
   refreshMarginMs: number;
   /** Allow an interactive login for servers that need one, when a person and a browser are there. */
   interactiveLogin: boolean;
-  /** Route MCP traffic through the session proxy, so tokens stay fresh for the whole session. */
+  /** Put the session proxy in front where per-launch overrides are harmless (older Codex, codex exec). */
   proxy: boolean;
-  selfPaths: string[];
+}
+
+/**
+ * How this launch reaches a server: Codex runs the helper itself, the session proxy sits in
+ * front, or the token goes into the command's environment.
+ */
+type Route = 'helper' | 'proxy' | 'environment';
+
+interface Launching {
+  file: string;
+  args: string[];
+  isCodex: boolean;
+  /** Codex runs http_headers_helper (always false for other commands). */
+  helperCapable: boolean;
+  version: string | undefined;
+  invocation: CodexInvocation | undefined;
 }
 
 interface ServerOutcome {
   entry: McpServerEntry;
   freshness: Freshness;
 }
+
+/** A logged-in server and how this launch reaches it. */
+interface Managed {
+  grant: Grant;
+  state: ServerState;
+  entry: McpServerEntry;
+  route: Route;
+}
+
+/** The variable Codex reads the per-run proxy secret from (never an OAuth token). */
+export const PROXY_SECRET_VARIABLE = 'CODEX_AUTH_PROXY_TOKEN';
 
 function loadConfig(ctx: CliContext): CodexConfig | undefined {
   if (!existsSync(ctx.configPath)) return undefined;
@@ -44,11 +83,30 @@ function managedEntries(ctx: CliContext, config: CodexConfig): McpServerEntry[] 
   return config.servers.filter((entry) => entry.kind === 'remote' && entry.enabled && known.has(entry.name));
 }
 
-async function refreshAll(ctx: CliContext, entries: McpServerEntry[], policyFor: (entry: McpServerEntry) => RefreshPolicy): Promise<ServerOutcome[]> {
+/** `-c` splits keys on every dot, so only names without one can be given per-launch overrides. */
+function overridable(serverName: string): boolean {
+  return /^[A-Za-z0-9_-]+$/.test(serverName);
+}
+
+/** The route a server would take, before looking at how its entry is wired right now. */
+function preferredRoute(launching: Launching, entry: McpServerEntry, proxy: boolean): Route {
+  if (!launching.isCodex) return 'environment';
+  const proxied = proxy && overridable(entry.name);
+  if (launching.invocation?.kind === 'in-process' && proxied) return 'proxy';
+  if (launching.helperCapable) return 'helper';
+  return proxied ? 'proxy' : 'environment';
+}
+
+function policyFor(route: Route, options: RunOptions): RefreshPolicy {
+  // The proxy and the helper refresh on demand; a token handed to an environment must last.
+  return route === 'environment' ? { use: 'environment', environmentMarginMs: options.refreshMarginMs } : { use: 'launch' };
+}
+
+async function refreshAll(ctx: CliContext, entries: McpServerEntry[], policyOf: (entry: McpServerEntry) => RefreshPolicy): Promise<ServerOutcome[]> {
   return Promise.all(
     entries.map(async (entry) => {
       const deps = { store: ctx.store, paths: ctx.paths, now: ctx.now };
-      const policy = policyFor(entry);
+      const policy = policyOf(entry);
       const settled = settledWithoutRefresh(deps, entry.name, entry.url!, policy);
       if (settled) return { entry, freshness: settled };
       const { httpClientFor } = await import('./http-client.ts');
@@ -57,9 +115,6 @@ async function refreshAll(ctx: CliContext, entries: McpServerEntry[], policyFor:
     }),
   );
 }
-
-/** The variable Codex reads the per-run proxy secret from (never an OAuth token). */
-export const PROXY_SECRET_VARIABLE = 'CODEX_AUTH_PROXY_TOKEN';
 
 /** Loaded only on the paths that may open a browser: the opener pulls in the OAuth engine. */
 async function hasBrowser(env: NodeJS.ProcessEnv): Promise<boolean> {
@@ -76,8 +131,7 @@ async function handleMissingLogins(ctx: CliContext, missing: ServerOutcome[], op
     ctx.out.info(`Logging in to ${names.join(', ')} before starting…`);
     try {
       const { runLogin } = await import('./login.ts');
-      await runLogin(ctx, { names, browser: true, force: false, device: false, json: false });
-      return;
+      if ((await runLogin(ctx, { names, browser: true, force: false, device: false, json: false })) === 0) return;
     } catch (error) {
       if (!(error instanceof CodexAuthError) || options.strict) throw error;
       ctx.out.error(error);
@@ -86,47 +140,77 @@ async function handleMissingLogins(ctx: CliContext, missing: ServerOutcome[], op
   for (const { entry, freshness } of missing) {
     const reason = freshness.status === 'needs-login' ? freshness.reason : 'login needed';
     if (options.strict) {
-      throw new CodexAuthError({ kind: 'notLoggedIn', step: 'refresh', server: entry.name, message: `${reason}`, hint: `codex-auth login ${entry.name}` });
+      throw new CodexAuthError({ kind: 'notLoggedIn', step: 'refresh', server: entry.name, message: `${reason}`, hint: shellCommand(['codex-auth', 'login', entry.name]) });
     }
-    ctx.out.warn(`${entry.name}: ${reason}; Codex will start without it. Fix: codex-auth login ${entry.name}`);
+    ctx.out.warn(`${entry.name}: ${reason}; Codex will start without it. Fix: ${shellCommand(['codex-auth', 'login', entry.name])}`);
   }
 }
 
-/** Re-applies the rewrite for logged-in entries whose config lost it (an edit, not `unpatch`, which forgets the record). */
-async function restoreLostRewrites(ctx: CliContext, config: CodexConfig, grants: Grant[], states: Map<string, ServerState>): Promise<void> {
-  const lost = grants.filter((grant) => {
+/**
+ * Keeps logged-in entries wired for the Codex being launched: puts back wiring an edit lost
+ * (`unpatch` forgets the record, so unpatched entries stay as they are), moves entries from the
+ * environment to the helper once a Codex that runs it is in use, and refreshes a helper command
+ * whose paths changed (codex-auth or node moved). Returns the config as it is afterwards.
+ */
+async function keepWired(ctx: CliContext, config: CodexConfig, grants: Grant[], launching: Launching): Promise<CodexConfig> {
+  const { wiringPlan } = await import('./wiring.ts');
+  const plan = wiringPlan(ctx, launching.version);
+  const stale = grants.filter((grant) => {
     const entry = config.servers.find((server) => server.name === grant.serverName);
-    const recorded = states.get(grant.serverName)?.rewrite;
-    return entry !== undefined && recorded !== undefined && entry.bearerTokenEnvVar !== recorded.varName;
+    const recorded = ctx.store.server(grant.serverName).rewrite;
+    return entry !== undefined && recorded !== undefined && !isWiredAs(entry, recorded, plan);
   });
-  if (lost.length === 0) return;
+  if (stale.length === 0) return config;
   const { rewriteEntries } = await import('../codex/apply.ts');
-  for (const outcome of rewriteEntries(ctx.configPath, lost.map((grant) => grant.serverName), ctx.store, { force: false, now: ctx.now() })) {
-    if (outcome.status === 'kept-user-setting') ctx.out.warn(`${outcome.serverName}: your own bearer_token_env_var (${outcome.userVar}) is in place; codex-auth leaves it alone`);
+  try {
+    for (const outcome of rewriteEntries(ctx.configPath, stale.map((grant) => grant.serverName), ctx.store, { force: false, now: ctx.now(), plan })) {
+      if (outcome.status === 'kept-user-setting') ctx.out.warn(`${outcome.serverName}: your own ${outcome.userSetting} is in place; codex-auth leaves it alone`);
+    }
+  } catch (error) {
+    // The alias must still start Codex: the entries keep the wiring they have, and say why.
+    if (!(error instanceof CodexAuthError)) throw error;
+    ctx.out.warn(`${error.message}; starting Codex with the entries as they are`);
+    return config;
   }
+  return readCodexConfig(ctx.configPath);
 }
 
-/** Servers Codex should reach with a token: logged in and pointed at codex-auth's variable. */
-function managedVariables(grants: Grant[], states: Map<string, ServerState>): Array<{ grant: Grant; varName: string }> {
+/** The route each logged-in server takes, given how its entry is wired now. */
+function routeAll(launching: Launching, config: CodexConfig, grants: Grant[], states: Map<string, ServerState>, proxy: boolean): Managed[] {
   return grants.flatMap((grant) => {
-    const varName = states.get(grant.serverName)?.rewrite?.varName;
-    return varName ? [{ grant, varName }] : [];
+    const entry = config.servers.find((server) => server.name === grant.serverName);
+    const state = states.get(grant.serverName);
+    if (!entry || !state?.rewrite) return [];
+    let route = preferredRoute(launching, entry, proxy);
+    // A helper that is not in the entry (the edit was refused, or unpatched) cannot serve it.
+    if (route === 'helper' && currentWiring(entry, state.rewrite) !== 'helper') route = proxy && overridable(entry.name) && !launching.helperCapable ? 'proxy' : 'environment';
+    return [{ grant, state, entry, route }];
   });
 }
 
-function tokenEnvironment(managed: Array<{ grant: Grant; varName: string }>): Record<string, string> {
-  return Object.fromEntries(managed.map(({ grant, varName }) => [varName, grant.tokens.accessToken]));
+/**
+ * The `-c` overrides and environment for the launch. No OAuth token is left in the child's
+ * environment unless its route needs it there, not even one inherited from a sourced env file.
+ */
+function launchSettings(ctx: CliContext, launching: Launching, managed: Managed[]): { overrides: string[]; env: NodeJS.ProcessEnv; unreachable: string[] } {
+  const env = Object.fromEntries(Object.entries(ctx.env).filter(([name]) => !managed.some(({ state }) => state.rewrite!.varName === name)));
+  const overrides: string[] = [];
+  const unreachable: string[] = [];
+  for (const { grant, state, entry, route } of managed) {
+    if (route !== 'environment') continue;
+    const varName = state.rewrite!.varName;
+    env[varName] = grant.tokens.accessToken;
+    // An older Codex ignores a helper-wired entry's helper: point it at the variable for this launch.
+    if (launching.isCodex && currentWiring(entry, state.rewrite) !== 'environment') {
+      if (overridable(entry.name)) overrides.push('-c', `mcp_servers.${entry.name}.bearer_token_env_var=${JSON.stringify(varName)}`);
+      else unreachable.push(entry.name);
+    }
+  }
+  return { overrides, env, unreachable };
 }
 
-/** `-c` splits keys on every dot, so only names without one can be pointed at the proxy. */
-function proxiable(serverName: string): boolean {
-  return /^[A-Za-z0-9_-]+$/.test(serverName);
-}
-
-async function launchThroughProxy(ctx: CliContext, config: CodexConfig, managed: Array<{ grant: Grant; varName: string }>, file: string, args: string[]): Promise<number> {
-  const viaProxy = managed.filter(({ grant }) => proxiable(grant.serverName));
-  const direct = managed.filter(({ grant }) => !proxiable(grant.serverName));
-  for (const { grant } of direct) ctx.out.warn(`${grant.serverName}: its name contains characters Codex's -c cannot address; it gets a static token instead of the proxy`);
+async function launchThroughProxy(ctx: CliContext, config: CodexConfig, launching: Launching, managed: Managed[], settings: ReturnType<typeof launchSettings>): Promise<number> {
+  const viaProxy = managed.filter(({ route }) => route === 'proxy');
   const [{ startProxy }, { createRoute }, { httpClientFor }] = await Promise.all([
     import('../codex/proxy.ts'),
     import('../session/routes.ts'),
@@ -140,9 +224,8 @@ async function launchThroughProxy(ctx: CliContext, config: CodexConfig, managed:
     syncEnvFile(ctx.store);
     return grant;
   };
-  const routes = viaProxy.map(({ grant }) => {
-    const entry = config.servers.find((server) => server.name === grant.serverName);
-    const http = httpClientFor(ctx, entry ? resolveHeaders(entry, ctx.env) : {});
+  const routes = viaProxy.map(({ grant, entry }) => {
+    const http = httpClientFor(ctx, resolveHeaders(entry, ctx.env));
     return createRoute({ store: ctx.store, paths: ctx.paths, http, now: ctx.now, reauthorize, warn: (message) => ctx.out.warn(message) }, grant.serverName, grant.mcpUrl);
   });
   const secret = randomBytes(32).toString('base64url');
@@ -153,53 +236,74 @@ async function launchThroughProxy(ctx: CliContext, config: CodexConfig, managed:
     '-c',
     `mcp_servers.${grant.serverName}.bearer_token_env_var="${PROXY_SECRET_VARIABLE}"`,
   ]);
-  // No OAuth token in Codex's environment, not even one inherited from a sourced env file.
-  const env = Object.fromEntries(Object.entries(ctx.env).filter(([name]) => !managed.some((item) => item.varName === name)));
-  Object.assign(env, tokenEnvironment(direct), { [PROXY_SECRET_VARIABLE]: secret });
   ctx.out.debug(`proxy on 127.0.0.1:${proxy.port} for ${viaProxy.map(({ grant }) => grant.serverName).join(', ')}`);
   try {
-    return await launch({ file, args: [...overrides, ...args], env, stdinIsTTY: Boolean(ctx.streams.stdin.isTTY) });
+    return await launch({
+      file: launching.file,
+      args: [...overrides, ...settings.overrides, ...launching.args],
+      env: { ...settings.env, [PROXY_SECRET_VARIABLE]: secret },
+      stdinIsTTY: Boolean(ctx.streams.stdin.isTTY),
+    });
   } finally {
     await proxy.close();
   }
 }
 
+/** `codex mcp login|logout <name>` for a remote server in config.toml: codex-auth's own flow. */
+async function answerMcpCommand(ctx: CliContext, config: CodexConfig | undefined, invocation: CodexInvocation): Promise<number | undefined> {
+  if (invocation.kind !== 'mcp-login' && invocation.kind !== 'mcp-logout') return undefined;
+  const entry = config?.servers.find((server) => server.name === invocation.server);
+  if (entry?.kind !== 'remote') return undefined;
+  for (const ignored of invocation.ignored) ctx.out.warn(`codex-auth answers \`codex mcp ${invocation.kind === 'mcp-login' ? 'login' : 'logout'}\` and ignores ${ignored}`);
+  if (invocation.kind === 'mcp-logout') {
+    if (!ctx.store.knownServers().some((state) => state.serverName === entry.name)) {
+      ctx.out.info(`${entry.name}: codex-auth has no login for it; nothing to log out`);
+      return 0;
+    }
+    return (await import('./logout.ts')).runLogout(ctx, { names: [entry.name], json: false });
+  }
+  const { runLogin } = await import('./login.ts');
+  return runLogin(ctx, { names: [entry.name], browser: invocation.browser, force: true, device: false, json: false, ...(invocation.scopes ? { scopes: invocation.scopes } : {}) });
+}
+
 export async function runRun(ctx: CliContext, options: RunOptions): Promise<number> {
   const [command = 'codex', ...args] = options.command;
-  const file = resolveCommand(command, ctx.env, options.selfPaths);
+  const file = resolveCommand(command, ctx.env, ctx.program.selfPaths);
+  const stdinIsTTY = Boolean(ctx.streams.stdin.isTTY);
+  const isCodex = isCodexCommand(command, ctx.env);
+  const invocation = isCodex ? classifyCodexArgs(args) : undefined;
+  // Codex's own commands that need no MCP token start exactly as typed.
+  if (invocation?.kind === 'other') return launch({ file, args, env: ctx.env, stdinIsTTY });
   const config = loadConfig(ctx);
-  const viaProxy = options.proxy && isCodexCommand(command, ctx.env);
-  // The proxy refreshes on demand; a token handed to the command's environment must last.
-  const policyFor = (entry: McpServerEntry): RefreshPolicy =>
-    viaProxy && proxiable(entry.name) ? { use: 'launch' } : { use: 'environment', environmentMarginMs: options.refreshMarginMs };
-  let managed: Array<{ grant: Grant; varName: string }> = [];
-  let current = config;
-  if (config) {
-    let outcomes = await refreshAll(ctx, managedEntries(ctx, config), policyFor);
-    const missing = outcomes.filter(({ freshness }) => freshness.status === 'needs-login');
-    if (missing.length > 0) {
-      await handleMissingLogins(ctx, missing, options);
-      outcomes = await refreshAll(ctx, managedEntries(ctx, config), policyFor);
-    }
-    for (const { entry, freshness } of outcomes) {
-      if (freshness.status !== 'stale') continue;
-      // --strict promises a working login; an expired token that could not be refreshed is not one.
-      if (options.strict && hasExpired(freshness.grant, ctx.now())) throw freshness.error;
-      ctx.out.warn(`${entry.name}: could not refresh (${freshness.error.message}); using the current token`);
-    }
-    const grants = outcomes.flatMap(({ freshness }) => ('grant' in freshness ? [freshness.grant] : []));
-    current = missing.length > 0 ? readCodexConfig(ctx.configPath) : config;
-    // One read of the state files after refreshes and logins serves the rewrite check, the
-    // variables and the env file (a restored rewrite keeps its variable name).
-    const states = ctx.store.knownServers();
-    const byName = new Map(states.map((state) => [state.serverName, state]));
-    await restoreLostRewrites(ctx, current, grants, byName);
-    syncEnvFile(ctx.store, states);
-    managed = managedVariables(grants, byName);
+  const answered = invocation ? await answerMcpCommand(ctx, config, invocation) : undefined;
+  if (answered !== undefined) return answered;
+  if (!config || invocation?.kind === 'mcp-login' || invocation?.kind === 'mcp-logout') return launch({ file, args, env: ctx.env, stdinIsTTY });
+
+  const version = isCodex ? codexVersion(file, ctx.paths.codexVersions) : undefined;
+  const launching: Launching = { file, args, isCodex, version, invocation, helperCapable: isCodex && hasFeature(version, 'headersHelper') };
+  const policyOf = (entry: McpServerEntry) => policyFor(preferredRoute(launching, entry, options.proxy), options);
+  let outcomes = await refreshAll(ctx, managedEntries(ctx, config), policyOf);
+  const missing = outcomes.filter(({ freshness }) => freshness.status === 'needs-login');
+  if (missing.length > 0) {
+    await handleMissingLogins(ctx, missing, options);
+    outcomes = await refreshAll(ctx, managedEntries(ctx, config), policyOf);
   }
-  if (current && viaProxy && managed.length > 0) {
-    return launchThroughProxy(ctx, current, managed, file, args);
+  for (const { entry, freshness } of outcomes) {
+    if (freshness.status !== 'stale') continue;
+    // --strict promises a working login; an expired token that could not be refreshed is not one.
+    if (options.strict && hasExpired(freshness.grant, ctx.now())) throw freshness.error;
+    ctx.out.warn(`${entry.name}: could not refresh (${freshness.error.message}); using the current token`);
   }
-  ctx.out.debug(`launching ${file} with ${managed.length} server token(s) in its environment`);
-  return launch({ file, args, env: { ...ctx.env, ...tokenEnvironment(managed) }, stdinIsTTY: Boolean(ctx.streams.stdin.isTTY) });
+  const grants = outcomes.flatMap(({ freshness }) => ('grant' in freshness ? [freshness.grant] : []));
+  let current = missing.length > 0 ? readCodexConfig(ctx.configPath) : config;
+  if (isCodex) current = await keepWired(ctx, current, grants, launching);
+  // One read of the state files after refreshes, logins and rewiring serves the routes and the env file.
+  const states = ctx.store.knownServers();
+  syncEnvFile(ctx.store, states);
+  const managed = routeAll(launching, current, grants, new Map(states.map((state) => [state.serverName, state])), options.proxy);
+  const settings = launchSettings(ctx, launching, managed);
+  for (const name of settings.unreachable) ctx.out.warn(`${name}: this Codex cannot run codex-auth's helper, and its name contains characters -c cannot address; it starts without a token`);
+  if (managed.some(({ route }) => route === 'proxy')) return launchThroughProxy(ctx, current, launching, managed, settings);
+  ctx.out.debug(`launching ${file}: ${managed.map(({ entry, route }) => `${entry.name} via ${route}`).join(', ') || 'no managed servers'}`);
+  return launch({ file, args: [...settings.overrides, ...args], env: settings.env, stdinIsTTY });
 }

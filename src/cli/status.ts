@@ -1,16 +1,23 @@
 // `codex-auth status [--json]`: what codex-auth knows about each server in the
 // Codex config. Never prints a token.
 import { existsSync } from 'node:fs';
-import { readCodexConfig } from '../codex/config.ts';
-import { isOurVar } from '../codex/apply.ts';
+import { findBackgroundServer } from '../codex/background.ts';
+import { codexHome, readCodexConfig } from '../codex/config.ts';
+import { currentWiring, isOurHelper, isOurVar } from '../codex/apply.ts';
+import { hasFeature } from '../codex/versions.ts';
 import type { Grant } from '../oauth/flow.ts';
-import type { ServerState } from '../store/state.ts';
+import { readHandouts } from '../session/handout.ts';
+import type { ServerState, Wiring } from '../store/state.ts';
+import { shellCommand, shellWord } from '../shell.ts';
 import type { CliContext } from './context.ts';
+import { codexInUse } from './wiring.ts';
 
 export interface ServerStatus {
   name: string;
   transport: 'remote' | 'stdio' | 'invalid';
   url?: string;
+  /** `enabled = false` in config.toml: Codex does not start it, and `login` without names skips it. */
+  enabled: boolean;
   authorization: 'required' | 'unknown';
   loggedIn: boolean;
   issuer?: string;
@@ -19,15 +26,37 @@ export interface ServerStatus {
   expiresInSeconds?: number;
   refreshable?: boolean;
   envVar?: string;
+  /** How the entry hands Codex the token now: Codex runs codex-auth's helper, or reads envVar. */
+  wiring?: Wiring;
+  /** The Codex version that wiring was chosen for. */
+  wiredFor?: string;
   rewritten: boolean;
+  /** Logged in and the entry wired to codex-auth: Codex will get the token. */
+  wired: boolean;
   userTokenVar?: string;
+  /** The last time Codex asked the helper and got no headers (Codex itself shows only an exit status). */
+  helperFailure?: { at: string; message: string; exitCode: number };
   problem?: string;
+}
+
+export interface CodexStatus {
+  path?: string;
+  version?: string;
+  /** This Codex runs http_headers_helper (0.152 and later). */
+  runsHelper: boolean;
+  /** Codex's shared background server for this CODEX_HOME, when one runs. */
+  backgroundServer?: {
+    pid: number;
+    /** codex-auth variables in its environment, left by an older setup; a restart clears them. */
+    staleVariables: string[];
+  };
 }
 
 export interface StatusReport {
   config: string;
   stateDir: string;
   envFile: string;
+  codex: CodexStatus;
   servers: ServerStatus[];
 }
 
@@ -60,25 +89,72 @@ function describeGrant(state: ServerState | undefined, url: string | undefined, 
   };
 }
 
+/**
+ * Variables the background server holds that no longer serve it: a token for an entry now wired
+ * to the helper (unused, but a secret left in a process), or an older token than the current one.
+ */
+function staleVariables(variables: Record<string, string>, states: ServerState[]): string[] {
+  return Object.entries(variables).flatMap(([name, value]) => {
+    const state = states.find((candidate) => candidate.rewrite?.varName === name);
+    const current = state?.rewrite?.wiring !== 'helper' ? state?.grant?.tokens.accessToken : undefined;
+    return value === current ? [] : [name];
+  });
+}
+
+function collectCodex(ctx: CliContext, states: ServerState[]): CodexStatus {
+  const { file, version } = codexInUse(ctx);
+  const server = findBackgroundServer(codexHome(ctx.env));
+  return {
+    ...(file ? { path: file } : {}),
+    ...(version ? { version } : {}),
+    runsHelper: file !== undefined && hasFeature(version, 'headersHelper'),
+    ...(server ? { backgroundServer: { pid: server.pid, staleVariables: staleVariables(server.codexAuthVariables ?? {}, states) } } : {}),
+  };
+}
+
+function helperFailureOf(ctx: CliContext, name: string): Pick<ServerStatus, 'helperFailure'> {
+  const failure = readHandouts(ctx.paths, name).failure;
+  return failure ? { helperFailure: { at: new Date(failure.at).toISOString(), message: failure.message, exitCode: failure.exitCode } } : {};
+}
+
 export function collectStatus(ctx: CliContext): StatusReport {
   const config = existsSync(ctx.configPath) ? readCodexConfig(ctx.configPath) : undefined;
-  const states = new Map(ctx.store.knownServers().map((state) => [state.serverName, state]));
+  const known = ctx.store.knownServers();
+  const states = new Map(known.map((state) => [state.serverName, state]));
   const servers = (config?.servers ?? []).map((entry): ServerStatus => {
     const state = states.get(entry.name);
-    const ours = isOurVar(entry, state?.rewrite?.varName);
+    const wiring = currentWiring(entry, state?.rewrite);
+    const ours = wiring !== undefined && state?.rewrite !== undefined;
+    const grant = entry.kind === 'remote' ? describeGrant(state, entry.url, ctx.now()) : {};
     return {
       name: entry.name,
       transport: entry.kind,
       ...(entry.url ? { url: entry.url } : {}),
+      enabled: entry.enabled,
       authorization: state?.grant || state?.needsLogin ? 'required' : 'unknown',
       loggedIn: false,
-      ...(entry.kind === 'remote' ? describeGrant(state, entry.url, ctx.now()) : {}),
+      ...grant,
       ...(state?.rewrite ? { envVar: state.rewrite.varName } : {}),
+      ...(ours ? { wiring } : {}),
+      ...(state?.rewrite?.decidedFor ? { wiredFor: state.rewrite.decidedFor } : {}),
       rewritten: ours,
-      ...(entry.bearerTokenEnvVar && !ours ? { userTokenVar: entry.bearerTokenEnvVar } : {}),
+      wired: grant.loggedIn === true && ours,
+      ...(entry.bearerTokenEnvVar && !isOurVar(entry, state?.rewrite?.varName) ? { userTokenVar: entry.bearerTokenEnvVar } : {}),
+      ...(entry.httpHeadersHelper && !isOurHelper(entry, state?.rewrite?.helperCommand) ? { userTokenVar: `http_headers_helper` } : {}),
+      ...(ours && wiring === 'helper' ? helperFailureOf(ctx, entry.name) : {}),
     };
   });
-  return { config: ctx.configPath, stateDir: ctx.paths.home, envFile: ctx.paths.envFile, servers };
+  return { config: ctx.configPath, stateDir: ctx.paths.home, envFile: ctx.paths.envFile, codex: collectCodex(ctx, known), servers };
+}
+
+/** How the entry's token reaches Codex, in words, for the Codex that `codex` starts here. */
+function describeWiring(server: ServerStatus, codex: CodexStatus): string {
+  const decided = server.wiredFor ? ` (chosen for Codex ${server.wiredFor})` : '';
+  if (server.wiring === 'helper') {
+    const older = codex.path !== undefined && !codex.runsHelper ? `; codex ${codex.version ?? ''} predates it, so codex-auth run passes the token per launch` : '';
+    return `Codex runs codex-auth headers (http_headers_helper)${decided}${older}`;
+  }
+  return `Codex reads ${server.envVar} from its environment (bearer_token_env_var)${decided}; codex-auth run puts it there or in front of a proxy`;
 }
 
 function humanExpiry(seconds: number | undefined): string {
@@ -87,6 +163,10 @@ function humanExpiry(seconds: number | undefined): string {
   if (seconds < 120) return `expires in ${seconds}s`;
   if (seconds < 7200) return `expires in ${Math.round(seconds / 60)} min`;
   return `expires in ${Math.round(seconds / 3600)} h`;
+}
+
+function loginCommand(name?: string): string {
+  return shellCommand(['codex-auth', 'login', ...(name === undefined ? [] : [name])]);
 }
 
 export function runStatus(ctx: CliContext, options: { json: boolean }): number {
@@ -98,7 +178,15 @@ export function runStatus(ctx: CliContext, options: { json: boolean }): number {
   const { color } = ctx.out;
   ctx.out.print(`config:   ${report.config}${existsSync(report.config) ? '' : color.yellow(' (missing)')}`);
   ctx.out.print(`state:    ${report.stateDir}`);
-  ctx.out.print(`env file: ${report.envFile}  (load with: set -a; . ${report.envFile}; set +a)`);
+  ctx.out.print(`env file: ${report.envFile}  (load with: set -a; . ${shellWord(report.envFile)}; set +a)`);
+  const { codex } = report;
+  ctx.out.print(`codex:    ${codex.path ? `${codex.version ?? 'unknown version'} at ${codex.path}` : color.yellow('not found on PATH')}`);
+  const background = codex.backgroundServer;
+  if (background) {
+    const stale = background.staleVariables;
+    ctx.out.print(`          background server running (pid ${background.pid})${stale.length === 0 ? '' : color.yellow(`, started with ${stale.join(', ')} in its environment from an older setup`)}`);
+    if (stale.length > 0) ctx.out.print('  next:     codex app-server daemon restart   (from a shell without those variables)');
+  }
   if (report.servers.length === 0) ctx.out.print('no MCP servers in the config');
   for (const server of report.servers) {
     ctx.out.print('');
@@ -107,16 +195,22 @@ export function runStatus(ctx: CliContext, options: { json: boolean }): number {
       continue;
     }
     const state = server.loggedIn ? color.green('logged in') : server.userTokenVar ? color.dim(`uses your ${server.userTokenVar}`) : color.yellow('not logged in');
-    ctx.out.print(`${color.bold(server.name)}  ${state}  ${color.dim(server.url ?? '')}`);
+    const disabled = server.enabled ? '' : `  ${color.dim('(disabled in config.toml)')}`;
+    ctx.out.print(`${color.bold(server.name)}  ${state}${disabled}  ${color.dim(server.url ?? '')}`);
     if (server.loggedIn) {
       ctx.out.print(`  issuer:   ${server.issuer}`);
       ctx.out.print(`  audience: ${[server.audience].flat().join(', ')}`);
       ctx.out.print(`  scopes:   ${server.scopes?.join(' ') ?? '(none granted explicitly)'}`);
       ctx.out.print(`  token:    ${humanExpiry(server.expiresInSeconds)}${server.refreshable ? ', refreshable' : ', no refresh token: log in again when it expires'}`);
     }
-    if (server.envVar) ctx.out.print(`  env var:  ${server.envVar}${server.rewritten ? '' : color.yellow(' (config entry not pointing at it)')}`);
-    if (server.problem) ctx.out.print(`  ${color.yellow('problem:')}  ${server.problem}; run codex-auth login ${server.name}`);
-    else if (!server.loggedIn && !server.userTokenVar) ctx.out.print(`  next:     codex-auth login ${server.name}`);
+    if (server.rewritten) ctx.out.print(`  codex:    ${describeWiring(server, codex)}`);
+    else if (server.envVar) ctx.out.print(`  codex:    ${color.yellow('the config entry is not wired to codex-auth')}`);
+    if (server.helperFailure) ctx.out.print(`  ${color.yellow('helper:')}   failed at ${server.helperFailure.at} (exit ${server.helperFailure.exitCode}): ${server.helperFailure.message}`);
+    if (server.problem) ctx.out.print(`  ${color.yellow('problem:')}  ${server.problem}; run ${loginCommand(server.name)}`);
+    else if (server.loggedIn && !server.wired && !server.userTokenVar) {
+      ctx.out.print(`  ${color.yellow('problem:')}  the config entry is not wired up, so Codex does not get the token`);
+      ctx.out.print(`  next:     ${loginCommand()}  (finishes the wiring, no browser needed)`);
+    } else if (!server.loggedIn && !server.userTokenVar && server.enabled) ctx.out.print(`  next:     ${loginCommand(server.name)}`);
   }
   return 0;
 }

@@ -1,17 +1,29 @@
-// Applies codex-auth's state to Codex's world: entries pointed at our env vars
-// (verified rewrite, one write for all servers) and the env file of tokens.
-import type { StateStore } from '../store/state.ts';
+// Applies codex-auth's state to Codex's config: each logged-in entry is wired so that Codex gets
+// its token, either by running `codex-auth headers <name>` (http_headers_helper) or by reading
+// codex-auth's variable (bearer_token_env_var). One verified edit per entry, one write for all.
+import type { RewriteRecord, StateStore, Wiring } from '../store/state.ts';
 import { readCodexConfig, type CodexConfig, type McpServerEntry } from './config.ts';
-import { removeBearerEnvVar, setBearerEnvVar, tokenEnvVarName, writeConfigAtomically } from './rewrite.ts';
+import { BEARER_KEY, HELPER_KEY, removeEntryKey, replaceEntryKey, setEntryString, tokenEnvVarName, writeConfigAtomically, type PatchResult } from './rewrite.ts';
 
 export interface RewriteOutcome {
   serverName: string;
   varName?: string;
+  wiring?: Wiring;
   status: 'rewritten' | 'unchanged' | 'kept-user-setting';
-  userVar?: string;
+  /** The user's own setting that was left alone (kept-user-setting). */
+  userSetting?: string;
+}
+
+/** The wiring to write, decided by the caller from the Codex versions in use. */
+export interface WiringPlan {
+  wiring: Wiring;
+  /** The http_headers_helper command line for a server (helper wiring). */
+  helperCommand: (serverName: string) => string;
+  decidedFor?: string;
 }
 
 const OUR_VAR = /^CODEX_AUTH_[A-Z0-9_]+_TOKEN$/;
+const OUR_HELPER = /codex-auth(\.js)?'?\s+headers\s/;
 
 export function backupPathFor(configPath: string): string {
   return `${configPath}.codex-auth.bak`;
@@ -21,6 +33,38 @@ export function backupPathFor(configPath: string): string {
 export function isOurVar(entry: McpServerEntry, recordedVar: string | undefined): boolean {
   const current = entry.bearerTokenEnvVar;
   return current !== undefined && (current === recordedVar || OUR_VAR.test(current));
+}
+
+/** True when the entry's http_headers_helper runs codex-auth (this install or an earlier one). */
+export function isOurHelper(entry: McpServerEntry, recordedCommand: string | undefined): boolean {
+  const current = entry.httpHeadersHelper;
+  return current !== undefined && (current === recordedCommand || OUR_HELPER.test(current));
+}
+
+/**
+ * The user's own way of authenticating the entry, which codex-auth leaves alone unless forced:
+ * their bearer_token_env_var or http_headers_helper, or an Authorization header (never replaced,
+ * since it would win over anything codex-auth writes).
+ */
+export function userSetting(entry: McpServerEntry, recorded: RewriteRecord | undefined): { key: string; text: string; replaceable: boolean } | undefined {
+  if (entry.bearerTokenEnvVar && !isOurVar(entry, recorded?.varName)) return { key: BEARER_KEY, text: `${BEARER_KEY} = ${entry.bearerTokenEnvVar}`, replaceable: true };
+  if (entry.httpHeadersHelper && !isOurHelper(entry, recorded?.helperCommand)) return { key: HELPER_KEY, text: `${HELPER_KEY} = ${entry.httpHeadersHelper}`, replaceable: true };
+  const header = [...Object.keys(entry.httpHeaders), ...Object.keys(entry.envHttpHeaders)].find((name) => name.toLowerCase() === 'authorization');
+  return header ? { key: header, text: `an ${header} header in http_headers or env_http_headers`, replaceable: false } : undefined;
+}
+
+/** How the entry is wired now, by whom: what status and run compare with the record. */
+export function currentWiring(entry: McpServerEntry, recorded: RewriteRecord | undefined): Wiring | undefined {
+  if (isOurHelper(entry, recorded?.helperCommand) && !entry.bearerTokenEnvVar) return 'helper';
+  if (isOurVar(entry, recorded?.varName) && !entry.httpHeadersHelper) return 'environment';
+  return undefined;
+}
+
+/** True when the entry is wired as `plan` says, with this install's helper command. */
+export function isWiredAs(entry: McpServerEntry, recorded: RewriteRecord | undefined, plan: WiringPlan): boolean {
+  if (!recorded) return false;
+  if (plan.wiring === 'helper') return entry.httpHeadersHelper === plan.helperCommand(entry.name) && currentWiring(entry, recorded) === 'helper';
+  return entry.bearerTokenEnvVar === recorded.varName && currentWiring(entry, recorded) === 'environment';
 }
 
 function takenNames(config: CodexConfig, store: StateStore, except: string): Set<string> {
@@ -34,47 +78,88 @@ function takenNames(config: CodexConfig, store: StateStore, except: string): Set
   return taken;
 }
 
+export interface RewriteOptions {
+  force: boolean;
+  now: number;
+  plan: WiringPlan;
+}
+
 /**
- * Points each named entry at its codex-auth variable. Entries where the user set their own
- * variable are left alone unless `force`. Writes the file once, only if something changed.
+ * Wires each named entry as `plan` says, moving entries from the other wiring in place. Entries
+ * with the user's own authentication are left alone unless `force` (an Authorization header
+ * always is). Writes the file once, only if something changed.
  */
-export function rewriteEntries(
-  configPath: string,
-  serverNames: string[],
-  store: StateStore,
-  options: { force: boolean; now: number },
-): RewriteOutcome[] {
+export function rewriteEntries(configPath: string, serverNames: string[], store: StateStore, options: RewriteOptions): RewriteOutcome[] {
   const config = readCodexConfig(configPath);
+  const { text, outcomes, records } = planRewrite(config, serverNames, store, options);
+  if (text !== config.text) {
+    writeConfigAtomically(configPath, config.text, text, { backupPath: backupPathFor(configPath) });
+  }
+  for (const [name, record] of records) store.saveRewrite(name, record);
+  return outcomes;
+}
+
+/** The edits rewriteEntries would make, made and verified in memory only: throws where it would. */
+export function planRewrite(config: CodexConfig, serverNames: string[], store: StateStore, options: RewriteOptions) {
   let text = config.text;
   const outcomes: RewriteOutcome[] = [];
-  const records: Array<{ name: string; varName: string; previousValue?: string }> = [];
+  const records: Array<[string, RewriteRecord]> = [];
   for (const name of serverNames) {
     const entry = config.servers.find((server) => server.name === name);
     if (!entry || entry.kind !== 'remote') continue;
     const recorded = store.server(name).rewrite;
-    const userVar = entry.bearerTokenEnvVar && !isOurVar(entry, recorded?.varName) ? entry.bearerTokenEnvVar : undefined;
-    if (userVar && !options.force) {
-      outcomes.push({ serverName: name, status: 'kept-user-setting', userVar });
+    const own = userSetting(entry, recorded);
+    if (own && (!options.force || !own.replaceable)) {
+      outcomes.push({ serverName: name, status: 'kept-user-setting', userSetting: own.text });
       continue;
     }
     const varName = recorded?.varName ?? tokenEnvVarName(name, takenNames(config, store, name));
-    const result = setBearerEnvVar(text, name, varName);
-    text = result.text;
-    outcomes.push({ serverName: name, varName, status: result.changed ? 'rewritten' : 'unchanged' });
-    const previousValue = recorded?.previousValue ?? userVar;
-    records.push(previousValue === undefined ? { name, varName } : { name, varName, previousValue });
+    const { wiring } = options.plan;
+    const wanted = wiring === 'helper' ? { key: HELPER_KEY, value: options.plan.helperCommand(name) } : { key: BEARER_KEY, value: varName };
+    const edit = wireEntry(text, entry, recorded, wanted, own?.key);
+    text = edit.result.text;
+    outcomes.push({ serverName: name, varName, wiring, status: edit.result.changed ? 'rewritten' : 'unchanged' });
+    const replacedText = edit.replacedText ?? recorded?.replacedText;
+    records.push([name, {
+      configPath: config.path,
+      wiring,
+      varName,
+      ...(wiring === 'helper' ? { helperCommand: wanted.value } : {}),
+      ...(options.plan.decidedFor ? { decidedFor: options.plan.decidedFor } : {}),
+      ...(replacedText !== undefined ? { replacedText } : recorded?.previousValue !== undefined ? { previousValue: recorded.previousValue } : {}),
+      appliedAt: options.now,
+    }]);
   }
-  if (text !== config.text) {
-    writeConfigAtomically(configPath, config.text, text, { backupPath: backupPathFor(configPath) });
-  }
-  for (const record of records) {
-    const rewrite = { configPath, varName: record.varName, appliedAt: options.now };
-    store.saveRewrite(record.name, record.previousValue === undefined ? rewrite : { ...rewrite, previousValue: record.previousValue });
-  }
-  return outcomes;
+  return { text, outcomes, records };
 }
 
-/** Puts entries back as they were before codex-auth touched them. */
+/** One verified edit that leaves the entry holding `wanted` and nothing else of codex-auth's. */
+function wireEntry(
+  text: string,
+  entry: McpServerEntry,
+  recorded: RewriteRecord | undefined,
+  wanted: { key: string; value: string },
+  forcedKey: string | undefined,
+): { result: PatchResult; replacedText?: string } {
+  const name = entry.name;
+  if (forcedKey) {
+    // The user's own line is replaced where it stands; unpatch puts those exact bytes back.
+    const result = replaceEntryKey(text, name, forcedKey, wanted);
+    return { result, ...(result.replacedText !== undefined ? { replacedText: result.replacedText } : {}) };
+  }
+  const otherKey = wanted.key === HELPER_KEY ? BEARER_KEY : HELPER_KEY;
+  const oursElsewhere = otherKey === BEARER_KEY ? isOurVar(entry, recorded?.varName) : isOurHelper(entry, recorded?.helperCommand);
+  if (!oursElsewhere) return { result: setEntryString(text, name, wanted.key, wanted.value) };
+  if (recorded?.previousValue !== undefined && otherKey === BEARER_KEY) {
+    // An older --force record keeps only the user's value: put their line back first, then replace it.
+    const restored = removeEntryKey(text, name, BEARER_KEY, recorded.previousValue);
+    const result = replaceEntryKey(restored.text, name, BEARER_KEY, wanted);
+    return { result: { ...result, changed: true }, ...(result.replacedText !== undefined ? { replacedText: result.replacedText } : {}) };
+  }
+  return { result: replaceEntryKey(text, name, otherKey, wanted) };
+}
+
+/** Puts entries back as they were before codex-auth touched them; returns the names restored. */
 export function unpatchEntries(configPath: string, serverNames: string[], store: StateStore): string[] {
   const config = readCodexConfig(configPath);
   let text = config.text;
@@ -82,11 +167,12 @@ export function unpatchEntries(configPath: string, serverNames: string[], store:
   for (const name of serverNames) {
     const recorded = store.server(name).rewrite;
     const entry = config.servers.find((server) => server.name === name);
-    if (!recorded) continue;
-    if (entry && isOurVar(entry, recorded.varName)) {
-      text = removeBearerEnvVar(text, name, recorded.previousValue).text;
-      restored.push(name);
-    }
+    if (!recorded || !entry) continue;
+    const ourKey = isOurHelper(entry, recorded.helperCommand) ? HELPER_KEY : isOurVar(entry, recorded.varName) ? BEARER_KEY : undefined;
+    if (!ourKey) continue;
+    if (recorded.replacedText !== undefined) text = replaceEntryKey(text, name, ourKey, { text: recorded.replacedText }).text;
+    else text = removeEntryKey(text, name, ourKey, ourKey === BEARER_KEY ? recorded.previousValue : undefined).text;
+    restored.push(name);
   }
   if (text !== config.text) {
     writeConfigAtomically(configPath, config.text, text, { backupPath: backupPathFor(configPath) });

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import TOML from '@iarna/toml';
 import { CodexAuthError } from '../errors.ts';
+import { shellCommand, shellWord } from '../shell.ts';
 
 export type ServerKind = 'remote' | 'stdio' | 'invalid';
 
@@ -24,6 +25,8 @@ export interface McpServerEntry {
   /** header -> name of the env var holding the value */
   envHttpHeaders: Record<string, string>;
   bearerTokenEnvVar?: string;
+  /** `http_headers_helper`: a command line Codex runs for the entry's headers. */
+  httpHeadersHelper?: string;
   enabled: boolean;
   required: boolean;
 }
@@ -41,11 +44,15 @@ export interface CodexConfig {
 
 type Table = Record<string, unknown>;
 
+/** `$CODEX_HOME`, else `~/.codex`. */
+export function codexHome(env: NodeJS.ProcessEnv): string {
+  return env.CODEX_HOME ? path.resolve(env.CODEX_HOME) : path.join(env.HOME || os.homedir(), '.codex');
+}
+
 /** `override` > `$CODEX_HOME/config.toml` > `~/.codex/config.toml`. */
 export function codexConfigPath(env: NodeJS.ProcessEnv, override?: string): string {
   if (override) return path.resolve(override);
-  if (env.CODEX_HOME) return path.join(path.resolve(env.CODEX_HOME), 'config.toml');
-  return path.join(env.HOME || os.homedir(), '.codex', 'config.toml');
+  return path.join(codexHome(env), 'config.toml');
 }
 
 export function readCodexConfig(file: string): CodexConfig {
@@ -77,7 +84,7 @@ export function findServer(config: CodexConfig, name: string): McpServerEntry {
       kind: 'config', step: 'config', server: name,
       message: `no MCP server called "${name}" in ${config.path}`
         + (known.length > 0 ? ` (known: ${known.join(', ')})` : ' (it has no [mcp_servers] entries)'),
-      hint: `codex mcp add ${name} --url <url>`,
+      hint: `${shellCommand(['codex', 'mcp', 'add', name])} --url <url>`,
     });
   }
   if (entry.kind === 'stdio') {
@@ -87,10 +94,21 @@ export function findServer(config: CodexConfig, name: string): McpServerEntry {
     });
   }
   if (entry.kind === 'invalid') {
+    const table = (config.data.mcp_servers as Table)[name] as Table;
+    const both = typeof table.url === 'string' && typeof table.command === 'string';
     throw new CodexAuthError({
       kind: 'config', step: 'config', server: name,
-      message: `[mcp_servers.${name}] in ${config.path} has neither a url nor a command, so Codex rejects the whole file`,
-      hint: `add url = "https://..." to [mcp_servers.${name}]`,
+      message: both
+        ? `[mcp_servers.${name}] in ${config.path} has both a url and a command; an entry is either remote (url) or stdio (command)`
+        : `[mcp_servers.${name}] in ${config.path} has neither a url nor a command, so Codex rejects the whole file`,
+      hint: both ? `remove url or command from [mcp_servers.${name}]` : `add url = "https://..." to [mcp_servers.${name}]`,
+    });
+  }
+  if (!URL.canParse(entry.url!)) {
+    throw new CodexAuthError({
+      kind: 'config', step: 'config', server: name,
+      message: `the url of [mcp_servers.${name}] in ${config.path} is not a valid URL: ${JSON.stringify(entry.url)}`,
+      hint: `set url = "https://..." in [mcp_servers.${name}]`,
     });
   }
   return entry;
@@ -124,6 +142,7 @@ function toEntry(name: string, value: unknown): McpServerEntry {
     clientId: string(oauth.client_id),
     callbackPort: port(oauth.callback_port),
     bearerTokenEnvVar: string(table.bearer_token_env_var),
+    httpHeadersHelper: string(table.http_headers_helper),
   };
   for (const [key, field] of Object.entries(optional)) {
     if (field !== undefined) Object.assign(entry, { [key]: field });
@@ -157,7 +176,7 @@ function parseToml(file: string, text: string): Table {
     throw new CodexAuthError({
       kind: 'config', step: 'config',
       message: `${file}${where}: invalid TOML: ${reason}`,
-      hint: `fix ${file} (line ${line === undefined ? '?' : line + 1}) and run again`,
+      hint: `fix ${shellWord(file)} (line ${line === undefined ? '?' : line + 1}) and run again`,
       cause: error,
     });
   }

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { dirname } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
+import { shellQuote } from '../shell.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../store/atomic.ts';
 import type { ServerState, StateStore } from '../store/state.ts';
 
@@ -49,10 +50,6 @@ export function readEnvFile(file: string): Record<string, string> {
   return vars;
 }
 
-function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
-
 /** Undoes sh quoting: '...' literal, "..." with backslash escapes, bare words with backslash escapes. */
 function shellUnquote(word: string): string {
   let result = '';
@@ -95,12 +92,15 @@ function envFileError(message: string): CodexAuthError {
   return new CodexAuthError({ kind: 'storage', step: 'env-file', message: `cannot write the env file: ${message}` });
 }
 
-/** The env file holds one line per logged-in, rewritten server. Returns whether it changed. */
+/**
+ * The env file holds one line per logged-in server whose entry reads the token from the
+ * environment (helper-wired entries need no copy of the token there). Returns whether it changed.
+ */
 export function syncEnvFile(store: StateStore, states: ServerState[] = store.knownServers()): boolean {
   const vars: Record<string, string> = {};
   for (const state of states) {
     const token = state.grant?.tokens.accessToken;
-    if (token && state.rewrite) vars[state.rewrite.varName] = token;
+    if (token && state.rewrite && (state.rewrite.wiring ?? 'environment') === 'environment') vars[state.rewrite.varName] = token;
   }
   try {
     return writeEnvFile(store.paths.envFile, vars);

@@ -1,7 +1,7 @@
 // Finds the real `codex` and runs it (or any command) with the TTY inherited,
 // forwarding signals, and reports the child's exit code as a shell would.
 import { execa } from 'execa';
-import { accessSync, constants as fsConstants, openSync, readSync, closeSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, openSync, readFileSync, readSync, closeSync, realpathSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { basename, delimiter, isAbsolute, join } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
@@ -93,8 +93,27 @@ export interface LaunchInput {
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
 /**
+ * Whether our process group (which the child shares) is the foreground group of a terminal: then
+ * Ctrl-C there reached the child already, even when stdin is a pipe. Linux tells through
+ * /proc/self/stat (pgrp and tpgid); elsewhere the answer is no, and the signal is passed on.
+ */
+function inTerminalForeground(): boolean {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // After "pid (comm) ": state ppid pgrp session tty_nr tpgid ...
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pgrp = Number(fields[2]);
+    const foreground = Number(fields[5]);
+    return foreground > 0 && foreground === pgrp;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Runs the child with our stdio. Ctrl-C at a terminal already reaches the
- * child through its process group, so the wrapper only stays alive for it;
+ * child through its process group, so the wrapper only stays alive for it
+ * (also when stdin is a pipe but the group is the terminal's foreground);
  * signals sent to the wrapper alone are passed on. The window size needs no
  * forwarding: the child shares the terminal and gets SIGWINCH itself.
  */
@@ -103,7 +122,7 @@ export async function launch(input: LaunchInput): Promise<number> {
   const child = execa(input.file, input.args, { env, extendEnv: false, stdio: 'inherit', reject: false, cleanup: true, stripFinalNewline: false });
   const handlers = FORWARDED.map((signal) => {
     const handler = () => {
-      if (signal === 'SIGINT' && input.stdinIsTTY) return;
+      if (signal === 'SIGINT' && (input.stdinIsTTY || inTerminalForeground())) return;
       child.kill(signal);
     };
     process.on(signal, handler);

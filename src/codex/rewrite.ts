@@ -1,20 +1,25 @@
-// Format-preserving edits of one key, `bearer_token_env_var`, in one server entry of config.toml.
-// The edit is a small splice located with toml-patch's syntax tree; it is then verified
-// independently (values through @iarna/toml, bytes line by line) before anyone writes it.
+// Format-preserving edits of one key at a time (`bearer_token_env_var`, `http_headers_helper`) in
+// one server entry of config.toml. Each edit is a small splice located with toml-patch's syntax
+// tree; it is then verified independently (values through @iarna/toml, bytes line by line) before
+// anyone writes it: exactly one line is added, removed or changed, and nothing else.
 import fs from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { CodexAuthError } from '../errors.ts';
+import { shellCommand } from '../shell.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
 import { parseTomlValues } from './config.ts';
 import { locateServers, type KeyValueSite, type ServerSite, type Span } from './toml-sites.ts';
 
 export const BEARER_KEY = 'bearer_token_env_var';
+export const HELPER_KEY = 'http_headers_helper';
 
 export interface PatchResult {
   text: string;
   changed: boolean;
-  /** The value `bearer_token_env_var` had before this call, if it had one. */
+  /** The value the key had before this call, if it had one. */
   previousValue?: string;
+  /** What the replaced `key = value` looked like, byte for byte (replaceEntryKey). */
+  replacedText?: string;
 }
 
 /** CODEX_AUTH_<NAME>_TOKEN, unique among `taken` (suffix _2, _3, ...). */
@@ -26,31 +31,50 @@ export function tokenEnvVarName(serverName: string, taken: Iterable<string>): st
   return candidate;
 }
 
-/** Points the entry at `varName`. Setting the value it already has changes nothing. */
-export function setBearerEnvVar(text: string, serverName: string, varName: string): PatchResult {
-  const entry = remoteEntry(text, serverName);
-  const previousValue = currentBearer(entry, serverName);
-  if (previousValue === varName) return { text, changed: false, previousValue };
+/** Sets the entry's string `key` to `value`, in place or as a new line. Setting the value it has changes nothing. */
+export function setEntryString(text: string, serverName: string, key: string, value: string): PatchResult {
+  const previousValue = currentString(remoteEntry(text, serverName), serverName, key);
+  if (previousValue === value) return { text, changed: false, previousValue };
   const site = locateEntry(text, serverName);
-  const existing = findBearer(site);
-  const edit = existing ? replaceValue(existing, varName) : insertBearer(text, site, serverName, varName);
+  const existing = findKey(site, key);
+  const edit = existing ? replaceValue(existing, value) : insertKey(text, site, serverName, key, value);
   const newText = applyEdit(text, edit);
-  verifyRewrite(text, newText, serverName, varName);
+  verifyRewrite(text, newText, serverName, { [key]: value });
+  return { text: newText, changed: true, ...(previousValue === undefined ? {} : { previousValue }) };
+}
+
+/**
+ * Removes the entry's `key` line, or, with `restoreValue`, sets it back to that value.
+ * removeEntryKey(setEntryString(t, n, k, v).text, n, k) gives back t byte for byte.
+ */
+export function removeEntryKey(text: string, serverName: string, key: string, restoreValue?: string): PatchResult {
+  if (restoreValue !== undefined) return setEntryString(text, serverName, key, restoreValue);
+  const previousValue = currentString(remoteEntry(text, serverName), serverName, key);
+  if (previousValue === undefined) return { text, changed: false };
+  const site = locateEntry(text, serverName);
+  const newText = applyEdit(text, removeKey(text, site, serverName, key));
+  verifyRewrite(text, newText, serverName, { [key]: undefined });
   return { text: newText, changed: true, previousValue };
 }
 
 /**
- * Undoes setBearerEnvVar: restores `restoreValue` when the entry had one before, else removes the key.
- * removeBearerEnvVar(setBearerEnvVar(t, n, v).text, n) gives back t byte for byte.
+ * Puts `to = value` where the entry's `from = ...` stands, so one line changes and the line's
+ * place, indentation and comment stay. `replacement` is a string value, or the exact text of a
+ * `key = value` that an earlier call replaced (`replacedText`), which puts those bytes back.
  */
-export function removeBearerEnvVar(text: string, serverName: string, restoreValue?: string): PatchResult {
-  if (restoreValue !== undefined) return setBearerEnvVar(text, serverName, restoreValue);
-  const previousValue = currentBearer(remoteEntry(text, serverName), serverName);
-  if (previousValue === undefined) return { text, changed: false };
+export function replaceEntryKey(text: string, serverName: string, from: string, replacement: { key: string; value: string } | { text: string }): PatchResult {
+  const entry = remoteEntry(text, serverName);
+  const previousValue = currentString(entry, serverName, from);
   const site = locateEntry(text, serverName);
-  const newText = applyEdit(text, removeBearer(text, site, serverName));
-  verifyRewrite(text, newText, serverName, undefined);
-  return { text: newText, changed: true, previousValue };
+  const existing = findKey(site, from);
+  if (!existing || previousValue === undefined) throw rewriteError(serverName, `the entry has no ${from} to replace`);
+  const keyPrefix = existing.keyPath.slice(0, -1).map(tomlKey);
+  const insert = 'text' in replacement ? replacement.text : [...keyPrefix, tomlKey(replacement.key)].join('.') + ` = ${tomlString(replacement.value)}`;
+  const added = 'text' in replacement ? keyValueOf(replacement.text, serverName) : replacement;
+  if (added.key !== from && entry[added.key] !== undefined) throw rewriteError(serverName, `the entry already has ${added.key}`);
+  const newText = applyEdit(text, { start: existing.span.start, end: existing.span.end, insert });
+  verifyRewrite(text, newText, serverName, { [from]: undefined, [added.key]: added.value });
+  return { text: newText, changed: true, previousValue, replacedText: text.slice(existing.span.start, existing.span.end) };
 }
 
 /**
@@ -80,7 +104,7 @@ function remoteEntry(text: string, serverName: string): Table {
   const entry = isTable(servers) ? servers[serverName] : undefined;
   if (!isTable(entry)) {
     throw rewriteError(serverName, `config.toml has no [mcp_servers.${tomlKey(serverName)}] entry`,
-      `codex mcp add ${serverName} --url <url>`);
+      `${shellCommand(['codex', 'mcp', 'add', serverName])} --url <url>`);
   }
   if (typeof entry.url !== 'string') {
     // Codex rejects the whole file when an HTTP-only key sits on a stdio entry.
@@ -89,10 +113,23 @@ function remoteEntry(text: string, serverName: string): Table {
   return entry;
 }
 
-function currentBearer(entry: Table, serverName: string): string | undefined {
-  const value = entry[BEARER_KEY];
+function currentString(entry: Table, serverName: string, key: string): string | undefined {
+  const value = entry[key];
   if (value === undefined || typeof value === 'string') return value;
-  throw rewriteError(serverName, `${BEARER_KEY} of [mcp_servers.${tomlKey(serverName)}] is not a string`);
+  throw rewriteError(serverName, `${key} of [mcp_servers.${tomlKey(serverName)}] is not a string`);
+}
+
+/** The one `key = "value"` a replacedText holds; a dotted key (`name.key = ...`) names its last part. */
+function keyValueOf(text: string, serverName: string): { key: string; value: string } {
+  let table: unknown = parseToml(text, serverName, 'the text to put back is not valid TOML');
+  for (;;) {
+    const pairs = isTable(table) ? Object.entries(table) : [];
+    if (pairs.length !== 1) break;
+    const [key, value] = pairs[0]!;
+    if (typeof value === 'string') return { key, value };
+    table = value;
+  }
+  throw rewriteError(serverName, 'the text to put back is not one string key');
 }
 
 function locateEntry(text: string, serverName: string): ServerSite {
@@ -110,9 +147,9 @@ function locateEntry(text: string, serverName: string): ServerSite {
   return site;
 }
 
-function findBearer(site: ServerSite): KeyValueSite | undefined {
+function findKey(site: ServerSite, key: string): KeyValueSite | undefined {
   const pathInEntry = (kv: KeyValueSite) => (site.form === 'dotted' ? relativeToEntry(kv) : kv.keyPath);
-  return site.keyValues.find((kv) => isDeepStrictEqual(pathInEntry(kv), [BEARER_KEY]));
+  return site.keyValues.find((kv) => isDeepStrictEqual(pathInEntry(kv), [key]));
 }
 
 /** A dotted line's key path below `mcp_servers.<name>`. */
@@ -136,8 +173,8 @@ function replaceValue(kv: KeyValueSite, value: string): Edit {
   return { start: kv.valueSpan.start, end: kv.valueSpan.end, insert: tomlString(value) };
 }
 
-function insertBearer(text: string, site: ServerSite, serverName: string, value: string): Edit {
-  const assignment = `${BEARER_KEY} = ${tomlString(value)}`;
+function insertKey(text: string, site: ServerSite, serverName: string, key: string, value: string): Edit {
+  const assignment = `${tomlKey(key)} = ${tomlString(value)}`;
   const last = site.keyValues.at(-1);
   if (site.form === 'inline') {
     if (!last) throw rewriteError(serverName, 'the inline entry is empty');
@@ -166,28 +203,28 @@ function insertLineAfter(text: string, anchor: Span, line: string, afterHeader =
   return { start: newline + 1, end: newline + 1, insert: indent + line + lineEnding };
 }
 
-function removeBearer(text: string, site: ServerSite, serverName: string): Edit {
-  const bearer = findBearer(site)!;
-  const index = site.keyValues.indexOf(bearer);
+function removeKey(text: string, site: ServerSite, serverName: string, key: string): Edit {
+  const found = findKey(site, key)!;
+  const index = site.keyValues.indexOf(found);
   if (site.form === 'inline') {
     const before = site.keyValues[index - 1];
     const after = site.keyValues[index + 1];
-    if (before) return { start: before.span.end, end: bearer.span.end, insert: '' };
-    if (after) return { start: bearer.span.start, end: after.span.start, insert: '' };
-    throw rewriteError(serverName, `${BEARER_KEY} is the only key of the inline entry`);
+    if (before) return { start: before.span.end, end: found.span.end, insert: '' };
+    if (after) return { start: found.span.start, end: after.span.start, insert: '' };
+    throw rewriteError(serverName, `${key} is the only key of the inline entry`);
   }
-  return removeLine(text, bearer.span, serverName);
+  return removeLine(text, found.span, serverName, key);
 }
 
 /** Removes the whole line holding `span`, refusing when the line holds anything else (a comment, say). */
-function removeLine(text: string, span: Span, serverName: string): Edit {
+function removeLine(text: string, span: Span, serverName: string, key: string): Edit {
   const lineStart = text.lastIndexOf('\n', span.start - 1) + 1;
   const newline = text.indexOf('\n', span.end);
   const lineEnd = newline === -1 ? text.length : newline + 1;
   const rest = text.slice(lineStart, span.start) + text.slice(span.end, lineEnd);
   if (!/^[ \t]*\r?\n?$/.test(rest)) {
-    throw rewriteError(serverName, `the ${BEARER_KEY} line holds more than that key (a comment?), so it is not removed`,
-      `remove the ${BEARER_KEY} line from config.toml by hand`);
+    throw rewriteError(serverName, `the ${key} line holds more than that key (a comment?), so it is not removed`,
+      `remove the ${key} line from config.toml by hand`);
   }
   if (newline !== -1 || lineStart === 0) return { start: lineStart, end: lineEnd, insert: '' };
   // Last line without a line ending: take the ending of the line before it instead.
@@ -197,22 +234,24 @@ function removeLine(text: string, span: Span, serverName: string): Edit {
 
 // ---- independent verification ---------------------------------------------------------
 
-/** Refuses unless `after` is `before` with exactly the one intended change (`undefined`: key removed). */
-function verifyRewrite(before: string, after: string, serverName: string, value: string | undefined): void {
+/** Refuses unless `after` is `before` with exactly the intended changes to the entry's keys (`undefined`: key removed). */
+function verifyRewrite(before: string, after: string, serverName: string, changes: Record<string, string | undefined>): void {
   const actual = parseToml(after, serverName, 'the rewritten file does not parse');
   const expected = parseToml(before, serverName, 'config.toml is not valid TOML');
   const entry = (expected.mcp_servers as Record<string, Table>)[serverName]!;
-  if (value === undefined) delete entry[BEARER_KEY];
-  else entry[BEARER_KEY] = value;
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) delete entry[key];
+    else entry[key] = value;
+  }
   if (!isDeepStrictEqual(actual, expected)) {
     throw verificationError(serverName, 'the rewritten file does not hold the same values plus that one change');
   }
-  const problem = byteProblem(before, after);
+  const problem = byteProblem(before, after, Object.keys(changes));
   if (problem) throw verificationError(serverName, problem);
 }
 
 /** Checks the bytes: one line added, removed or changed (and only within the line), line endings kept. */
-function byteProblem(before: string, after: string): string | undefined {
+function byteProblem(before: string, after: string, keys: string[]): string | undefined {
   if (before.endsWith('\n') !== after.endsWith('\n')) return 'the final line ending changed';
   // Completing a missing final line ending the same way on both sides keeps the comparison line-based.
   const closing = before.endsWith('\n') ? '' : fileLineEnding(before);
@@ -228,9 +267,10 @@ function byteProblem(before: string, after: string): string | undefined {
   if (removed.length + added.length === 0) return 'nothing changed';
   if (removed.length > 1 || added.length > 1) return 'more than one line changed';
   const [oldLine, newLine] = [removed[0], added[0]];
-  if (oldLine !== undefined && newLine !== undefined) return inLineProblem(oldLine, newLine);
+  const holdsKey = (line: string) => keys.some((key) => line.includes(key));
+  if (oldLine !== undefined && newLine !== undefined) return inLineProblem(oldLine, newLine, holdsKey);
   const touched = (oldLine ?? newLine)!;
-  if (!touched.includes(BEARER_KEY)) return `a line without ${BEARER_KEY} was added or removed`;
+  if (!holdsKey(touched)) return `a line without ${keys.join(' or ')} was added or removed`;
   const neighbour = newLines[head - 1] ?? newLines[head + 1];
   if (newLine !== undefined && neighbour !== undefined && lineEnding(newLine) !== lineEnding(neighbour)) {
     return 'the new line does not use the line ending of its neighbours';
@@ -239,7 +279,7 @@ function byteProblem(before: string, after: string): string | undefined {
 }
 
 /** A line edited in place may change only between its key and its comment, never its ending. */
-function inLineProblem(oldLine: string, newLine: string): string | undefined {
+function inLineProblem(oldLine: string, newLine: string, holdsKey: (line: string) => boolean): string | undefined {
   let head = 0;
   while (head < oldLine.length && oldLine[head] === newLine[head]) head++;
   let tail = 0;
@@ -247,7 +287,7 @@ function inLineProblem(oldLine: string, newLine: string): string | undefined {
     && oldLine[oldLine.length - 1 - tail] === newLine[newLine.length - 1 - tail]) tail++;
   const changed = oldLine.slice(head, oldLine.length - tail) + newLine.slice(head, newLine.length - tail);
   if (/[#\r\n]/.test(changed)) return 'a comment or line ending on the edited line changed';
-  if (!newLine.includes(BEARER_KEY) && !oldLine.includes(BEARER_KEY)) return `the edited line does not hold ${BEARER_KEY}`;
+  if (!holdsKey(newLine) && !holdsKey(oldLine)) return 'the edited line does not hold the key being changed';
   return undefined;
 }
 
@@ -305,5 +345,5 @@ function rewriteError(serverName: string, message: string, hint?: string, cause?
 
 function verificationError(serverName: string, what: string): CodexAuthError {
   return rewriteError(serverName, `the edit could not be verified (${what}); config.toml was left untouched`,
-    `add ${BEARER_KEY} = "<variable>" to the entry by hand, or run with a simpler config.toml`);
+    'make the entry a plain [mcp_servers.<name>] table (codex mcp get <name> shows it) and run again');
 }

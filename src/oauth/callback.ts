@@ -178,25 +178,33 @@ function callbackFailure(as: AuthorizationServer, params: URLSearchParams, expec
       'Start the login again, and make sure no other login is running in the same browser.',
     );
   }
+  // A denial is reported as one whatever else is wrong with the response: it is discarded either way.
+  const denial = params.get('error');
+  if (denial !== null || error instanceof AuthorizationResponseError) {
+    const code = error instanceof AuthorizationResponseError ? error.error : denial!;
+    const description = error instanceof AuthorizationResponseError ? error.error_description : (params.get('error_description') ?? undefined);
+    return new CodexAuthError({
+      kind: 'authorization',
+      step: 'callback',
+      message: 'The authorization server did not grant access.',
+      serverSaid: describeServerError(code, description),
+      hint: authorizationErrorHint(code),
+      cause: error,
+    });
+  }
+  // Checked before a missing iss: a pasted URL cut short loses both, and the state is what tells.
+  const states = params.getAll('state');
+  if (states.length !== 1 || states[0] !== expectedState) {
+    return fail(
+      'The authorization response does not belong to this login (state mismatch): a stale or truncated URL; it was discarded.',
+      'Start the login again, use only the newest browser tab, and paste the whole address.',
+    );
+  }
   if (issuers.length === 0 && as.authorization_response_iss_parameter_supported === true) {
     return fail(
       `The authorization response lacks the iss parameter that ${as.issuer} promises to send; it was discarded unused (RFC 9207).`,
       'Start the login again; if it keeps happening, tell the server operator.',
     );
-  }
-  const states = params.getAll('state');
-  if (states.length !== 1 || states[0] !== expectedState) {
-    return fail('The authorization response does not belong to this login (state mismatch); it was discarded.', 'Start the login again, and use only the newest browser tab.');
-  }
-  if (error instanceof AuthorizationResponseError) {
-    return new CodexAuthError({
-      kind: 'authorization',
-      step: 'callback',
-      message: 'The authorization server did not grant access.',
-      serverSaid: describeServerError(error.error, error.error_description),
-      hint: authorizationErrorHint(error.error),
-      cause: error,
-    });
   }
   return fail(`The authorization response is malformed: ${error instanceof Error ? error.message : String(error)}.`, 'Start the login again.');
 }

@@ -111,6 +111,25 @@ export function redactUrl(url: URL | string): string {
   return copy.href;
 }
 
+const SECRET_FIELDS = [...SECRET_QUERY_PARAMETERS, 'password', 'assertion', 'client_assertion'];
+const EXCERPT_LENGTH = 300;
+
+/**
+ * The start of a server's answer, fit for --debug and doctor: secret fields (JSON or form),
+ * JWTs and bearer values redacted, whitespace folded, at most a few hundred characters.
+ */
+export function bodyExcerpt(text: string): string {
+  const fields = SECRET_FIELDS.join('|');
+  const redacted = text
+    .replace(new RegExp(`("(?:${fields})"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'g'), '$1"redacted"')
+    .replace(new RegExp(`(^|[?&\\s])((?:${fields})=)[^&\\s]*`, 'g'), '$1$2redacted')
+    .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, 'redacted-jwt')
+    .replace(/(bearer\s+)[\w.~+/=-]+/gi, '$1redacted')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return redacted.length > EXCERPT_LENGTH ? `${redacted.slice(0, EXCERPT_LENGTH)}…` : redacted;
+}
+
 export interface SendOptions {
   /** Drop the body unread (a 2xx probe may answer with an open event stream). */
   discardBody?: boolean;
@@ -143,6 +162,8 @@ export async function send(
       return withUrl(new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers }), target);
     }
     const body = await readCappedBody(response, http, target, step, signal, init.signal);
+    const answer = response.status >= 400 && body ? bodyExcerpt(new TextDecoder().decode(body)) : '';
+    if (answer) http.debug?.(`  answer: ${answer}`);
     return withUrl(rebuild(response, body), target);
   } finally {
     clearTimeout(timer);
@@ -206,6 +227,15 @@ function connectionFailure(error: unknown, target: URL, step: Step, timeoutMs: n
       cause: error,
     });
   }
+  if (isBlockedPort(error)) {
+    return new CodexAuthError({
+      kind: 'network',
+      step,
+      message: `Could not reach ${where}: port ${target.port} is one that fetch refuses to use (the Fetch standard's "bad ports", such as 6000 for X11).`,
+      hint: 'Run the server on another port, and change its url in config.toml.',
+      cause: error,
+    });
+  }
   return new CodexAuthError({
     kind: 'network',
     step,
@@ -224,6 +254,11 @@ export function formatDuration(ms: number): string {
 
 function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === 'TimeoutError' || (error.name === 'AbortError' && isTimeout(error.cause)));
+}
+
+/** Node's fetch (undici) refuses the Fetch standard's blocked ports with the cause "bad port". */
+function isBlockedPort(error: unknown): boolean {
+  return error instanceof Error && error.cause instanceof Error && error.cause.message === 'bad port';
 }
 
 function describeNetworkError(error: unknown): string {

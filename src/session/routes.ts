@@ -6,6 +6,7 @@ import { CodexAuthError } from '../errors.ts';
 import type { ProbeResult } from '../oauth/challenge.ts';
 import { unionScopes } from '../oauth/scopes.ts';
 import { MAX_STEP_UPS, type Grant } from '../oauth/flow.ts';
+import { shellCommand } from '../shell.ts';
 import { ensureFresh, type FreshnessDeps } from './fresh.ts';
 import type { RefreshPolicy } from './policy.ts';
 
@@ -24,7 +25,7 @@ export interface RouteDeps extends FreshnessDeps {
 
 function tokenOf(freshness: Awaited<ReturnType<typeof ensureFresh>>, serverName: string): string {
   if ('grant' in freshness) return freshness.grant.tokens.accessToken;
-  throw new CodexAuthError({ kind: 'notLoggedIn', step: 'proxy', server: serverName, message: `${serverName}: ${freshness.reason}`, hint: `codex-auth login ${serverName}` });
+  throw new CodexAuthError({ kind: 'notLoggedIn', step: 'proxy', server: serverName, message: `${serverName}: ${freshness.reason}`, hint: shellCommand(['codex-auth', 'login', serverName]) });
 }
 
 /** Coalesces concurrent calls into one in-flight promise (single-flight inside this process). */

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** Where codex-auth keeps its own state: never inside config.toml. */
 export interface StatePaths {
@@ -8,11 +8,13 @@ export interface StatePaths {
   clientsDir: string;
   locksDir: string;
   envFile: string;
+  /** Versions of codex binaries that had to be asked (`codex --version`), by path, size and mtime. */
+  codexVersions: string;
 }
 
 /** `CODEX_AUTH_HOME`, else the platform's per-user config directory. */
 export function codexAuthHome(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
-  if (env.CODEX_AUTH_HOME) return env.CODEX_AUTH_HOME;
+  if (env.CODEX_AUTH_HOME) return resolve(env.CODEX_AUTH_HOME);
   const home = env.HOME || homedir();
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'codex-auth');
   if (platform === 'win32') return join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'codex-auth');
@@ -26,5 +28,6 @@ export function statePaths(home: string): StatePaths {
     clientsDir: join(home, 'clients'),
     locksDir: join(home, 'locks'),
     envFile: join(home, 'env'),
+    codexVersions: join(home, 'codex-versions.json'),
   };
 }

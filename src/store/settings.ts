@@ -31,7 +31,7 @@ export function settingsFile(paths: StatePaths): string {
 function settingsError(paths: StatePaths, error: unknown): CodexAuthError {
   return new CodexAuthError({
     kind: 'config',
-    step: 'state',
+    step: 'settings',
     message: `the settings file ${settingsFile(paths)} is not valid: ${(error as Error).message}`,
     hint: 'fix it with codex-auth config set <name> <value>, or remove the file',
     cause: error,
@@ -55,11 +55,28 @@ export async function openSettings(paths: StatePaths): Promise<Conf<Partial<Sett
   }
 }
 
+function invalidVariable(name: string, value: string, expected: string): CodexAuthError {
+  return new CodexAuthError({
+    kind: 'usage',
+    step: 'settings',
+    message: `${name}=${JSON.stringify(value)} is not ${expected}`,
+    hint: `set ${name} to ${expected}, or unset it`,
+  });
+}
+
+/** The settings the environment overrides; an empty variable counts as unset, a bad value is an error. */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): Partial<Settings> {
   const partial: Partial<Settings> = {};
-  if (env.CODEX_AUTH_PROXY !== undefined) partial.proxy = !/^(0|false|no|off)$/i.test(env.CODEX_AUTH_PROXY);
-  const margin = Number(env.CODEX_AUTH_REFRESH_MARGIN);
-  if (env.CODEX_AUTH_REFRESH_MARGIN && Number.isFinite(margin) && margin >= 0) partial.refreshMarginMinutes = margin;
+  const proxy = env.CODEX_AUTH_PROXY;
+  if (proxy) {
+    if (!/^(0|1|true|false|yes|no|on|off)$/i.test(proxy)) throw invalidVariable('CODEX_AUTH_PROXY', proxy, '0 or 1 (or true/false, yes/no, on/off)');
+    partial.proxy = /^(1|true|yes|on)$/i.test(proxy);
+  }
+  const margin = env.CODEX_AUTH_REFRESH_MARGIN;
+  if (margin) {
+    if (!/^\d+(\.\d+)?$/.test(margin)) throw invalidVariable('CODEX_AUTH_REFRESH_MARGIN', margin, 'a number of minutes, 0 or more');
+    partial.refreshMarginMinutes = Number(margin);
+  }
   return partial;
 }
 

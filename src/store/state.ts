@@ -2,22 +2,38 @@
 // each in its own small JSON file, so that two processes working on different
 // servers never overwrite each other's file.
 import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
 import type { Grant } from '../oauth/flow.ts';
 import type { ClientRecord, ClientStore } from '../oauth/registration.ts';
 import { parseScopeList } from '../oauth/scopes.ts';
 import type { TokenSet } from '../oauth/tokens.ts';
 import { ensurePrivateDir, writeFileAtomic } from './atomic.ts';
-import { readJsonFile } from './json-file.ts';
+import { shellCommand } from '../shell.ts';
+import { NOT_AN_OBJECT, readJsonFile } from './json-file.ts';
 import { issuerFileName, serverFileName } from './names.ts';
 import type { StatePaths } from './paths.ts';
 
-/** What `run`/`unpatch` need to put a config entry back exactly as it was. */
+/**
+ * How Codex gets the server's token: Codex runs `codex-auth headers` (http_headers_helper), or
+ * reads the variable `bearer_token_env_var` names from its environment.
+ */
+export type Wiring = 'helper' | 'environment';
+
+/** How the config entry is wired, and what `unpatch` needs to put it back exactly as it was. */
 export interface RewriteRecord {
   configPath: string;
+  /** Absent in records written before codex-auth used helpers: those are `environment`. */
+  wiring?: Wiring;
+  /** The variable codex-auth hands the token in, for environment wiring and commands `run` starts. */
   varName: string;
-  /** The user's own bearer_token_env_var that `--force` replaced, restored by unpatch. */
+  /** The exact command written as http_headers_helper (helper wiring). */
+  helperCommand?: string;
+  /** The Codex version the wiring was chosen for, when one was known. */
+  decidedFor?: string;
+  /** The user's own `key = value` text that `--force` replaced, put back byte for byte by unpatch. */
+  replacedText?: string;
+  /** Older records: the value of the user's own bearer_token_env_var that `--force` replaced. */
   previousValue?: string;
   appliedAt: number;
 }
@@ -37,17 +53,20 @@ type ServerFile = Omit<ServerState, 'serverName'> & { serverName?: string };
 const FILE_MODE = 0o600;
 
 /**
- * A server file as it is on disk, in today's format. Files written before the granted scope was
- * kept as a list hold it as the server's string (`tokens.scope`, space- or comma-separated).
+ * A server file in today's format. Files written before the granted scope was kept as a list
+ * hold it as the server's string (`tokens.scope`, space- or comma-separated).
  */
-function readServerFile(path: string): ServerFile {
-  const file = readStateFile<ServerFile>(path);
+function currentFormat(file: ServerFile): ServerFile {
   const tokens = file.grant?.tokens as (TokenSet & { scope?: unknown }) | undefined;
   if (tokens && typeof tokens.scope === 'string') {
     const { scope, ...current } = tokens;
     file.grant = { ...file.grant!, tokens: { ...current, scopes: tokens.scopes ?? parseScopeList(scope) } };
   }
   return file;
+}
+
+function readServerFile(path: string): ServerFile {
+  return currentFormat(readStateFile<ServerFile>(path));
 }
 
 /** Reads a state file (`{}` when absent) straight from disk: `run` reads these on every launch. */
@@ -61,11 +80,12 @@ function readStateFile<T extends object>(path: string): T {
 
 function storageError(path: string, cause: unknown): CodexAuthError {
   const detail = cause instanceof Error ? cause.message : String(cause);
+  const damaged = cause instanceof SyntaxError || (cause instanceof Error && cause.message === NOT_AN_OBJECT);
   return new CodexAuthError({
     kind: 'storage',
     step: 'state',
     message: `cannot use codex-auth state file ${path}: ${detail}`,
-    hint: 'check the permissions of the codex-auth directory (CODEX_AUTH_HOME), or remove the damaged file and log in again',
+    hint: damaged ? damagedFileFix(path, serverNameOfFile(path)) : 'check the permissions of the codex-auth directory (CODEX_AUTH_HOME)',
     cause,
   });
 }
@@ -82,8 +102,27 @@ function writeStateFile(path: string, value: Record<string, unknown>): void {
   }
 }
 
+/** The server a state file belongs to, when its name says so (hashed names do not). */
+function serverNameOfFile(path: string): string | undefined {
+  const stem = basename(path, '.json');
+  if (basename(dirname(path)) !== 'servers' || /^x-[0-9a-f]{24}$/.test(stem) || serverFileName(stem) !== stem) return undefined;
+  return stem;
+}
+
+/** How to get rid of a damaged server file: logout removes it when the name is known, else remove it by hand. */
+function damagedFileFix(path: string, serverName: string | undefined): string {
+  if (serverName !== undefined) return `run ${shellCommand(['codex-auth', 'logout', serverName])} (it removes the file), then ${shellCommand(['codex-auth', 'login', serverName])}`;
+  return `remove it (${shellCommand(['rm', path])}) and log in to that server again`;
+}
+
 export class StateStore {
-  constructor(readonly paths: StatePaths) {}
+  private readonly reported = new Set<string>();
+
+  /** `warn` hears of damaged state files that are skipped, once per file. */
+  constructor(
+    readonly paths: StatePaths,
+    private readonly warn: (message: string) => void = () => {},
+  ) {}
 
   private serverFile(serverName: string): string {
     ensurePrivateDir(this.paths.home);
@@ -136,18 +175,53 @@ export class StateStore {
     }
   }
 
-  /** Names of every server with a state file, for `status` and `run`. */
+  /**
+   * Every server with a state file, for `status`, `run` and `logout`. A file that cannot be read is
+   * skipped with a warning naming it and the fix: one damaged file must not stop Codex from starting.
+   */
   knownServers(): ServerState[] {
-    let entries: string[];
+    return this.serverFiles().flatMap((path) => {
+      try {
+        const data = currentFormat(readJsonFile<ServerFile>(path));
+        return data.serverName ? [{ ...data, serverName: data.serverName }] : [];
+      } catch (error) {
+        this.reportDamaged(path, error);
+        return [];
+      }
+    });
+  }
+
+  /** Servers whose state file cannot be read, as far as the file names tell (hashed names do not). */
+  damagedServers(): string[] {
+    return this.serverFiles().flatMap((path) => {
+      const name = serverNameOfFile(path);
+      return name !== undefined && this.damagedFile(name) ? [name] : [];
+    });
+  }
+
+  private serverFiles(): string[] {
     try {
-      entries = readdirSync(this.paths.serversDir).filter((file) => file.endsWith('.json'));
+      return readdirSync(this.paths.serversDir).filter((file) => file.endsWith('.json')).map((file) => join(this.paths.serversDir, file));
     } catch {
       return [];
     }
-    return entries.flatMap((file) => {
-      const data = readServerFile(join(this.paths.serversDir, file));
-      return data.serverName ? [{ ...data, serverName: data.serverName }] : [];
-    });
+  }
+
+  /** The server's file when it exists but cannot be read (damaged, or not JSON); undefined otherwise. */
+  damagedFile(serverName: string): string | undefined {
+    const path = join(this.paths.serversDir, `${serverFileName(serverName)}.json`);
+    try {
+      readJsonFile(path);
+      return undefined;
+    } catch {
+      return path;
+    }
+  }
+
+  private reportDamaged(path: string, error: unknown): void {
+    if (this.reported.has(path)) return;
+    this.reported.add(path);
+    this.warn(`skipping the damaged state file ${path} (${error instanceof Error ? error.message : String(error)}); to fix: ${damagedFileFix(path, serverNameOfFile(path))}`);
   }
 
   /** Registrations per authorization-server issuer: never shared across issuers. */

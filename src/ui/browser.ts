@@ -4,7 +4,14 @@
 import { execa } from 'execa';
 import { isAllowedUrl } from '../oauth/http.ts';
 
-export type BrowserOpener = (url: URL) => Promise<boolean>;
+/** Started, or why not (shown to the person). */
+export type BrowserLaunch = { opened: true } | { opened: false; problem?: string };
+
+/**
+ * Opens the URL. `onExitFailure` hears later if the browser command, once started, exits with an
+ * error (an opener such as xdg-open with no browser to hand it to), so the caller can fall back.
+ */
+export type BrowserOpener = (url: URL, onExitFailure?: (problem: string) => void) => Promise<BrowserLaunch>;
 
 /** Splits one `$BROWSER` entry into argv without a shell: whitespace-separated, `%s` is the URL. */
 export function browserCommand(entry: string, url: string): string[] {
@@ -25,33 +32,41 @@ function platformCommands(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): st
   return [['xdg-open']];
 }
 
-/** Starts the browser and resolves true once the process has started; the browser is not awaited. */
-async function launch(argv: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
+/** Starts the browser without waiting for it; resolves undefined once it has started, else why it could not. */
+async function launch(argv: string[], env: NodeJS.ProcessEnv, onExitFailure: (problem: string) => void): Promise<string | undefined> {
   const [file, ...args] = argv;
-  if (!file) return false;
+  if (!file) return 'no command';
   try {
     const child = execa(file, args, { env, stdio: 'ignore', detached: true, cleanup: false, reject: false, shell: false });
-    const started = await new Promise<boolean>((resolve) => {
-      child.once('spawn', () => resolve(true));
-      child.once('error', () => resolve(false));
+    const problem = await new Promise<string | undefined>((resolve) => {
+      child.once('spawn', () => resolve(undefined));
+      child.once('error', (error: NodeJS.ErrnoException) => resolve(`${file}: ${error.code ?? error.message}`));
     });
     child.unref();
-    void child.catch(() => undefined);
-    return started;
-  } catch {
-    return false;
+    if (problem === undefined) {
+      void child.then((result) => {
+        if (result.exitCode !== undefined && result.exitCode !== 0) onExitFailure(`${file} exited with code ${result.exitCode}`);
+      });
+    } else void child.catch(() => undefined);
+    return problem;
+  } catch (error) {
+    return `${file}: ${(error as Error).message}`;
   }
 }
 
 export function createBrowserOpener(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): BrowserOpener {
-  return async (url) => {
-    if (!isAllowedUrl(url)) return false;
+  return async (url, onExitFailure = () => {}) => {
+    if (!isAllowedUrl(url)) return { opened: false, problem: 'only https URLs (http on loopback) are opened' };
     const fromEnv = browserEntries(env);
     const candidates = fromEnv.length > 0 ? fromEnv.map((entry) => browserCommand(entry, url.href)) : platformCommands(platform, env).map((cmd) => [...cmd, url.href]);
+    if (candidates.length === 0) return { opened: false };
+    const problems: string[] = [];
     for (const argv of candidates) {
-      if (await launch(argv, env)) return true;
+      const problem = await launch(argv, env, onExitFailure);
+      if (problem === undefined) return { opened: true };
+      problems.push(problem);
     }
-    return false;
+    return { opened: false, problem: problems.join('; ') };
   };
 }
 

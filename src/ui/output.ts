@@ -18,6 +18,8 @@ export interface OutputOptions {
 }
 
 const STEP_LABELS: Record<Step, string> = {
+  arguments: 'command line',
+  settings: 'settings',
   config: 'reading config',
   probe: 'probing the server',
   'resource-metadata': 'protected-resource metadata',
@@ -35,6 +37,7 @@ const STEP_LABELS: Record<Step, string> = {
   lock: 'lock',
   launch: 'launch',
   proxy: 'proxy',
+  headers: 'headers for Codex',
 };
 
 export function stepLabel(step: Step): string {
@@ -42,7 +45,8 @@ export function stepLabel(step: Step): string {
 }
 
 function wantsColor(stream: Streams['stderr'], options: OutputOptions): boolean {
-  if (options.color === false) return false;
+  // --color and --no-color are the person's word for this command: they beat NO_COLOR and the terminal check.
+  if (options.color !== undefined) return options.color;
   if (options.env.NO_COLOR !== undefined && options.env.NO_COLOR !== '') return false;
   if (options.env.FORCE_COLOR !== undefined && options.env.FORCE_COLOR !== '0') return true;
   return Boolean(stream.isTTY) && options.env.TERM !== 'dumb';

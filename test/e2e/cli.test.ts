@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { codexBin } from '../peers/model-server.ts';
 import { createSandbox, runCli, type Sandbox } from './harness.ts';
 import { startLayout, storedState } from './fixtures.ts';
 
@@ -146,10 +147,12 @@ describe('status, logout, unpatch, alias', () => {
     }
   });
 
-  it('the env file is 0600 and loadable by sh', async () => {
+  it('with a Codex that predates the helper, the entry reads a variable, and the env file is 0600 and loadable by sh', async () => {
     const layout = await startLayout();
     try {
-      assert.equal((await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } })).code, 0);
+      assert.equal((await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser(), CODEX_AUTH_CODEX_BIN: codexBin('0.130') } })).code, 0);
+      assert.match(layout.sandbox.readConfig(), /\nbearer_token_env_var = "CODEX_AUTH_DEMO_TOKEN"\n/);
+      assert.doesNotMatch(layout.sandbox.readConfig(), /http_headers_helper/);
       const envFile = join(layout.sandbox.stateDir, 'env');
       assert.equal(statSync(envFile).mode & 0o777, 0o600);
       assert.equal(statSync(layout.sandbox.stateDir).mode & 0o777, 0o700);
@@ -174,7 +177,8 @@ describe('status, logout, unpatch, alias', () => {
       assert.doesNotMatch(result.stderr, /did not confirm/);
       assert.equal(storedState(layout.sandbox), undefined);
       assert.equal(layout.sandbox.readConfig(), original);
-      assert.doesNotMatch(readFileSync(join(layout.sandbox.stateDir, 'env'), 'utf8'), /CODEX_AUTH_DEMO_TOKEN/);
+      const envFile = join(layout.sandbox.stateDir, 'env');
+      assert.ok(!existsSync(envFile) || !readFileSync(envFile, 'utf8').includes('CODEX_AUTH_DEMO_TOKEN'), 'no token left in the env file');
     } finally {
       await layout.close();
     }
@@ -209,7 +213,8 @@ describe('status, logout, unpatch, alias', () => {
       assert.equal(layout.sandbox.readConfig(), original);
       const forced = await runCli(layout.sandbox, ['login', 'demo', '--force'], { env: { BROWSER: layout.browser() } });
       assert.equal(forced.code, 0, forced.stderr);
-      assert.match(layout.sandbox.readConfig(), /bearer_token_env_var = "CODEX_AUTH_DEMO_TOKEN"/);
+      assert.match(layout.sandbox.readConfig(), /\nhttp_headers_helper = .* headers demo .*\n/, 'the helper line stands where the user\'s line stood');
+      assert.doesNotMatch(layout.sandbox.readConfig(), /bearer_token_env_var/, 'a variable would win over the helper');
       assert.equal((await runCli(layout.sandbox, ['unpatch', 'demo'])).code, 0);
       assert.equal(layout.sandbox.readConfig(), original, 'the user\'s own variable is back');
     } finally {

@@ -1,12 +1,14 @@
 // codex-auth with the real Codex CLI: login, then `codex-auth run -- codex exec`
 // against a fake model service that makes Codex call the MCP server's tool.
-// Static mode (--no-proxy) and the session proxy, on Codex 0.169.0 and 0.130.0.
+// The header helper (Codex 0.171.0 runs it), the session proxy, and the per-launch
+// variable for Codex 0.130.0 on a config wired for the helper.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { codexBin, startModelServer, writeCodexConfig, type ModelAction, type ModelServer, type ModelTurnContext } from '../peers/model-server.ts';
+import { expireStoredToken } from '../hardening/helpers.ts';
 import { assertNoSecrets, runCli } from './harness.ts';
 import { ageStoredToken, startLayout, storedState, type Layout, type LayoutOptions } from './fixtures.ts';
 
@@ -91,9 +93,23 @@ async function withCodexLayout(options: LayoutOptions, steps: Array<(ctx: ModelT
   }
 }
 
+const callThenAnswer = (ctx: ModelTurnContext): ModelAction => (ctx.lastToolOutput === undefined ? callWhoami() : answer(ctx));
+
+/** What the entry holds after a login with the newest Codex on PATH: codex-auth's helper. */
+function assertHelperWired(layout: Layout) {
+  const config = layout.sandbox.readConfig();
+  assert.match(config, /\nhttp_headers_helper = \S+ \S+ headers demo --config \S+ --state-dir \S+\n/);
+  assert.doesNotMatch(config, /bearer_token_env_var/);
+}
+
+/** The helper remembers what it handed out, so a file per server says Codex asked it. */
+function helperWasAsked(layout: Layout): boolean {
+  return existsSync(join(layout.sandbox.stateDir, 'handouts', 'demo.json'));
+}
+
 for (const version of VERSIONS) {
   describe(`codex ${version}: login, then run`, () => {
-    it('through the session proxy: Codex calls the tool with a token the server accepts, and no OAuth token is in its environment', async () => {
+    it('codex exec through the session proxy (the default for exec): Codex calls the tool with a token the server accepts, and no OAuth token is in its environment', async () => {
       const outputs: string[] = [];
       const steps: Array<(ctx: ModelTurnContext) => ModelAction> = [
         callWhoami,
@@ -102,6 +118,7 @@ for (const version of VERSIONS) {
       ];
       await withCodexLayout({}, steps, async (layout) => {
         await login(layout);
+        assertHelperWired(layout);
         const result = await runCodex(layout, version);
         assert.equal(result.code, 0, result.stderr);
         assert.ok(result.stdout.includes(layout.mcp.marker), 'Codex printed the tool answer');
@@ -113,52 +130,150 @@ for (const version of VERSIONS) {
         assert.ok(layout.sandbox.readConfig().includes('url = "' + layout.mcp.url + '"   # keep this comment'), 'the proxy does not touch config.toml');
       });
     });
-
-    it('static mode (--no-proxy): the rewritten entry and the token in the environment work', async () => {
-      await withCodexLayout({}, [callWhoami, answer], async (layout) => {
-        await login(layout);
-        const result = await runCodex(layout, version, ['--no-proxy']);
-        assert.equal(result.code, 0, result.stderr);
-        assert.ok(result.stdout.includes(layout.mcp.marker));
-        assert.deepEqual(toolCalls(layout).map((call) => call.tokenOk), [true]);
-      });
-    });
   });
 }
 
-describe('codex: config and refresh', () => {
-  it('codex mcp list --json accepts the rewritten config and shows the bearer_token_env_var', async () => {
-    await withCodexLayout({}, [answer], async (layout) => {
+describe('codex latest: the header helper', () => {
+  it('--no-proxy: Codex runs codex-auth headers itself; no token in its environment, none in the env file', async () => {
+    const outputs: string[] = [];
+    const steps: Array<(ctx: ModelTurnContext) => ModelAction> = [
+      callWhoami,
+      (ctx) => (outputs.push(ctx.lastToolOutput ?? ''), { type: 'run-shell', command: ['env'] }),
+      () => ({ type: 'message', text: `the tool said: ${outputs[0]}` }),
+    ];
+    await withCodexLayout({}, steps, async (layout) => {
       await login(layout);
-      for (const version of VERSIONS) {
-        const bin = codexBin(version);
-        const listed = await execa(bin.endsWith('.js') ? process.execPath : bin, [...(bin.endsWith('.js') ? [bin] : []), 'mcp', 'list', '--json'], {
-          env: { ...layout.sandbox.env },
-          extendEnv: false,
-          reject: false,
-          stdin: 'ignore',
-        });
-        assert.equal(listed.exitCode, 0, String(listed.stderr));
-        const servers = JSON.parse(String(listed.stdout)) as Array<{ name: string; transport: { bearer_token_env_var?: string } }>;
-        const demo = servers.find((server) => server.name === 'demo');
-        assert.equal(demo?.transport.bearer_token_env_var, 'CODEX_AUTH_DEMO_TOKEN', `codex ${version}`);
-      }
+      const result = await runCodex(layout, 'latest', ['--no-proxy']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(result.stdout.includes(layout.mcp.marker));
+      assert.deepEqual(toolCalls(layout).map((call) => [call.tokenOk, call.status]), [[true, 200]]);
+      assert.ok(helperWasAsked(layout), 'Codex ran the helper');
+      const state = storedState(layout.sandbox)!;
+      assertNoSecrets([layout.toolOutputs[1] ?? '', result.stdout, result.stderr], [state.grant!.tokens.accessToken, state.grant!.tokens.refreshToken]);
+      assert.ok(!existsSync(join(layout.sandbox.stateDir, 'env')), 'helper-wired entries need no env file');
     });
   });
 
-  it('a short-lived token is kept while young and refreshed before launch near its end; Codex succeeds both times', async () => {
-    await withCodexLayout({ auth: { accessTokenTtlSeconds: 60 } }, [callWhoami, answer, callWhoami, answer], async (layout) => {
+  it('the token expires during the session: the server answers 401, Codex asks the helper again, which refreshes once', async () => {
+    const steps: Array<(ctx: ModelTurnContext) => ModelAction> = [
+      callWhoami,
+      () => ({ type: 'wait', ms: 7_000, then: callWhoami() }),
+      answer,
+    ];
+    await withCodexLayout({ auth: { accessTokenTtlSeconds: 6 } }, steps, async (layout) => {
       await login(layout);
-      const young = await runCodex(layout, 'latest', ['--no-proxy']);
+      const result = await runCodex(layout, 'latest', ['--no-proxy']);
+      assert.equal(result.code, 0, result.stderr);
+      const calls = toolCalls(layout).map((call) => [call.tokenOk, call.status]);
+      assert.deepEqual(calls.filter(([ok]) => ok), [[true, 200], [true, 200]], 'both tool calls ran with an accepted token');
+      assert.equal(layout.auth.tokenRequests('refresh_token').length, 1);
+    });
+  });
+
+  it('the server rejects an unexpired token (revoked): the helper, asked again at once, checks it with the server and refreshes', async () => {
+    await withCodexLayout({}, [callThenAnswer], async (layout) => {
+      await login(layout);
+      layout.mcp.revokedTokens.add(storedState(layout.sandbox)!.grant!.tokens.accessToken);
+      const result = await runCodex(layout, 'latest', ['--no-proxy']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(result.stdout.includes(layout.mcp.marker), 'the tool ran after the retry');
+      assert.equal(layout.auth.tokenRequests('refresh_token').length, 1, 'one refresh, for the rejected token');
+      assert.deepEqual(toolCalls(layout).map((call) => [call.tokenOk, call.status]), [[true, 200]]);
+    });
+  });
+
+  it('Codex 0.130 on a config wired for the helper: run points it at the variable for that launch only', async () => {
+    await withCodexLayout({}, [callThenAnswer], async (layout) => {
+      await login(layout);
+      const wired = layout.sandbox.readConfig();
+      const result = await runCodex(layout, '0.130', ['--no-proxy']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(result.stdout.includes(layout.mcp.marker));
+      assert.deepEqual(toolCalls(layout).map((call) => call.tokenOk), [true]);
+      assert.equal(layout.sandbox.readConfig(), wired, 'config.toml keeps the helper for newer Codex');
+    });
+  });
+});
+
+describe('codex: config and refresh', () => {
+  it('both Codex versions accept the helper-wired config: the newest shows the helper (also under --strict-config), 0.130 ignores it', async () => {
+    await withCodexLayout({}, [answer], async (layout) => {
+      await login(layout);
+      const codex = (version: Version, args: string[]) => {
+        const bin = codexBin(version);
+        return execa(bin.endsWith('.js') ? process.execPath : bin, [...(bin.endsWith('.js') ? [bin] : []), ...args], { env: { ...layout.sandbox.env }, extendEnv: false, reject: false, stdin: 'ignore' });
+      };
+      const demo = async (version: Version) => {
+        const listed = await codex(version, ['mcp', 'list', '--json']);
+        assert.equal(listed.exitCode, 0, String(listed.stderr));
+        return (JSON.parse(String(listed.stdout)) as Array<{ name: string; transport: Record<string, unknown> }>).find((server) => server.name === 'demo');
+      };
+      assert.equal((await demo('latest'))?.transport.http_headers_helper, '<redacted>');
+      assert.equal((await demo('latest'))?.transport.url, layout.mcp.url);
+      const old = await demo('0.130');
+      assert.equal(old?.transport.url, layout.mcp.url);
+      assert.equal(old?.transport.bearer_token_env_var ?? null, null);
+      const strict = await codex('latest', ['app-server', '--strict-config', '--print-startup-config']);
+      assert.equal(strict.exitCode, 0, `--strict-config refused the wired config: ${String(strict.stdout)}${String(strict.stderr)}`);
+    });
+  });
+
+  it('a token handed to an environment (Codex 0.130, --no-proxy) is kept while young and refreshed before launch near its end', async () => {
+    await withCodexLayout({ auth: { accessTokenTtlSeconds: 60 } }, [callThenAnswer], async (layout) => {
+      await login(layout);
+      const young = await runCodex(layout, '0.130', ['--no-proxy']);
       assert.equal(young.code, 0, young.stderr);
       assert.equal(layout.auth.tokenRequests('refresh_token').length, 0, 'a token in the first three quarters of its life is not refreshed');
       ageStoredToken(layout.sandbox, 10_000);
       const before = storedState(layout.sandbox)!.grant!.tokens.accessToken;
-      const result = await runCodex(layout, 'latest', ['--no-proxy']);
+      const result = await runCodex(layout, '0.130', ['--no-proxy']);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(layout.auth.tokenRequests('refresh_token').length, 1);
       assert.notEqual(storedState(layout.sandbox)!.grant!.tokens.accessToken, before);
       assert.deepEqual(toolCalls(layout).map((call) => call.tokenOk), [true, true]);
+    });
+  });
+
+  it('behind the helper, run leaves an unexpired token alone; the helper refreshes it when Codex asks near its end', async () => {
+    await withCodexLayout({ auth: { accessTokenTtlSeconds: 60 } }, [callThenAnswer], async (layout) => {
+      await login(layout);
+      ageStoredToken(layout.sandbox, 10_000);
+      const result = await runCli(layout.sandbox, ['run', '--no-proxy', '--', 'true']);
+      assert.equal(result.code, 0, result.stderr);
+      const launched = await runCodex(layout, 'latest', ['--no-proxy']);
+      assert.equal(launched.code, 0, launched.stderr);
+      assert.equal(layout.auth.tokenRequests('refresh_token').length, 1, 'refreshed once, by the helper');
+      assert.deepEqual(toolCalls(layout).map((call) => call.tokenOk), [true]);
+    });
+  });
+
+  for (const lifetime of [600, 60]) {
+    it(`8 concurrent codex exec through run on an expired token (${lifetime / 60}-minute tokens): one refresh, every call accepted`, async () => {
+      await withCodexLayout({ auth: { accessTokenTtlSeconds: lifetime } }, [callThenAnswer], async (layout) => {
+        await login(layout);
+        expireStoredToken(layout.sandbox);
+        const runs = await Promise.all(Array.from({ length: 8 }, () => runCodex(layout, 'latest', ['--no-proxy'])));
+        runs.forEach((result, i) => assert.equal(result.code, 0, `run ${i}: ${result.stderr}`));
+        assert.equal(layout.auth.tokenRequests('refresh_token').length, 1);
+        assert.deepEqual(toolCalls(layout).map((call) => call.tokenOk), Array(8).fill(true));
+      });
+    });
+  }
+
+  it('an entry an earlier release wired to bearer_token_env_var moves to the helper on the next run; unpatch restores the original bytes', async () => {
+    await withCodexLayout({}, [callThenAnswer], async (layout) => {
+      const original = layout.sandbox.readConfig();
+      const old = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser(), CODEX_AUTH_CODEX_BIN: codexBin('0.130') } });
+      assert.equal(old.code, 0, old.stderr);
+      assert.match(layout.sandbox.readConfig(), /\nbearer_token_env_var = "CODEX_AUTH_DEMO_TOKEN"\n/);
+      const result = await runCodex(layout, 'latest', ['--no-proxy']);
+      assert.equal(result.code, 0, result.stderr);
+      assertHelperWired(layout);
+      assert.equal(layout.sandbox.readConfig().split('\n').length, original.split('\n').length + 1, 'the variable line became the helper line');
+      assert.deepEqual(toolCalls(layout).map((call) => call.tokenOk), [true]);
+      assert.ok(helperWasAsked(layout));
+      assert.equal((await runCli(layout.sandbox, ['unpatch'])).code, 0);
+      assert.equal(layout.sandbox.readConfig(), original);
     });
   });
 

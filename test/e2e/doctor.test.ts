@@ -69,7 +69,7 @@ describe('doctor: a server that follows the spec (user report 1 layout: root met
         `GET ${layout.auth.issuer}/.well-known/oauth-authorization-server 200`,
       ],
     );
-    assert.deepEqual(report.steps.map((s) => s.step), ['probe', 'resource-metadata', 'authorization-server-metadata', 'plan']);
+    assert.deepEqual(report.steps.map((s) => s.step), ['probe', 'resource-metadata', 'authorization-server-metadata', 'plan', 'codex']);
     const plan = report.steps.find((s) => s.step === 'plan')?.detail;
     assert.equal(plan?.resource, layout.mcp.resource);
     assert.equal(plan?.scope, 'mcp:read offline_access');
@@ -104,7 +104,7 @@ describe('doctor: a broken server', () => {
     assert.equal(report.ok, false);
     assert.equal(report.error?.step, 'authorization-server-metadata');
     assert.match(report.error?.message ?? '', /not-me/);
-    assert.deepEqual(report.steps.map((s) => s.step), ['probe', 'resource-metadata']);
+    assert.deepEqual(report.steps.map((s) => s.step), ['probe', 'resource-metadata', 'codex']);
     assertNoSideEffects(layout, configBefore);
   });
 });
@@ -116,7 +116,7 @@ describe('doctor: servers that answer the first request without a token', () => 
       const result = await runCli(layout.sandbox, ['doctor', 'demo', '--json']);
       assert.equal(result.code, 0, result.stderr);
       const report = JSON.parse(result.stdout) as DoctorReport;
-      assert.deepEqual(report.steps.map((s) => s.step), ['probe', 'resource-metadata', 'authorization-server-metadata', 'plan']);
+      assert.deepEqual(report.steps.map((s) => s.step), ['probe', 'resource-metadata', 'authorization-server-metadata', 'plan', 'codex']);
       assert.equal(report.steps[0]?.detail.needsAuthorization, false);
       assert.match(String(report.steps[1]?.detail.note), /publishes resource metadata: it challenges later requests/);
       assert.equal(report.steps[3]?.detail.client_name, 'codex-auth');

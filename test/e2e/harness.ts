@@ -2,7 +2,7 @@
 // folder, and the built CLI run as a real process, so tests never touch the
 // real home directory and exercise exactly what a user runs.
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,13 +61,14 @@ export interface CliResult {
 /** Every line a test captured, so a secret scan can cover all of it. */
 export const capturedOutput: string[] = [];
 
-export async function runCli(sandbox: Sandbox, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
+export async function runCli(sandbox: Sandbox, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string; uid?: number } = {}): Promise<CliResult> {
   const result = await execa(process.execPath, [CLI, ...args], {
     env: { ...sandbox.env, ...options.env },
     extendEnv: false,
     reject: false,
     cwd: options.cwd ?? sandbox.root,
     timeout: options.timeoutMs ?? 60_000,
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
   });
   const out = { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
@@ -89,4 +90,20 @@ export function readJson<T>(path: string): T {
 
 export function serverStateFile(sandbox: Sandbox, name: string): string {
   return join(sandbox.stateDir, 'servers', `${name}.json`);
+}
+
+/** Every file under `dir` with its bytes and mtime, to show that a command changed nothing on disk. */
+export function snapshotTree(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) {
+        files[`${path}/`] = 'directory';
+        walk(path);
+      } else files[path] = `${statSync(path).mtimeMs} ${readFileSync(path, 'base64')}`;
+    }
+  };
+  walk(dir);
+  return files;
 }

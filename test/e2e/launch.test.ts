@@ -28,6 +28,9 @@ describe('run: exit codes and signals', () => {
           extendEnv: false,
           reject: false,
           stdin: 'ignore',
+          // Its own session: run from a terminal, the wrapper would otherwise be in the terminal's
+          // foreground group, where it leaves Ctrl-C to the terminal (see the test below).
+          detached: true,
         });
         await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
         child.kill(signal);
@@ -63,6 +66,23 @@ describe('run: exit codes and signals', () => {
       const result = await runCli(sandbox, ['run', '--', 'codex', '--version'], { env: { CODEX_AUTH_CODEX_BIN: join(ROOT, 'node_modules', 'codex-0130', 'bin', 'codex.js'), PATH: '/usr/bin:/bin' } });
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /0\.130\.0/);
+    } finally {
+      sandbox.cleanup();
+    }
+  });
+
+  it('Ctrl-C at a terminal reaches the command once, also when stdin is not a terminal (wrapper and command share the foreground group)', async () => {
+    const sandbox = createSandbox();
+    try {
+      const child = `let n = 0; process.on('SIGINT', () => { n += 1; }); console.log('ready'); setTimeout(() => { console.log('SIGINT count=' + n); process.exit(0); }, 1500);`;
+      const inner = `exec ${[process.execPath, CLI, 'run', '--', process.execPath, '-e', child].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(' ')} < /dev/null`;
+      // script(1) gives the command a terminal; ^C typed into it makes the terminal signal the foreground group.
+      const terminal = execa('script', ['-qec', inner, '/dev/null'], { env: sandbox.env, extendEnv: false, reject: false, stdin: 'pipe', timeout: 30_000 });
+      await new Promise<void>((resolve) => terminal.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
+      terminal.stdin!.write('\x03');
+      const result = await terminal;
+      terminal.stdin!.end();
+      assert.match(String(result.stdout), /SIGINT count=1/);
     } finally {
       sandbox.cleanup();
     }

@@ -194,7 +194,7 @@ describe('login: client identity and the paste flow', () => {
       const token = storedState(layout.sandbox)?.grant?.tokens.accessToken;
       assert.ok(token);
       assert.ok((await listToolsWithToken(layout.mcp.url, token)).length > 0);
-      assert.equal(readFileSync(layout.sandbox.configPath, 'utf8').includes('bearer_token_env_var = "CODEX_AUTH_DEMO_TOKEN"'), true);
+      assert.match(readFileSync(layout.sandbox.configPath, 'utf8'), /\nhttp_headers_helper = .* headers demo --config .* --state-dir .*\n/);
     });
   });
 

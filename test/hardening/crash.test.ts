@@ -10,11 +10,11 @@ import { after, before, describe, it } from 'node:test';
 import TOML from '@iarna/toml';
 import { rewriteEntries, unpatchEntries } from '../../src/codex/apply.ts';
 import { renderEnvFile, writeEnvFile } from '../../src/codex/envfile.ts';
-import { setBearerEnvVar } from '../../src/codex/rewrite.ts';
+import { HELPER_KEY, setEntryString } from '../../src/codex/rewrite.ts';
 import { statePaths } from '../../src/store/paths.ts';
 import { StateStore } from '../../src/store/state.ts';
 import { bundleChild } from './bundle.ts';
-import { envVersion, grantVersion } from './children/versions.ts';
+import { envVersion, grantVersion, HELPER_COMMAND, HELPER_PLAN } from './children/versions.ts';
 
 /** Kills per kind of file; three kinds. */
 export const CRASH_TRIALS_PER_KIND = 70;
@@ -133,7 +133,7 @@ describe('crash safety under SIGKILL', () => {
   });
 
   it(`config.toml rewrite: ${CRASH_TRIALS_PER_KIND} kills, always the original or the rewritten file, parseable`, async () => {
-    const versions = [CONFIG, setBearerEnvVar(CONFIG, 'demo', 'CODEX_AUTH_DEMO_TOKEN').text];
+    const versions = [CONFIG, setEntryString(CONFIG, 'demo', HELPER_KEY, HELPER_COMMAND).text];
     await trials(
       'config',
       () => {
@@ -147,7 +147,7 @@ describe('crash safety under SIGKILL', () => {
       () => {
         const rewritten = readFileSync(configPath, 'utf8') !== CONFIG;
         if (rewritten) unpatchEntries(configPath, ['demo'], store);
-        else rewriteEntries(configPath, ['demo'], store, { force: false, now: 1 });
+        else rewriteEntries(configPath, ['demo'], store, { force: false, now: 1, plan: HELPER_PLAN });
       },
     );
   });

@@ -60,6 +60,11 @@ export interface McpServer {
   /** The PRM `resource`: what a token's `aud` must be. */
   resource: string;
   requests: McpRequestRecord[];
+  /**
+   * Access tokens this server no longer accepts though they are unexpired (revoked by an admin,
+   * lost on a server restart): answered 401 invalid_token like any bad token.
+   */
+  revokedTokens: Set<string>;
   close(): Promise<void>;
 }
 
@@ -90,6 +95,7 @@ export async function startMcpServer(options: McpServerOptions): Promise<McpServ
   const verifier = new TokenVerifier(options.authServer, options.audience ?? resource);
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const requests: McpRequestRecord[] = [];
+  const revokedTokens = new Set<string>();
 
   const challenge = (params: Record<string, string | undefined>) => bearerChallenge({ ...params, resource_metadata: resourceMetadataUrl });
 
@@ -110,7 +116,8 @@ export async function startMcpServer(options: McpServerOptions): Promise<McpServ
     if (req.headers.authorization === undefined && record.rpcMethod !== undefined && options.openMethods?.includes(record.rpcMethod)) {
       return dispatchToSession(req, res, body);
     }
-    const token = await verifier.check(req.headers.authorization);
+    const presented = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const token = presented !== undefined && revokedTokens.has(presented) ? { ok: false as const, present: true } : await verifier.check(req.headers.authorization);
     record.tokenAud = token.aud;
     record.tokenScope = token.scope;
     if (!token.ok) {
@@ -159,6 +166,7 @@ export async function startMcpServer(options: McpServerOptions): Promise<McpServ
     marker,
     resource,
     requests,
+    revokedTokens,
     close: async () => {
       await Promise.all([...sessions.values()].map((transport) => transport.close()));
       await closeServer(server);

@@ -20,6 +20,10 @@ export interface ModelTurnContext {
   tools: any[];
   /** The newest `function_call_output` in the request's input, as text. */
   lastToolOutput?: string;
+  /** The text of the newest user message: the prompt this request works on. */
+  userText?: string;
+  /** The input ends with a tool's output: this request asks what to do with it. */
+  answersToolCall: boolean;
 }
 export type ModelAction =
   | { type: 'call-mcp-tool'; server: string; tool: string; args?: Record<string, unknown> }
@@ -53,6 +57,8 @@ export async function startModelServer(script: ModelScript): Promise<ModelServer
       body,
       tools: body.tools ?? [],
       lastToolOutput: lastToolOutput(body.input ?? []),
+      userText: lastUserText(body.input ?? []),
+      answersToolCall: (body.input ?? []).at(-1)?.type === 'function_call_output',
     };
     const action = await settle(script(context));
     streamResponse(res, requests.length, outputItem(action, context.tools, requests.length));
@@ -126,6 +132,13 @@ function lastToolOutput(input: any[]): string | undefined {
   return JSON.stringify(output);
 }
 
+function lastUserText(input: any[]): string | undefined {
+  const message = input.filter((item) => item?.type === 'message' && item.role === 'user').at(-1);
+  if (message === undefined) return undefined;
+  if (typeof message.content === 'string') return message.content;
+  return (message.content ?? []).map((part: any) => part.text ?? '').join('');
+}
+
 function streamResponse(res: ServerResponse, turn: number, item: Record<string, unknown>): void {
   const id = `resp_${turn}`;
   const usage = { input_tokens: 10, input_tokens_details: null, output_tokens: 10, output_tokens_details: null, total_tokens: 20 };
@@ -138,14 +151,17 @@ function streamResponse(res: ServerResponse, turn: number, item: Record<string, 
   res.end();
 }
 
-/** Writes `$CODEX_HOME/config.toml` pointing Codex at the fake model service; returns its path. */
-export function writeCodexConfig(codexHome: string, input: { modelBaseUrl: string; extraToml?: string }): string {
+/**
+ * Writes `$CODEX_HOME/config.toml` pointing Codex at the fake model service; returns its path.
+ * `topToml` holds more top-level keys (they must come before the first table), `extraToml` tables.
+ */
+export function writeCodexConfig(codexHome: string, input: { modelBaseUrl: string; topToml?: string; extraToml?: string }): string {
   mkdirSync(codexHome, { recursive: true });
   const toml = `model = "fake-model"
 model_provider = "fake"
 approval_policy = "never"
 sandbox_mode = "read-only"
-
+${input.topToml ? `${input.topToml}\n` : ''}
 [model_providers.fake]
 name = "fake"
 base_url = "${input.modelBaseUrl}"
@@ -201,6 +217,7 @@ export async function runCodexExec(input: CodexRunInput): Promise<CodexRunResult
   return { exitCode, stdout, stderr };
 }
 
-function shellJoin(command: string[]): string {
+/** Joins a command for a POSIX shell, quoting only what needs it. */
+export function shellJoin(command: string[]): string {
   return command.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
 }

@@ -5,7 +5,7 @@ import { rewriteEntries, unpatchEntries } from '../../../src/codex/apply.ts';
 import { writeEnvFile } from '../../../src/codex/envfile.ts';
 import { statePaths } from '../../../src/store/paths.ts';
 import { StateStore } from '../../../src/store/state.ts';
-import { grantVersion, envVersion } from './versions.ts';
+import { grantVersion, envVersion, HELPER_PLAN } from './versions.ts';
 
 const [kind, stateDir, configPath] = process.argv.slice(2) as [string, string, string];
 const store = new StateStore(statePaths(stateDir));
@@ -13,7 +13,7 @@ const store = new StateStore(statePaths(stateDir));
 const writers: Record<string, (i: number) => void> = {
   state: (i) => store.saveGrant('demo', grantVersion(i % 2)),
   env: (i) => writeEnvFile(store.paths.envFile, envVersion(i % 2)),
-  config: (i) => (i % 2 === 0 ? rewriteEntries(configPath, ['demo'], store, { force: false, now: 1 }) : unpatchEntries(configPath, ['demo'], store)),
+  config: (i) => (i % 2 === 0 ? rewriteEntries(configPath, ['demo'], store, { force: false, now: 1, plan: HELPER_PLAN }) : unpatchEntries(configPath, ['demo'], store)),
 };
 
 const write = writers[kind];

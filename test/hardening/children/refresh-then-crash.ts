@@ -44,12 +44,12 @@ function armTrap(): void {
 
 const tokenResponse = { access_token: 'access-after-refresh', token_type: 'Bearer', expires_in: 3600, refresh_token: newRefreshToken };
 
-const ctx = createContext({ config: configPath }, process, { ...process.env, CODEX_AUTH_HOME: stateDir, CODEX_HOME: dirname(configPath) });
+const ctx = createContext({ config: configPath }, { node: process.execPath, script: process.argv[1]!, selfPaths: [] }, process, { ...process.env, CODEX_AUTH_HOME: stateDir, CODEX_HOME: dirname(configPath) });
 ctx.fetch = (async (input: string | URL | Request) => {
   if (!String(input).endsWith('/token')) return new Response('not found', { status: 404 });
   armTrap();
   return new Response(JSON.stringify(tokenResponse), { status: 200, headers: { 'content-type': 'application/json' } });
 }) as typeof fetch;
 
-await runRun(ctx, { command: [process.execPath, '-e', '0'], strict: false, refreshMarginMs: 60_000, interactiveLogin: false, proxy: false, selfPaths: [] });
+await runRun(ctx, { command: [process.execPath, '-e', '0'], strict: false, refreshMarginMs: 60_000, interactiveLogin: false, proxy: false });
 log('run finished without reaching the trap');

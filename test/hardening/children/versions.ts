@@ -1,5 +1,6 @@
 // The two versions the crash writer alternates between; the test checks every
 // file it finds after a kill against exactly these.
+import type { WiringPlan } from '../../../src/codex/apply.ts';
 import type { Grant } from '../../../src/oauth/flow.ts';
 
 /** Padding makes each write span several blocks, so kills land inside writes too. */
@@ -21,3 +22,7 @@ export function grantVersion(version: number): Grant {
 export function envVersion(version: number): Record<string, string> {
   return { CODEX_AUTH_DEMO_TOKEN: `access-${version}-${PADDING}` };
 }
+
+/** The helper wiring the config writer alternates with the original entry. */
+export const HELPER_COMMAND = "'/usr/bin/node' /opt/codex-auth/bin/codex-auth.js headers demo";
+export const HELPER_PLAN: WiringPlan = { wiring: 'helper', helperCommand: () => HELPER_COMMAND };

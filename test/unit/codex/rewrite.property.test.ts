@@ -1,20 +1,22 @@
 // Property test: on thousands of generated Codex-like config files, setting then removing
-// bearer_token_env_var changes exactly that value and restores the bytes; broken files are refused.
+// bearer_token_env_var changes exactly that value and restores the bytes; the helper takes the
+// variable's line in place and gives it back byte for byte; broken files are refused.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseTomlValues } from '../../../src/codex/config.ts';
-import { removeBearerEnvVar, setBearerEnvVar } from '../../../src/codex/rewrite.ts';
+import { BEARER_KEY, HELPER_KEY, removeEntryKey, replaceEntryKey, setEntryString } from '../../../src/codex/rewrite.ts';
 import { isCodexAuthError } from '../../../src/errors.ts';
 
 /** Cases per property; quoted on the figures page. Sized for well under a minute on 2 cores. */
-export const PROPERTY_RUNS = { roundTrip: 4000, brokenInput: 1000 } as const;
+export const PROPERTY_RUNS = { roundTrip: 4000, helper: 2000, brokenInput: 1000 } as const;
 const VAR = 'CODEX_AUTH_SERVER_TOKEN';
 const USER_VAR = 'USER_SET_TOKEN';
+const HELPER = "/usr/bin/node '/opt/codex auth/bin/codex-auth.js' headers demo --config /h/.codex/config.toml";
 
 after(() => {
-  const total = PROPERTY_RUNS.roundTrip + PROPERTY_RUNS.brokenInput;
-  console.log(`rewrite property cases run: ${total} (round trip ${PROPERTY_RUNS.roundTrip}, broken input ${PROPERTY_RUNS.brokenInput})`);
+  const total = PROPERTY_RUNS.roundTrip + PROPERTY_RUNS.helper + PROPERTY_RUNS.brokenInput;
+  console.log(`rewrite property cases run: ${total} (round trip ${PROPERTY_RUNS.roundTrip}, helper ${PROPERTY_RUNS.helper}, broken input ${PROPERTY_RUNS.brokenInput})`);
 });
 
 // ---- building blocks ----------------------------------------------------------------------
@@ -127,7 +129,7 @@ describe('rewrite on generated Codex-like config files', () => {
   it(`set then remove restores the bytes, and set changes exactly one value (${PROPERTY_RUNS.roundTrip} cases)`, () => {
     fc.assert(fc.property(codexLikeDoc, (doc) => {
       const text = render(doc);
-      const set = setBearerEnvVar(text, doc.name, VAR);
+      const set = setEntryString(text, doc.name, BEARER_KEY, VAR);
       assert.equal(set.changed, true);
       assert.equal(set.previousValue, doc.hadBearer ? USER_VAR : undefined);
 
@@ -136,10 +138,29 @@ describe('rewrite on generated Codex-like config files', () => {
       assert.deepEqual(parseTomlValues(set.text), expected);
       if (doc.eol === '\r\n') assert.equal(/(?<!\r)\n/.test(set.text), false, 'a bare LF appeared in a CRLF file');
 
-      assert.deepEqual(setBearerEnvVar(set.text, doc.name, VAR), { text: set.text, changed: false, previousValue: VAR });
-      const undone = removeBearerEnvVar(set.text, doc.name, doc.hadBearer ? USER_VAR : undefined);
+      assert.deepEqual(setEntryString(set.text, doc.name, BEARER_KEY, VAR), { text: set.text, changed: false, previousValue: VAR });
+      const undone = removeEntryKey(set.text, doc.name, BEARER_KEY, doc.hadBearer ? USER_VAR : undefined);
       assert.equal(undone.text, text);
     }), { numRuns: PROPERTY_RUNS.roundTrip });
+  });
+
+  it(`the helper replaces the variable's line in place and unpatch gives back the original bytes (${PROPERTY_RUNS.helper} cases)`, () => {
+    fc.assert(fc.property(codexLikeDoc, (doc) => {
+      const text = render(doc);
+      const values = (source: string) => parseTomlValues(source) as { mcp_servers: Record<string, Record<string, unknown>> };
+      // An earlier release's wiring (a new line), or the user's own line replaced with --force.
+      const withVariable = doc.hadBearer ? text : setEntryString(text, doc.name, BEARER_KEY, VAR).text;
+      const moved = replaceEntryKey(withVariable, doc.name, BEARER_KEY, { key: HELPER_KEY, value: HELPER });
+      const expected = values(text);
+      delete expected.mcp_servers[doc.name]!.bearer_token_env_var;
+      expected.mcp_servers[doc.name]!.http_headers_helper = HELPER;
+      assert.deepEqual(values(moved.text), expected);
+      assert.equal(moved.text.split(/\n/).length, withVariable.split(/\n/).length, 'the same number of lines');
+      const undone = doc.hadBearer
+        ? replaceEntryKey(moved.text, doc.name, HELPER_KEY, { text: moved.replacedText! })
+        : removeEntryKey(moved.text, doc.name, HELPER_KEY);
+      assert.equal(undone.text, text);
+    }), { numRuns: PROPERTY_RUNS.helper });
   });
 
   const breakage = fc.constantFrom('= "no key"', 'key = ', '[unclosed', 'two words = 1', 'x = "unterminated', 'y = [1, 2');
@@ -150,7 +171,7 @@ describe('rewrite on generated Codex-like config files', () => {
       const boundaries = doc.lines.flatMap((line, i) => (/^\s*(\[|#|$)/.test(line) ? [i] : []));
       const index = boundaries[at % boundaries.length] ?? 0;
       const text = render({ ...doc, lines: [...doc.lines.slice(0, index), broken, ...doc.lines.slice(index)] });
-      assert.throws(() => setBearerEnvVar(text, doc.name, VAR), (error: unknown) => {
+      assert.throws(() => setEntryString(text, doc.name, BEARER_KEY, VAR), (error: unknown) => {
         assert.ok(isCodexAuthError(error));
         assert.equal(error.kind, 'config');
         assert.equal(error.step, 'rewrite');

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseTomlValues } from '../../../src/codex/config.ts';
-import { removeBearerEnvVar, setBearerEnvVar, tokenEnvVarName, writeConfigAtomically } from '../../../src/codex/rewrite.ts';
+import { BEARER_KEY, removeEntryKey, setEntryString, tokenEnvVarName, writeConfigAtomically } from '../../../src/codex/rewrite.ts';
 import { isCodexAuthError } from '../../../src/errors.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-auth-rewrite-'));
@@ -48,12 +48,12 @@ name = "after the servers"
 
 /** Sets, checks the one change in values, then removes and checks the bytes come back. */
 function roundTrip(text: string, name: string): string {
-  const set = setBearerEnvVar(text, name, VAR);
+  const set = setEntryString(text, name, BEARER_KEY, VAR);
   assert.equal(set.changed, true);
   const expected = parseTomlValues(text) as any;
   expected.mcp_servers[name].bearer_token_env_var = VAR;
   assert.deepEqual(parseTomlValues(set.text), expected);
-  assert.equal(removeBearerEnvVar(set.text, name).text, text);
+  assert.equal(removeEntryKey(set.text, name, BEARER_KEY).text, text);
   return set.text;
 }
 
@@ -79,9 +79,9 @@ describe('tokenEnvVarName', () => {
   });
 });
 
-describe('setBearerEnvVar / removeBearerEnvVar on a realistic file', () => {
+describe('setEntryString / removeEntryKey of bearer_token_env_var on a realistic file', () => {
   it('adds one line after the entry\'s last key and keeps everything else', () => {
-    const result = setBearerEnvVar(REALISTIC, 'fastmail', VAR);
+    const result = setEntryString(REALISTIC, 'fastmail', BEARER_KEY, VAR);
     assert.equal(result.previousValue, undefined);
     assert.equal(result.text, REALISTIC.replace(
       '  "offline_access",\n]\n',
@@ -112,13 +112,13 @@ describe('setBearerEnvVar / removeBearerEnvVar on a realistic file', () => {
   });
 
   it('is idempotent', () => {
-    const once = setBearerEnvVar(REALISTIC, 'fastmail', VAR);
-    const twice = setBearerEnvVar(once.text, 'fastmail', VAR);
+    const once = setEntryString(REALISTIC, 'fastmail', BEARER_KEY, VAR);
+    const twice = setEntryString(once.text, 'fastmail', BEARER_KEY, VAR);
     assert.deepEqual(twice, { text: once.text, changed: false, previousValue: VAR });
   });
 
   it('removing an absent key changes nothing', () => {
-    assert.deepEqual(removeBearerEnvVar(REALISTIC, 'fastmail'), { text: REALISTIC, changed: false });
+    assert.deepEqual(removeEntryKey(REALISTIC, 'fastmail', BEARER_KEY), { text: REALISTIC, changed: false });
   });
 });
 
@@ -126,16 +126,16 @@ describe('an entry that already has bearer_token_env_var', () => {
   const text = '[mcp_servers.fastmail]\nurl = "https://x/mcp"\nbearer_token_env_var = "MINE" # set by hand\n';
 
   it('replaces only the value, reports the old one, and restores it', () => {
-    const set = setBearerEnvVar(text, 'fastmail', VAR);
+    const set = setEntryString(text, 'fastmail', BEARER_KEY, VAR);
     assert.equal(set.previousValue, 'MINE');
     assert.equal(set.text, text.replace('"MINE"', `"${VAR}"`));
-    const restored = removeBearerEnvVar(set.text, 'fastmail', 'MINE');
+    const restored = removeEntryKey(set.text, 'fastmail', BEARER_KEY, 'MINE');
     assert.equal(restored.text, text);
     assert.equal(restored.previousValue, VAR);
   });
 
   it('refuses to delete a line that also holds a comment', () => {
-    assert.throws(() => removeBearerEnvVar(text, 'fastmail'), refusedWith(/more than that key/));
+    assert.throws(() => removeEntryKey(text, 'fastmail', BEARER_KEY), refusedWith(/more than that key/));
   });
 });
 
@@ -152,7 +152,7 @@ describe('inline-table and dotted entries', () => {
 
   it('removes a bearer key that is not the last inline item', () => {
     const text = '[mcp_servers]\nfastmail = { bearer_token_env_var = "X", url = "u" }\n';
-    assert.equal(removeBearerEnvVar(text, 'fastmail').text, '[mcp_servers]\nfastmail = { url = "u" }\n');
+    assert.equal(removeEntryKey(text, 'fastmail', BEARER_KEY).text, '[mcp_servers]\nfastmail = { url = "u" }\n');
   });
 
   it('adds a dotted line after the entry\'s last dotted line', () => {
@@ -168,7 +168,7 @@ describe('inline-table and dotted entries', () => {
 
   it('refuses an entry nested in an inline mcp_servers table, saying what to do', () => {
     const text = 'mcp_servers = { fastmail = { url = "https://x/mcp" } }\n';
-    assert.throws(() => setBearerEnvVar(text, 'fastmail', VAR), (error: unknown) => {
+    assert.throws(() => setEntryString(text, 'fastmail', BEARER_KEY, VAR), (error: unknown) => {
       refusedWith(/inline `mcp_servers = \{ \.\.\. \}` table/)(error);
       assert.match((error as { hint: string }).hint, /own \[mcp_servers\.fastmail\] table/);
       return true;
@@ -178,9 +178,9 @@ describe('inline-table and dotted entries', () => {
 
 describe('refusals', () => {
   it('refuses unknown, stdio and broken input, naming the server', () => {
-    assert.throws(() => setBearerEnvVar(REALISTIC, 'github', VAR), refusedWith(/\[mcp_servers\.github\].*no \[mcp_servers\.github\] entry/));
-    assert.throws(() => setBearerEnvVar(REALISTIC, 'docs', VAR), refusedWith(/no url: it is not a remote server/));
-    assert.throws(() => setBearerEnvVar('[mcp_servers.x]\nurl = \n', 'x', VAR), refusedWith(/not valid TOML/));
+    assert.throws(() => setEntryString(REALISTIC, 'github', BEARER_KEY, VAR), refusedWith(/\[mcp_servers\.github\].*no \[mcp_servers\.github\] entry/));
+    assert.throws(() => setEntryString(REALISTIC, 'docs', BEARER_KEY, VAR), refusedWith(/no url: it is not a remote server/));
+    assert.throws(() => setEntryString('[mcp_servers.x]\nurl = \n', 'x', BEARER_KEY, VAR), refusedWith(/not valid TOML/));
   });
 });
 
@@ -195,7 +195,7 @@ describe('writeConfigAtomically', () => {
 
   it('writes, keeps the mode, and backs up the original once', () => {
     const { file, backupPath } = setup('write', REALISTIC, 0o640);
-    const first = setBearerEnvVar(REALISTIC, 'fastmail', VAR).text;
+    const first = setEntryString(REALISTIC, 'fastmail', BEARER_KEY, VAR).text;
     writeConfigAtomically(file, REALISTIC, first, { backupPath });
     assert.equal(fs.readFileSync(file, 'utf8'), first);
     assert.equal(fs.statSync(file).mode & 0o777, 0o640);
@@ -210,7 +210,7 @@ describe('writeConfigAtomically', () => {
     const { file, backupPath } = setup('race', REALISTIC, 0o600);
     fs.appendFileSync(file, '# edited meanwhile\n');
     assert.throws(
-      () => writeConfigAtomically(file, REALISTIC, setBearerEnvVar(REALISTIC, 'fastmail', VAR).text, { backupPath }),
+      () => writeConfigAtomically(file, REALISTIC, setEntryString(REALISTIC, 'fastmail', BEARER_KEY, VAR).text, { backupPath }),
       refusedWith(/changed while codex-auth was editing it; run again/),
     );
     assert.equal(fs.readFileSync(file, 'utf8'), `${REALISTIC}# edited meanwhile\n`);

@@ -33,7 +33,7 @@ describe('browser opening', () => {
       chmodSync(script, 0o755);
       const url = new URL('https://as.example.com/authorize?a=1&b=two words');
       const opened = await createBrowserOpener({ BROWSER: `${join(dir, 'missing-browser')}:${script}` }, 'linux')(url);
-      assert.equal(opened, true);
+      assert.deepEqual(opened, { opened: true });
       for (let waited = 0; waited < 50; waited += 1) {
         try {
           if (readFileSync(log, 'utf8')) break;
@@ -43,17 +43,37 @@ describe('browser opening', () => {
         await delay(20);
       }
       assert.equal(readFileSync(log, 'utf8'), `1|${url.href}`);
-      assert.equal(await createBrowserOpener({ BROWSER: script }, 'linux')(new URL('http://as.example.com/x')), false, 'refuses plain http elsewhere');
+      assert.equal((await createBrowserOpener({ BROWSER: script }, 'linux')(new URL('http://as.example.com/x'))).opened, false, 'refuses plain http elsewhere');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('over SSH with no display and no $BROWSER there is nothing to open', async () => {
-    assert.equal(await createBrowserOpener({ SSH_CONNECTION: '1 2 3 4' }, 'linux')(new URL('https://as.example.com/')), false);
+    assert.deepEqual(await createBrowserOpener({ SSH_CONNECTION: '1 2 3 4' }, 'linux')(new URL('https://as.example.com/')), { opened: false });
     assert.equal(canOpenBrowser({ SSH_CONNECTION: '1 2 3 4' }, 'linux'), false);
     assert.equal(canOpenBrowser({ BROWSER: 'w3m' }, 'linux'), true);
     assert.equal(canOpenBrowser({ DISPLAY: ':0' }, 'linux'), true);
     assert.equal(canOpenBrowser({}, 'darwin'), true);
+  });
+
+  it('says why a browser could not start, and reports one that exits with an error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codex-auth-browser-'));
+    try {
+      const missing = join(dir, 'no-such-browser');
+      assert.deepEqual(await createBrowserOpener({ BROWSER: missing }, 'linux')(new URL('https://as.example.com/')), { opened: false, problem: `${missing}: ENOENT` });
+      const failing = join(dir, 'failing-browser');
+      writeFileSync(failing, '#!/bin/sh\nexit 3\n');
+      chmodSync(failing, 0o755);
+      // The browser is unref'd (a login never waits for it); a login's own wait keeps the process up.
+      const keepAlive = setInterval(() => {}, 1000);
+      const failed = new Promise<string>((resolve) => {
+        void createBrowserOpener({ BROWSER: failing }, 'linux')(new URL('https://as.example.com/'), resolve).then((launch) => assert.deepEqual(launch, { opened: true }));
+      });
+      assert.equal(await failed, `${failing} exited with code 3`);
+      clearInterval(keepAlive);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,151 @@
+// `codex-auth headers <name>` as Codex runs it: the exact command line from config.toml, through
+// `sh -c`, in an environment cleared the way Codex clears it. What it prints, how it refreshes, how
+// it fails, and what `status` and `doctor` then say about the wiring.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { execa } from 'execa';
+import TOML from '@iarna/toml';
+import { listToolsWithToken } from '../peers/mcp-server.ts';
+import { codexBin } from '../peers/model-server.ts';
+import { expireStoredToken } from '../hardening/helpers.ts';
+import { assertNoSecrets, runCli, serverStateFile, type Sandbox } from './harness.ts';
+import { storedState, withLayout, type Layout } from './fixtures.ts';
+
+/** The helper command line codex-auth wrote into the entry. */
+function helperCommand(sandbox: Sandbox, name = 'demo'): string {
+  const config = TOML.parse(sandbox.readConfig()) as { mcp_servers: Record<string, { http_headers_helper?: string }> };
+  const command = config.mcp_servers[name]?.http_headers_helper;
+  assert.ok(command, 'the entry has codex-auth\'s helper');
+  return command;
+}
+
+/** Runs it as Codex does: `sh -c`, the thread's directory, only PATH, HOME and TERM. */
+async function runAsCodex(sandbox: Sandbox, command: string) {
+  const result = await execa('sh', ['-c', command], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sandbox.home, TERM: 'xterm' },
+    extendEnv: false,
+    cwd: sandbox.root,
+    reject: false,
+    stdin: 'ignore',
+    stripFinalNewline: false,
+  });
+  return { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+async function loggedIn(layout: Layout): Promise<string> {
+  const login = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } });
+  assert.equal(login.code, 0, login.stderr);
+  return helperCommand(layout.sandbox);
+}
+
+describe('codex-auth headers, as Codex runs it', () => {
+  it('prints exactly the Authorization header as JSON, in a cleared environment, with a token the server accepts', async () => {
+    await withLayout({}, async (layout) => {
+      const command = await loggedIn(layout);
+      assert.doesNotMatch(command, /eyJ|Bearer/, 'no secret on the command line (process listings show it)');
+      const result = await runAsCodex(layout.sandbox, command);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr, '');
+      const token = storedState(layout.sandbox)!.grant!.tokens.accessToken;
+      assert.equal(result.stdout, JSON.stringify({ Authorization: `Bearer ${token}` }), 'that and nothing else');
+      assert.deepEqual((await listToolsWithToken(layout.mcp.url, token)).sort(), ['echo', 'whoami']);
+      assert.equal(layout.auth.tokenRequests('refresh_token').length, 0, 'a fresh token goes out as it is');
+    });
+  });
+
+  it('refreshes an expired token under the lock, once, and hands out the new one', async () => {
+    await withLayout({}, async (layout) => {
+      const command = await loggedIn(layout);
+      expireStoredToken(layout.sandbox);
+      const results = await Promise.all(Array.from({ length: 5 }, () => runAsCodex(layout.sandbox, command)));
+      results.forEach((result) => assert.equal(result.code, 0, result.stderr));
+      assert.equal(layout.auth.tokenRequests('refresh_token').length, 1, 'five threads starting at once spend one refresh');
+      const token = storedState(layout.sandbox)!.grant!.tokens.accessToken;
+      assert.ok(results.every((result) => result.stdout === JSON.stringify({ Authorization: `Bearer ${token}` })));
+    });
+  });
+
+  it('without a usable login: one line on stderr naming the server and the fix, exit 11, nothing on stdout; status shows it', async () => {
+    await withLayout({}, async (layout) => {
+      const command = await loggedIn(layout);
+      const file = serverStateFile(layout.sandbox, 'demo');
+      const state = JSON.parse((await import('node:fs')).readFileSync(file, 'utf8')) as Record<string, unknown>;
+      delete state.grant;
+      state.needsLogin = { reason: 'the server rejected the refresh token (invalid_grant)', since: Date.now() };
+      writeFileSync(file, JSON.stringify(state));
+      const result = await runAsCodex(layout.sandbox, command);
+      assert.equal(result.code, 11);
+      assert.equal(result.stdout, '');
+      assert.equal(result.stderr, 'codex-auth: demo: the server rejected the refresh token (invalid_grant); next: codex-auth login demo\n');
+      const status = JSON.parse((await runCli(layout.sandbox, ['status', '--json'])).stdout) as { servers: Array<{ name: string; helperFailure?: { exitCode: number; message: string } }> };
+      assert.deepEqual(status.servers.find((server) => server.name === 'demo')?.helperFailure?.exitCode, 11);
+      const text = await runCli(layout.sandbox, ['status']);
+      assert.match(text.stdout, /helper: +failed at .* \(exit 11\): the server rejected the refresh token/);
+    });
+  });
+
+  it('never hands the token to another server: a changed url in config.toml is refused', async () => {
+    await withLayout({}, async (layout) => {
+      const command = await loggedIn(layout);
+      layout.sandbox.writeConfig(layout.sandbox.readConfig().replace(layout.mcp.url, 'https://elsewhere.example.com/mcp'));
+      const result = await runAsCodex(layout.sandbox, command);
+      assert.equal(result.code, 11);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, /^codex-auth: demo: its url changed from .*next: codex-auth login demo\n$/);
+    });
+  });
+});
+
+describe('status and doctor: how Codex gets each token', () => {
+  it('names the wiring and the Codex version it was chosen for, for the newest Codex and for 0.130', async () => {
+    await withLayout({}, async (layout) => {
+      await loggedIn(layout);
+      const status = JSON.parse((await runCli(layout.sandbox, ['status', '--json'])).stdout) as {
+        codex: { version?: string; runsHelper: boolean };
+        servers: Array<{ name: string; wiring?: string; wiredFor?: string }>;
+      };
+      const demo = status.servers.find((server) => server.name === 'demo');
+      assert.equal(demo?.wiring, 'helper');
+      assert.match(demo?.wiredFor ?? '', /^0\.171\./);
+      assert.equal(status.codex.runsHelper, true);
+      const text = await runCli(layout.sandbox, ['status']);
+      assert.match(text.stdout, /codex: +Codex runs codex-auth headers \(http_headers_helper\) \(chosen for Codex 0\.171\.\d+\)/);
+      const old = await runCli(layout.sandbox, ['status'], { env: { CODEX_AUTH_CODEX_BIN: codexBin('0.130') } });
+      assert.match(old.stdout, /codex 0\.130\.0 predates it, so codex-auth run passes the token per launch/);
+      const doctor = JSON.parse((await runCli(layout.sandbox, ['doctor', 'demo', '--json'])).stdout) as { steps: Array<{ step: string; ok: boolean; detail: Record<string, unknown> }> };
+      const codex = doctor.steps.find((step) => step.step === 'codex');
+      assert.equal(codex?.ok, true);
+      assert.equal(codex?.detail.wiring, 'helper');
+    });
+  });
+
+  it('a running background server started with a token in its environment is named, with the restart command', async () => {
+    await withLayout({}, async (layout) => {
+      await loggedIn(layout);
+      // A process standing in for Codex's background server, started the way an older setup did:
+      // with the token in its environment (the real server is driven in the TUI tests).
+      const standIn = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'app-server', '--listen', 'unix://'], {
+        env: { PATH: process.env.PATH, CODEX_AUTH_DEMO_TOKEN: 'an-old-token-value' },
+        stdio: 'ignore',
+      });
+      try {
+        const daemonDir = join(layout.sandbox.codexHome, 'app-server-daemon');
+        mkdirSync(daemonDir, { recursive: true });
+        writeFileSync(join(daemonDir, 'daemon.pid'), JSON.stringify({ pid: standIn.pid }));
+        const status = JSON.parse((await runCli(layout.sandbox, ['status', '--json'])).stdout) as { codex: { backgroundServer?: { pid: number; staleVariables: string[] } } };
+        assert.deepEqual(status.codex.backgroundServer, { pid: standIn.pid, staleVariables: ['CODEX_AUTH_DEMO_TOKEN'] });
+        const text = await runCli(layout.sandbox, ['status']);
+        assert.match(text.stdout, /background server running \(pid \d+\), started with CODEX_AUTH_DEMO_TOKEN in its environment from an older setup/);
+        assert.match(text.stdout, /next: +codex app-server daemon restart/);
+        assertNoSecrets([text.stdout, text.stderr], ['an-old-token-value']);
+        const doctor = await runCli(layout.sandbox, ['doctor', 'demo']);
+        assert.match(doctor.stdout, /! codex[\s\S]*codex app-server daemon restart/);
+      } finally {
+        standIn.kill('SIGKILL');
+      }
+    });
+  });
+});

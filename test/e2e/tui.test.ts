@@ -1,0 +1,156 @@
+// The real interactive Codex 0.171.0 TUI under tmux, with codex-auth's own wiring: the entry
+// holds codex-auth's http_headers_helper, which Codex's shared background server runs for every
+// new thread and after a 401. Sessions started through the `codex` alias and as plain `codex`
+// share that server; none of them runs embedded; tokens outlive neither a session nor a thread.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { startModelServer, type ModelAction, type ModelServer, type ModelTurnContext } from '../peers/model-server.ts';
+import { createTuiHome, isEmbeddedModeWarning, isRunning, sessionMode, startTui, type TuiHome, type TuiSession } from '../peers/tui.ts';
+import { assertNoSecrets, runCli } from './harness.ts';
+import { startLayout, storedState, type Layout } from './fixtures.ts';
+
+/** Short enough to expire within a test, long enough to outlast a background server's start. */
+const TOKEN_LIFETIME_S = 30;
+const PROMPT = /call whoami \(session ([\w-]+)\)/;
+
+/**
+ * Keyed on the prompt, not on turn numbers (the server sees every session's requests, and Codex adds
+ * requests of its own, such as one asking for a title): a prompt "call whoami (session N)" gets a
+ * call of the demo server's whoami, then an answer quoting the tool's output.
+ */
+function whoamiModel(layout: Layout) {
+  return (ctx: ModelTurnContext): ModelAction => {
+    const session = PROMPT.exec(ctx.userText ?? '')?.[1];
+    if (session === undefined) return { type: 'message', text: 'Whoami check' };
+    if (ctx.answersToolCall) {
+      const saw = ctx.lastToolOutput?.includes(layout.mcp.marker) ? layout.mcp.marker : 'no marker';
+      return { type: 'message', text: `whoami answered session ${session}: ${saw}` };
+    }
+    const offered = ctx.tools.some((tool) => tool.type === 'namespace' && tool.name === 'mcp__demo');
+    if (!offered) return { type: 'message', text: `whoami was not offered in session ${session}` };
+    return { type: 'call-mcp-tool', server: 'demo', tool: 'whoami' };
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the Codex 0.171.0 TUI with codex-auth\'s header helper', () => {
+  let layout: Layout;
+  let model: ModelServer;
+  let home: TuiHome;
+  const secrets: string[] = [];
+
+  const toolCalls = () => layout.mcp.requests.filter((request) => request.rpcMethod === 'tools/call');
+  const refreshes = () => layout.auth.tokenRequests('refresh_token').length;
+  const currentToken = () => storedState(layout.sandbox)!.grant!.tokens;
+
+  before(async () => {
+    layout = await startLayout({ auth: { accessTokenTtlSeconds: TOKEN_LIFETIME_S } });
+    model = await startModelServer(whoamiModel(layout));
+    home = createTuiHome(layout.sandbox, { env: { BROWSER: layout.browser() } });
+    home.writeConfig({
+      modelBaseUrl: model.baseUrl,
+      extraToml: `[mcp_servers.demo]
+url = "${layout.mcp.url}"
+default_tools_approval_mode = "approve"`,
+    });
+    const login = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } });
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(layout.sandbox.readConfig(), /\nhttp_headers_helper = .* headers demo /);
+  });
+
+  after(async () => {
+    try {
+      if (home) {
+        await home.close();
+        assert.deepEqual(home.processes(), [], 'no process of the home is left (background server, updater, tmux)');
+        assert.equal(existsSync(home.root), false, 'the temp home is deleted');
+      }
+    } finally {
+      secrets.push(...layout.auth.requests.flatMap((request) => request.form?.refresh_token ?? []));
+      await model?.close();
+      await layout?.close();
+    }
+  });
+
+  /** One prompt that makes Codex call whoami, answered from the tool's output; returns the MCP requests it caused. */
+  async function callWhoami(session: TuiSession, name: string) {
+    const before = layout.mcp.requests.length;
+    await session.submitPrompt(`call whoami (session ${name})`);
+    const screen = await session.waitFor(`whoami answered session ${name}: ${layout.mcp.marker}`, { timeoutMs: 60_000 });
+    secrets.push(currentToken().accessToken);
+    assertNoSecrets([screen], secrets);
+    return layout.mcp.requests.slice(before).filter((request) => request.rpcMethod === 'tools/call');
+  }
+
+  /** Quits, and checks the session ran on the background server and showed no embedded-mode warning. */
+  async function endOnBackgroundServer(t: TestContext, session: TuiSession, name: string) {
+    const warnings = await session.warnings();
+    const exit = await session.quit();
+    assert.equal(exit.code, 0, exit.text);
+    assert.deepEqual(warnings.filter(isEmbeddedModeWarning), [], `session ${name} ran embedded: ${JSON.stringify(warnings)}`);
+    assert.equal(sessionMode(exit, warnings), 'background-server');
+    assertNoSecrets([exit.text, ...warnings.map((warning) => warning.text)], secrets);
+    t.diagnostic(`session ${name}: composer ready after ${session.timings.composerReadyMs} ms, whole session ${session.timings.sessionMs} ms`);
+  }
+
+  async function waitUntilExpired(): Promise<void> {
+    const { expiresAt } = currentToken();
+    await sleep(Math.max(0, expiresAt! - Date.now()) + 1_500);
+  }
+
+  it('plain codex (no alias) starts the background server with no token in its environment, and the helper gives it one', { timeout: 180_000 }, async (t) => {
+    const session = await startTui({ home, via: 'plain' });
+    const calls = await callWhoami(session, 'plain');
+    assert.deepEqual(calls.map((call) => [call.tokenOk, call.status]), [[true, 200]]);
+    await endOnBackgroundServer(t, session, 'plain');
+    const server = home.backgroundServerPid();
+    assert.ok(server !== undefined && isRunning(server), 'the background server outlives the TUI');
+    const status = JSON.parse((await runCli(layout.sandbox, ['status', '--json'])).stdout) as { codex: { backgroundServer?: { pid: number; staleVariables: string[] } } };
+    assert.deepEqual(status.codex.backgroundServer, { pid: server, staleVariables: [] }, 'status sees the server, with no codex-auth variable in its environment');
+  });
+
+  it('two sessions through the alias, the second after the first token expired: both call the tool with a valid token, neither runs embedded', { timeout: 180_000 }, async (t) => {
+    const server = home.backgroundServerPid();
+    const first = await startTui({ home, via: 'alias' });
+    assert.deepEqual((await callWhoami(first, 'alias-1')).map((call) => [call.tokenOk, call.status]), [[true, 200]]);
+    await endOnBackgroundServer(t, first, 'alias-1');
+    await waitUntilExpired();
+    const refreshesBefore = refreshes();
+    const second = await startTui({ home, via: 'alias' });
+    assert.deepEqual((await callWhoami(second, 'alias-2')).map((call) => [call.tokenOk, call.status]), [[true, 200]]);
+    await endOnBackgroundServer(t, second, 'alias-2');
+    assert.equal(refreshes() - refreshesBefore, 1, 'the expired token was refreshed once, for the new thread');
+    assert.equal(home.backgroundServerPid(), server, 'both attached to the one background server');
+  });
+
+  it('one thread outliving its token: the server answers 401, Codex asks the helper again, the call succeeds after one refresh', { timeout: 180_000 }, async (t) => {
+    const session = await startTui({ home, via: 'alias' });
+    assert.deepEqual((await callWhoami(session, 'long-1')).map((call) => [call.tokenOk, call.status]), [[true, 200]]);
+    await waitUntilExpired();
+    const refreshesBefore = refreshes();
+    const later = await callWhoami(session, 'long-2');
+    assert.deepEqual(later.map((call) => [call.tokenOk, call.status]), [[false, 401], [true, 200]], 'rejected once with the expired token, then accepted');
+    assert.equal(refreshes() - refreshesBefore, 1);
+    await endOnBackgroundServer(t, session, 'long');
+  });
+
+  it('codex mcp login through the alias runs codex-auth\'s login, in the same shell the TUI runs in', { timeout: 120_000 }, async () => {
+    const session = await startTui({ home, via: 'alias', args: ['mcp', 'login', 'demo'] });
+    const exit = await session.waitForExit(60_000);
+    assert.equal(exit.code, 0, exit.text);
+    assert.match(exit.text, /demo: logged in at .*; Codex asks codex-auth for it \(http_headers_helper\)/);
+    assert.ok(currentToken().accessToken);
+  });
+
+  it('the embedded-mode detector works: a -c override on the TUI does show the warning', { timeout: 120_000 }, async () => {
+    const session = await startTui({ home, via: 'plain', args: ['-c', 'model="fake-model"'] });
+    await callWhoami(session, 'embedded');
+    const warnings = await session.warnings();
+    const exit = await session.quit();
+    assert.equal(warnings.filter(isEmbeddedModeWarning).length, 1, JSON.stringify(warnings));
+    assert.equal(sessionMode(exit, warnings), 'embedded');
+    assert.equal(toolCalls().at(-1)?.tokenOk, true, 'the helper serves embedded sessions too');
+  });
+});
