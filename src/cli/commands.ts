@@ -441,6 +441,11 @@ export async function parseAndRun(argv: string[], program: Program, actions: Act
 
 /** The command line as the person typed it: usage errors print one `error:` line and the usage (exit 2). */
 export async function runCommandLine(argv: string[], program: Program): Promise<number> {
+  // `codex-auth status | head` closes the pipe early: that is the reader's choice, not a failure.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   try {
     return await parseAndRun(argv, program, { run: (args) => executeRun(args, program) });
   } catch (error) {

@@ -3,6 +3,7 @@
 // and exits non-zero. Codex runs it for every new thread (in its background server too) and again
 // after a 401, with a cleared environment, so the command line names the config file and the
 // state directory. It refreshes under the same policy and lock as everything else.
+import { writeSync } from 'node:fs';
 import { findServer, readCodexConfig, resolveHeaders } from '../codex/config.ts';
 import { CodexAuthError } from '../errors.ts';
 import type { Grant } from '../oauth/flow.ts';
@@ -31,8 +32,14 @@ export async function runHeaders(ctx: CliContext, options: HeadersOptions): Prom
   } catch {
     // Only the retry check loses its memory; Codex still gets its token.
   }
-  ctx.streams.stdout.write(JSON.stringify({ Authorization: `Bearer ${token}` }));
+  printExactly(ctx, JSON.stringify({ Authorization: `Bearer ${token}` }));
   return 0;
+}
+
+/** Straight to file descriptor 1 when it is this process's own: Node's stdout stream costs more to set up than the rest. */
+function printExactly(ctx: CliContext, text: string): void {
+  if (ctx.streams === process) writeSync(1, text);
+  else ctx.streams.stdout.write(text);
 }
 
 async function currentToken(ctx: CliContext, name: string): Promise<string> {
@@ -72,7 +79,7 @@ function reportToCodex(ctx: CliContext, name: string, error: unknown): number {
   const known = error instanceof CodexAuthError ? error : undefined;
   const message = known ? `${known.message}${known.hint ? `; next: ${known.hint}` : ''}` : `unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
   const exitCode = known?.exitCode ?? 1;
-  ctx.streams.stderr.write(`codex-auth: ${name}: ${message}\n`);
+  ctx.out.info(`codex-auth: ${name}: ${message}`);
   try {
     writeHandouts(ctx.paths, name, { ...readHandouts(ctx.paths, name), failure: { at: ctx.now(), message, exitCode } });
   } catch {

@@ -41,12 +41,6 @@ async function plainRunOrCommandLine(argv: string[]): Promise<number> {
   return run ? executeRun(run, thisProgram()) : (await import('./commands.ts')).runCommandLine(argv, thisProgram());
 }
 
-// `codex-auth status | head` closes the pipe early: that is the reader's choice, not a failure.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
-
 const argv = process.argv.slice(2);
 const headers = parseHeadersArgs(argv);
 process.exitCode = headers ? await plainHeaders(headers) : await plainRunOrCommandLine(argv);

@@ -6,7 +6,8 @@
 // retrying after a rejection, and is checked with the server before it is handed out again.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { ensurePrivateDir, writeFileAtomic } from '../store/atomic.ts';
+import { writeFileSync } from 'node:fs';
+import { ensurePrivateDir } from '../store/atomic.ts';
 import { readJsonFile } from '../store/json-file.ts';
 import { serverFileName } from '../store/names.ts';
 import type { StatePaths } from '../store/paths.ts';
@@ -52,10 +53,14 @@ export function readHandouts(paths: StatePaths, serverName: string): HandoutFile
   }
 }
 
+/**
+ * A plain write, not the crash-safe one the state files get: this is a hint, not data to keep
+ * (a torn file reads as empty and costs at most one token check), and it is written for every
+ * Codex thread, where an fsync would cost more than the rest of the call.
+ */
 export function writeHandouts(paths: StatePaths, serverName: string, file: HandoutFile): void {
-  const path = handoutPath(paths, serverName);
   ensurePrivateDir(join(paths.home, 'handouts'));
-  writeFileAtomic(path, JSON.stringify(file), { mode: 0o600, step: 'state' });
+  writeFileSync(handoutPath(paths, serverName), JSON.stringify(file), { mode: 0o600 });
 }
 
 /**

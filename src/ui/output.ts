@@ -53,17 +53,25 @@ function wantsColor(stream: Streams['stderr'], options: OutputOptions): boolean 
 }
 
 export class Output {
-  readonly color: ChalkInstance;
   readonly json: boolean;
   readonly debugEnabled: boolean;
+  private chalk: ChalkInstance | undefined;
 
   constructor(
     readonly streams: Streams,
-    options: OutputOptions,
+    private readonly options: OutputOptions,
   ) {
-    this.color = new Chalk({ level: wantsColor(streams.stderr, options) ? 1 : 0 });
     this.json = options.json ?? false;
     this.debugEnabled = options.debug ?? false;
+  }
+
+  /**
+   * Decided on first use: looking at stderr sets up Node's stream for it, which a run that
+   * prints nothing (the `codex` alias, the header helper) need not pay for.
+   */
+  get color(): ChalkInstance {
+    this.chalk ??= new Chalk({ level: wantsColor(this.streams.stderr, this.options) ? 1 : 0 });
+    return this.chalk;
   }
 
   /** A result line on stdout. */

@@ -29,7 +29,7 @@ describe('login --device (RFC 8628)', () => {
       const polls = layout.auth.tokenRequests(DEVICE_CODE_GRANT);
       assert.ok(polls.length > 0);
       for (const poll of polls) assert.deepEqual(poll.form?.resource, [layout.mcp.resource], 'resource on every poll');
-      assert.match(layout.sandbox.readConfig(), /bearer_token_env_var = "CODEX_AUTH_/);
+      assert.match(layout.sandbox.readConfig(), /\nhttp_headers_helper = .* headers demo /);
       assertNoSecrets([result.stdout, result.stderr], [token, state.grant.tokens.refreshToken]);
     });
   });

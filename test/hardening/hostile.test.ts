@@ -210,7 +210,7 @@ describe('hostile and broken servers through the real CLI', () => {
         assert.ok(tokens, 'a grant is stored');
         assert.equal(tokens.expiresAt, undefined, 'no made-up expiry is stored');
         if (tolerated.refresh) assert.notEqual(tokens.refreshToken, before?.grant?.tokens.refreshToken, 'the rotated refresh token was kept');
-        else assert.match(sandbox.readConfig(), /bearer_token_env_var = "CODEX_AUTH_DEMO_TOKEN"/);
+        else assert.match(sandbox.readConfig(), /\nhttp_headers_helper = .* headers demo /);
       } finally {
         server.use({});
         sandbox.cleanup();

@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { assertNoSecrets, capturedOutput, createSandbox, runCli } from '../e2e/harness.ts';
+import { execa } from 'execa';
+import { assertNoSecrets, capturedOutput, CLI, createSandbox, runCli } from '../e2e/harness.ts';
 import { freePort, startLayout, storedState, type Layout } from '../e2e/fixtures.ts';
 import { assertMode, expireStoredToken, issuedSecrets, recordTokenCommand } from './helpers.ts';
 import { makeCallbackBrowser, startHostileServer, type ListenerReport } from './hostile-server.ts';
@@ -41,11 +42,18 @@ describe('secret hygiene and file modes', () => {
     assert.equal(layout.auth.tokenRequests('refresh_token').length, 1);
     assert.equal(readFileSync(tokenFile, 'utf8'), states[1]?.grant?.tokens.accessToken);
 
+    // The header helper prints the token on stdout, to Codex, by design: nothing on stderr.
+    const helper = await execa(process.execPath, [CLI, 'headers', 'demo', '--debug'], { env: sandbox.env, extendEnv: false, reject: false, stdin: 'ignore' });
+    assert.equal(helper.exitCode, 0, String(helper.stderr));
+    assert.equal(String(helper.stdout), JSON.stringify({ Authorization: `Bearer ${states[1]?.grant?.tokens.accessToken}` }));
+    capturedOutput.push(String(helper.stderr));
+
     // File modes while everything exists: 0700 directories, 0600 files.
     assertMode(sandbox.stateDir, 0o700);
     assertMode(join(sandbox.stateDir, 'servers'), 0o700);
     assertMode(join(sandbox.stateDir, 'servers', 'demo.json'), 0o600);
-    assertMode(join(sandbox.stateDir, 'env'), 0o600);
+    assertMode(join(sandbox.stateDir, 'handouts'), 0o700);
+    assertMode(join(sandbox.stateDir, 'handouts', 'demo.json'), 0o600);
     assertMode(join(sandbox.stateDir, 'locks'), 0o700);
 
     for (const args of [['status', '--debug'], ['status', '--json'], ['logout', 'demo', '--debug']]) {
