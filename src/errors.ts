@@ -81,6 +81,12 @@ export class CodexAuthError extends Error {
     this.server ??= server;
     return this;
   }
+
+  /** The same failure with another next step, for a caller that knows a better one. */
+  withHint(hint: string): CodexAuthError {
+    const { kind, step, server, serverSaid, message } = this;
+    return new CodexAuthError({ kind, step, message, hint, cause: this.cause, ...(server ? { server } : {}), ...(serverSaid ? { serverSaid } : {}) });
+  }
 }
 
 export function isCodexAuthError(value: unknown): value is CodexAuthError {

@@ -161,12 +161,13 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
             .option('client-id', { type: 'string', requiresArg: true, describe: 'A client id registered with the authorization server beforehand' })
             .option('client-secret-env', { type: 'string', requiresArg: true, describe: 'Name of the environment variable holding that client\'s secret (never pass a secret itself)' })
             .option('client-metadata-url', { type: 'string', requiresArg: true, describe: 'Client ID Metadata Document URL, used when the server supports it' })
+            .option('client-name', { type: 'string', requiresArg: true, describe: 'The client_name to register under, for servers that register only names they know (remembered for the server)' })
             .option('callback-port', { type: 'string', requiresArg: true, coerce: parsePort, describe: 'Fixed loopback port for the redirect (1-65535)' })
             .option('browser', { type: 'boolean', default: true, describe: 'Open a browser; --no-browser prints the URL and reads the pasted redirect' })
             .option('device', { type: 'boolean', default: false, describe: 'Use the device authorization grant (RFC 8628) on a headless machine' })
-            .option('force', { type: 'boolean', default: false, describe: 'Log in again, and manage entries that set their own bearer_token_env_var' })
+            .option('force', { type: 'boolean', default: false, describe: 'Log in again from scratch (registering a new client), and manage entries that set their own bearer_token_env_var' })
             .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON (a complete document, failures included)' }),
-          ['scopes', 'resource', 'client-id', 'client-secret-env', 'client-metadata-url', 'callback-port', 'browser', 'device', 'force', 'json'],
+          ['scopes', 'resource', 'client-id', 'client-secret-env', 'client-metadata-url', 'client-name', 'callback-port', 'browser', 'device', 'force', 'json'],
           [
             ['$0 login fastmail', 'Log in to the server named fastmail in config.toml'],
             ['$0 login', 'Log in to every remote server that needs it, and finish wiring the others'],
@@ -190,6 +191,7 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
           ...(args['client-id'] ? { clientId: args['client-id'] } : {}),
           ...(args['client-secret-env'] ? { clientSecretEnv: args['client-secret-env'] } : {}),
           ...(args['client-metadata-url'] ? { clientMetadataUrl: args['client-metadata-url'] } : {}),
+          ...(args['client-name'] ? { clientName: args['client-name'] } : {}),
           ...(callbackPort ? { callbackPort } : {}),
         });
       }),

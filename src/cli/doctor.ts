@@ -4,6 +4,7 @@
 import { readCodexConfig, findServer, resolveHeaders, type McpServerEntry } from '../codex/config.ts';
 import { probe, type ProbeResult } from '../oauth/challenge.ts';
 import { discoverAuthorizationServer, discoverProtectedResource, type ProtectedResourceInfo } from '../oauth/discovery.ts';
+import { DEFAULT_CLIENT_NAME } from '../oauth/flow.ts';
 import { bodyExcerpt, redactUrl } from '../oauth/http.ts';
 import { httpClientFor } from './http-client.ts';
 import { selectResource } from '../oauth/resource.ts';
@@ -84,11 +85,12 @@ function describeAuthorizationServer(as: AuthorizationServer): Record<string, un
   };
 }
 
-function clientPlan(entry: McpServerEntry, as: AuthorizationServer, env: NodeJS.ProcessEnv): string {
-  if (entry.clientId) return `pre-registered client ${entry.clientId} from config.toml`;
-  if (as.client_id_metadata_document_supported && env.CODEX_AUTH_CLIENT_METADATA_URL) return `client metadata document ${env.CODEX_AUTH_CLIENT_METADATA_URL}`;
-  if (as.registration_endpoint) return `dynamic registration at ${as.registration_endpoint}`;
-  return 'none available: pass --client-id (and --client-secret-env) to codex-auth login';
+/** How login would identify itself; a registration also names the client_name it sends. */
+function clientPlan(entry: McpServerEntry, as: AuthorizationServer, env: NodeJS.ProcessEnv, clientName: string): { client: string; client_name?: string } {
+  if (entry.clientId) return { client: `pre-registered client ${entry.clientId} from config.toml` };
+  if (as.client_id_metadata_document_supported && env.CODEX_AUTH_CLIENT_METADATA_URL) return { client: `client metadata document ${env.CODEX_AUTH_CLIENT_METADATA_URL}` };
+  if (as.registration_endpoint) return { client: `dynamic registration at ${as.registration_endpoint}`, client_name: clientName };
+  return { client: 'none available: pass --client-id (and --client-secret-env) to codex-auth login' };
 }
 
 async function diagnose(ctx: CliContext, entry: McpServerEntry, report: DoctorReport): Promise<void> {
@@ -96,19 +98,27 @@ async function diagnose(ctx: CliContext, entry: McpServerEntry, report: DoctorRe
   const mcpUrl = new URL(entry.url!);
   const challenge: ProbeResult = await probe(mcpUrl, http);
   report.steps.push({ step: 'probe', ok: true, detail: { ...challenge } });
-  if (!challenge.needsAuthorization) return;
   const prm: ProtectedResourceInfo | undefined = await discoverProtectedResource(mcpUrl, challenge, http);
+  if (!challenge.needsAuthorization && !prm) {
+    report.steps.push({ step: 'resource-metadata', ok: true, detail: { found: false, conclusion: 'no authorization needed: the server answered without a token and publishes no resource metadata' } });
+    return;
+  }
   report.steps.push({
     step: 'resource-metadata',
     ok: true,
-    detail: prm ? { metadataUrl: prm.metadataUrl, resource: prm.resource, authorization_servers: prm.authorizationServers, scopes_supported: prm.scopesSupported ?? null } : { found: false, fallback: `treating ${mcpUrl.origin} as the authorization server (2025-03-26)` },
+    detail: {
+      ...(prm ? { metadataUrl: prm.metadataUrl, resource: prm.resource, authorization_servers: prm.authorizationServers, scopes_supported: prm.scopesSupported ?? null } : { found: false, fallback: `treating ${mcpUrl.origin} as the authorization server (2025-03-26)` }),
+      ...(challenge.needsAuthorization ? {} : { note: 'the first request needed no token, but the server publishes resource metadata: it challenges later requests, so log in' }),
+    },
   });
   const issuer = prm?.authorizationServers[0] ?? mcpUrl.origin;
   const as = await discoverAuthorizationServer(issuer, http);
   report.steps.push({ step: 'authorization-server-metadata', ok: true, detail: describeAuthorizationServer(as) });
   const resource = selectResource({ mcpUrl, ...(entry.oauthResource ? { override: entry.oauthResource } : {}), ...(prm ? { protectedResource: prm } : {}) });
   const scopes = selectScopes({ authorizationServer: as, ...(entry.scopes ? { explicit: entry.scopes } : {}), ...(challenge.scopes ? { challenge: challenge.scopes } : {}), ...(prm ? { protectedResource: prm } : {}) });
-  report.steps.push({ step: 'plan', ok: true, detail: { resource, scope: scopes?.join(' ') ?? '(omitted)', client: clientPlan(entry, as, ctx.env), pkce: 'S256' } });
+  // Read without creating anything: doctor leaves no trace.
+  const clientName = ctx.store.knownServers().find((state) => state.serverName === entry.name)?.clientName ?? DEFAULT_CLIENT_NAME;
+  report.steps.push({ step: 'plan', ok: true, detail: { resource, scope: scopes?.join(' ') ?? '(omitted)', ...clientPlan(entry, as, ctx.env, clientName), pkce: 'S256' } });
 }
 
 function printHuman(ctx: CliContext, report: DoctorReport): void {

@@ -4,7 +4,8 @@ import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type Mcp
 import { currentWiring, planRewrite, rewriteEntries, userSetting, type RewriteOutcome } from '../codex/apply.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { CodexAuthError } from '../errors.ts';
-import { login, type Grant, type LoginRequest } from '../oauth/flow.ts';
+import { login, type Grant, type LoginDeps, type LoginRequest } from '../oauth/flow.ts';
+import { parseScopeList } from '../oauth/scopes.ts';
 import { withServerLock } from '../store/lock.ts';
 import { interactiveAuthorizer } from '../ui/authorize.ts';
 import type { StepUp } from '../session/routes.ts';
@@ -21,6 +22,8 @@ export interface LoginOptions {
   clientId?: string;
   clientSecretEnv?: string;
   clientMetadataUrl?: string;
+  /** client_name for dynamic registration (servers that register only names they know); remembered per server. */
+  clientName?: string;
   callbackPort?: number;
   browser: boolean;
   force: boolean;
@@ -44,10 +47,16 @@ export interface LoginReport {
 
 const AUTHORIZATION_TIMEOUT_MS = 10 * 60_000;
 
+/** `CODEX_AUTH_LOGIN_WAIT_MS` overrides how long a login waits for the browser to come back. */
+function authorizationTimeout(env: NodeJS.ProcessEnv): number {
+  const value = Number(env.CODEX_AUTH_LOGIN_WAIT_MS);
+  return Number.isInteger(value) && value > 0 ? value : AUTHORIZATION_TIMEOUT_MS;
+}
+
 /** "a,b c" -> ["a","b","c"]: scopes may be given comma- or space-separated. */
 export function splitScopes(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const scopes = value.split(/[\s,]+/).filter(Boolean);
+  const scopes = parseScopeList(value);
   return scopes.length > 0 ? scopes : undefined;
 }
 
@@ -83,11 +92,15 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
   const scopes = options.scopes ?? entry.scopes;
   const resource = options.resource ?? entry.oauthResource;
   const clientMetadataUrl = options.clientMetadataUrl ?? ctx.env.CODEX_AUTH_CLIENT_METADATA_URL;
+  const clientName = options.clientName ?? ctx.store.server(entry.name).clientName;
   return {
     serverName: entry.name,
     mcpUrl: entry.url!,
     clients: ctx.store.clients(),
     useDeviceFlow: options.device,
+    ...(clientName ? { clientName } : {}),
+    // --force logs in from scratch: the server may have forgotten the stored registration. A step-up keeps it.
+    ...(options.force && !options.stepUp ? { reRegister: true } : {}),
     ...(scopes ? { scopes } : {}),
     ...(resource ? { resource } : {}),
     ...(clientId ? { preRegistered: { clientId, ...(secret ? { clientSecret: secret } : {}) } } : {}),
@@ -104,25 +117,55 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
 export async function loginServer(ctx: CliContext, config: CodexConfig, entry: McpServerEntry, options: LoginOptions, secret: string | undefined): Promise<Grant | undefined> {
   const { out } = ctx;
   const http = httpClientFor(ctx, resolveHeaders(entry, ctx.env));
-  const outcome = await login(loginRequest(ctx, config, entry, options, secret), {
+  const request = loginRequest(ctx, config, entry, options, secret);
+  const outcome = await login(request, {
     http,
     now: ctx.now,
     progress: (step, detail) => out.progress(entry.name, step, detail),
-    authorizeInteractively: interactiveAuthorizer({
-      serverName: entry.name,
-      out,
-      streams: ctx.streams,
-      openBrowser: ctx.openBrowser,
-      useBrowser: options.browser,
-      timeoutMs: AUTHORIZATION_TIMEOUT_MS,
-    }),
+    authorizeInteractively: offeringReRegistration(
+      interactiveAuthorizer({
+        serverName: entry.name,
+        out,
+        streams: ctx.streams,
+        openBrowser: ctx.openBrowser,
+        useBrowser: options.browser,
+        timeoutMs: authorizationTimeout(ctx.env),
+      }),
+      request,
+    ),
     showDeviceCode: ({ verificationUri, verificationUriComplete, userCode }) => {
       out.info(`To authorize ${entry.name}, visit ${verificationUriComplete ?? verificationUri} and enter the code ${out.color.bold(userCode)}`);
     },
   });
   if (outcome.kind === 'no-authorization-needed') return undefined;
-  await withServerLock(ctx.paths, entry.name, async () => ctx.store.saveGrant(entry.name, outcome.grant));
-  return outcome.grant;
+  const { grant } = outcome;
+  await withServerLock(ctx.paths, entry.name, async () => {
+    ctx.store.saveGrant(entry.name, grant);
+    if (options.clientName) ctx.store.rememberClientName(entry.name, options.clientName);
+  });
+  if (!grant.tokens.refreshToken) {
+    const until = expiryDate(grant);
+    out.warn(`${entry.name}: the server issued no refresh token, so this login ends when the token expires${until ? ` (${until.toLocaleString()})` : ''}; then run codex-auth login ${entry.name} again`);
+  }
+  return grant;
+}
+
+/**
+ * A login whose browser never comes back may be a registration the server has forgotten: its
+ * authorization page then shows an error and never redirects (AWS sign-in, in-memory servers).
+ * The failure says how to register afresh instead of reusing that registration again.
+ */
+function offeringReRegistration(authorize: LoginDeps['authorizeInteractively'], login: LoginRequest): LoginDeps['authorizeInteractively'] {
+  if (login.reRegister || login.preRegistered) return authorize;
+  return async (request) => {
+    try {
+      return await authorize(request);
+    } catch (error) {
+      if (!(error instanceof CodexAuthError)) throw error;
+      const again = `if the authorization page showed an error instead of coming back, the server may have forgotten codex-auth's registration: run codex-auth login ${login.serverName} --force to register afresh`;
+      throw error.withHint(error.hint ? `${error.hint}; ${again}` : again);
+    }
+  };
 }
 
 /** The token's expiry as a Date; undefined when unknown or not a representable date (never throws). */
@@ -138,7 +181,7 @@ function report(grant: Grant, rewrite: RewriteOutcome | undefined): LoginReport 
     status: 'logged-in',
     issuer: grant.issuer,
     resource: grant.resource,
-    ...(grant.tokens.scope ? { scope: grant.tokens.scope } : {}),
+    ...(grant.tokens.scopes?.length ? { scope: grant.tokens.scopes.join(' ') } : {}),
     ...(expiresAt ? { expiresAt } : {}),
     ...(rewrite?.varName ? { envVar: rewrite.varName } : {}),
     ...(rewrite?.wiring ? { wiring: rewrite.wiring } : {}),

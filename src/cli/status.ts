@@ -83,7 +83,7 @@ function describeGrant(state: ServerState | undefined, url: string | undefined, 
     loggedIn: true,
     authorization: 'required',
     issuer: grant.issuer,
-    ...(grant.tokens.scope ? { scopes: grant.tokens.scope.split(' ') } : {}),
+    ...(grant.tokens.scopes?.length ? { scopes: grant.tokens.scopes } : {}),
     audience: audienceOf(grant),
     ...(grant.tokens.expiresAt !== undefined ? { expiresInSeconds: Math.round((grant.tokens.expiresAt - now) / 1000) } : {}),
     refreshable: grant.tokens.refreshToken !== undefined,
@@ -202,7 +202,7 @@ export function runStatus(ctx: CliContext, options: { json: boolean }): number {
       ctx.out.print(`  issuer:   ${server.issuer}`);
       ctx.out.print(`  audience: ${[server.audience].flat().join(', ')}`);
       ctx.out.print(`  scopes:   ${server.scopes?.join(' ') ?? '(none granted explicitly)'}`);
-      ctx.out.print(`  token:    ${humanExpiry(server.expiresInSeconds)}${server.refreshable ? ', refreshable' : ', no refresh token'}`);
+      ctx.out.print(`  token:    ${humanExpiry(server.expiresInSeconds)}${server.refreshable ? ', refreshable' : ', no refresh token: log in again when it expires'}`);
     }
     if (server.rewritten) ctx.out.print(`  codex:    ${describeWiring(server, codex)}`);
     else if (server.envVar) ctx.out.print(`  codex:    ${color.yellow('the config entry is not wired to codex-auth')}`);

@@ -3,6 +3,7 @@ import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomS
 import { CodexAuthError } from '../errors.ts';
 import { isAllowedUrl, parseUrl } from './http.ts';
 import type { ClientRecord } from './registration.ts';
+import { OFFLINE_ACCESS } from './scopes.ts';
 
 export interface AuthorizationRequest {
   url: URL;
@@ -31,6 +32,9 @@ export async function buildAuthorizationRequest(input: {
   params.set('code_challenge_method', 'S256');
   if (input.scopes && input.scopes.length > 0) params.set('scope', input.scopes.join(' '));
   else params.delete('scope');
+  // OIDC Core §11: offline_access is dropped, and no refresh token issued, unless the request asks
+  // the person to consent (oidc-provider's and better-auth's default rule).
+  if (input.scopes?.includes(OFFLINE_ACCESS)) params.set('prompt', 'consent');
   params.set('resource', input.resource);
   return { url, state, codeVerifier, redirectUri: input.redirectUri };
 }

@@ -1,6 +1,7 @@
 // Step 1 of discovery: the first MCP request without a token, and the
 // WWW-Authenticate challenge it earns (RFC 7235, RFC 6750 §3, RFC 9728 §5.1).
 import { CodexAuthError } from '../errors.ts';
+import { describeContentType, isJsonContentType } from './content-type.ts';
 import { parseUrl, redactUrl, send, type HttpClient } from './http.ts';
 
 export interface AuthChallenge {
@@ -75,6 +76,8 @@ function readQuoted(cursor: { text: string; pos: number }): string {
 export interface ProbeResult {
   needsAuthorization: boolean;
   status: number;
+  /** The request that met the challenge when it was not the first one (tools/list after an open initialize). */
+  method?: string;
   resourceMetadataUrl?: string;
   scopes?: string[];
   error?: string;
@@ -108,6 +111,7 @@ export function describeChallenge(challenge: AuthChallenge, base: URL): Omit<Pro
 const CLIENT_INFO = { name: 'codex-auth', version: '0.1.0' };
 /** The first MCP revision without the initialize handshake (per-request version, `server/discover`). */
 export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+const LEGACY_PROTOCOL_VERSION = '2025-11-25';
 
 interface ProbeRequest {
   method: string;
@@ -115,59 +119,90 @@ interface ProbeRequest {
   body: string;
 }
 
-/** A legacy (2025-11-25 and earlier) server opens with initialize. */
-const LEGACY_PROBE: ProbeRequest = {
-  method: 'initialize',
-  headers: {},
-  body: JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: CLIENT_INFO },
-  }),
-};
+/** The first request a client sends, then the ones that follow it up to tools/list. */
+interface Protocol {
+  opening: ProbeRequest;
+  following: ProbeRequest[];
+}
 
 /** A modern server names its version on every request, in a header and in `_meta` (draft "Versioning"). */
-const MODERN_PROBE: ProbeRequest = {
-  method: 'server/discover',
-  headers: { 'mcp-protocol-version': MODERN_PROTOCOL_VERSION, 'mcp-method': 'server/discover' },
-  body: JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'server/discover',
-    params: {
-      _meta: {
-        'io.modelcontextprotocol/protocolVersion': MODERN_PROTOCOL_VERSION,
-        'io.modelcontextprotocol/clientInfo': CLIENT_INFO,
-        'io.modelcontextprotocol/clientCapabilities': {},
-      },
-    },
-  }),
+function modernRequest(method: string, id: number): ProbeRequest {
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': MODERN_PROTOCOL_VERSION,
+    'io.modelcontextprotocol/clientInfo': CLIENT_INFO,
+    'io.modelcontextprotocol/clientCapabilities': {},
+  };
+  return {
+    method,
+    headers: { 'mcp-protocol-version': MODERN_PROTOCOL_VERSION, 'mcp-method': method },
+    body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { _meta: meta } }),
+  };
+}
+
+/** A legacy (2025-11-25 and earlier) server opens with initialize; tools/list follows the initialized notification. */
+const LEGACY: Protocol = {
+  opening: {
+    method: 'initialize',
+    headers: {},
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: LEGACY_PROTOCOL_VERSION, capabilities: {}, clientInfo: CLIENT_INFO } }),
+  },
+  following: [
+    { method: 'notifications/initialized', headers: { 'mcp-protocol-version': LEGACY_PROTOCOL_VERSION }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) },
+    { method: 'tools/list', headers: { 'mcp-protocol-version': LEGACY_PROTOCOL_VERSION }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }) },
+  ],
 };
+
+const MODERN: Protocol = { opening: modernRequest('server/discover', 1), following: [modernRequest('tools/list', 2)] };
 
 /**
  * A real first MCP request without a token. 401 (or 403) with a Bearer
- * challenge means authorization is needed; 2xx means it is not. A modern
- * (2026-07-28) server rejects initialize with 400 for lacking the per-request
- * version; it is then asked with `server/discover` instead.
+ * challenge means authorization is needed. A modern (2026-07-28) server
+ * rejects initialize with 400 for lacking the per-request version; it is then
+ * asked with `server/discover` instead. When the first request is answered,
+ * the requests a client sends next, up to tools/list, are tried as well:
+ * servers may leave initialize open and challenge the first request that
+ * does work (the MCP conformance suite's step-up scenarios), and that
+ * challenge says what to ask for. Only when those are answered too does the
+ * server need no authorization as far as the probe can tell.
  */
 export async function probe(mcpUrl: URL, http: HttpClient): Promise<ProbeResult> {
-  const legacy = await sendProbe(mcpUrl, http, LEGACY_PROBE);
-  if (legacy.status !== 400) return readProbeAnswer(mcpUrl, legacy, LEGACY_PROBE);
-  return readProbeAnswer(mcpUrl, await sendProbe(mcpUrl, http, MODERN_PROBE), MODERN_PROBE);
+  const legacy = await sendProbe(mcpUrl, http, LEGACY.opening);
+  const [protocol, opened] = legacy.status === 400 ? [MODERN, await sendProbe(mcpUrl, http, MODERN.opening)] : [LEGACY, legacy];
+  const first = readProbeAnswer(mcpUrl, opened, protocol.opening);
+  if (first.needsAuthorization) return first;
+  return (await laterChallenge(mcpUrl, http, protocol, opened.headers.get('mcp-session-id'))) ?? first;
 }
 
-function sendProbe(mcpUrl: URL, http: HttpClient, request: ProbeRequest): Promise<Response> {
+/** The challenge a request after an open first one meets, if any; the session the server opened is closed after. */
+async function laterChallenge(mcpUrl: URL, http: HttpClient, protocol: Protocol, sessionId: string | null): Promise<ProbeResult | undefined> {
+  const session = sessionId ? { 'mcp-session-id': sessionId } : undefined;
+  try {
+    for (const request of protocol.following) {
+      const response = await sendProbe(mcpUrl, http, request, session);
+      const challenge = authorizationChallenge(response.status, response.headers.get('www-authenticate'), mcpUrl);
+      if (challenge) return { ...challenge, method: request.method };
+    }
+    return undefined;
+  } finally {
+    if (session) await send(http, 'probe', mcpUrl, { method: 'DELETE', headers: { ...http.headers, ...session } }, { discardBody: true }).catch(() => undefined);
+  }
+}
+
+function sendProbe(mcpUrl: URL, http: HttpClient, request: ProbeRequest, session?: Record<string, string>): Promise<Response> {
   const headers = new Headers(http.headers);
   headers.set('content-type', 'application/json');
   headers.set('accept', 'application/json, text/event-stream');
-  for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
+  for (const [name, value] of Object.entries({ ...request.headers, ...session })) headers.set(name, value);
   return send(http, 'probe', mcpUrl, { method: 'POST', headers, body: request.body }, { discardBody: true });
 }
 
 function readProbeAnswer(mcpUrl: URL, response: Response, request: ProbeRequest): ProbeResult {
   const { status } = response;
-  if (status >= 200 && status < 300) return { needsAuthorization: false, status };
+  if (status >= 200 && status < 300) {
+    const contentType = response.headers.get('content-type');
+    if (contentType !== null && !isMcpContentType(contentType)) throw notMcp(mcpUrl, status, contentType, request.method);
+    return { needsAuthorization: false, status };
+  }
   const header = response.headers.get('www-authenticate');
   const challenge = authorizationChallenge(status, header, mcpUrl);
   if (challenge) return challenge;
@@ -188,6 +223,21 @@ export function authorizationChallenge(status: number, wwwAuthenticate: string |
   // 2025-03-26 servers may answer 401 without a challenge; discovery then falls back.
   if (status === 401 && wwwAuthenticate === null) return { needsAuthorization: true, status };
   return undefined;
+}
+
+/** An MCP answer is JSON or an event stream (Streamable HTTP); anything else comes from something that is not MCP. */
+function isMcpContentType(contentType: string): boolean {
+  return isJsonContentType(contentType) || contentType.split(';')[0]?.trim().toLowerCase() === 'text/event-stream';
+}
+
+/** A 2xx web page (or other non-MCP content) is a wrong URL, never an open server. */
+function notMcp(mcpUrl: URL, status: number, contentType: string, method: string): CodexAuthError {
+  return new CodexAuthError({
+    kind: 'discovery',
+    step: 'probe',
+    message: `${redactUrl(mcpUrl)} answered an MCP ${method} request with ${describeContentType(contentType)} (HTTP ${status}), not MCP: this url is not an MCP endpoint.`,
+    hint: "Check the url: it must be the server's MCP endpoint (often ending in /mcp), not its web page.",
+  });
 }
 
 function unexpectedProbeAnswer(mcpUrl: URL, status: number, header: string | null, method: string): CodexAuthError {

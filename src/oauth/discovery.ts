@@ -10,7 +10,7 @@ import {
 } from 'oauth4webapi';
 import { CodexAuthError, type Step } from '../errors.ts';
 import type { ProbeResult } from './challenge.ts';
-import { requireJsonResponse } from './content-type.ts';
+import { describeContentType, isJsonContentType, requireJsonResponse } from './content-type.ts';
 import { isRecord, toCodexAuthError } from './failures.ts';
 import { assertAllowedUrl, isAllowedUrl, oauthOptions, parseUrl, redactUrl, send, type HttpClient } from './http.ts';
 import { resourceCoversUrl } from './resource.ts';
@@ -28,6 +28,8 @@ export interface ProtectedResourceInfo {
 interface Attempt {
   url: string;
   status: number;
+  /** What came instead of JSON in a 200 ("an HTML page (text/html)"). */
+  notJson?: string;
 }
 
 const PRM_STEP: Step = 'resource-metadata';
@@ -51,10 +53,22 @@ export async function discoverProtectedResource(
   }
   for (const identifier of wellKnownResourceIdentifiers(mcpUrl)) {
     const response = await resourceDiscoveryRequest(identifier, { ...oauthOptions(http, PRM_STEP, identifier), headers });
+    if (isPageInstead(response)) {
+      http.debug?.(`${redactUrl(response.url)} answered ${describeContentType(response.headers.get('content-type'))}, not metadata; trying the next location`);
+      continue;
+    }
     if (response.status === 200) return readProtectedResource(response, mcpUrl);
     if (!isNotThere(response.status)) throw metadataUnavailable(response, PRM_STEP, 'protected resource metadata');
   }
   return undefined;
+}
+
+/**
+ * A 200 that is not JSON at a well-known location: single-page apps answer every path with their
+ * HTML shell. That is no metadata, so the next candidate is tried, as after a 404.
+ */
+function isPageInstead(response: Response): boolean {
+  return response.status === 200 && !isJsonContentType(response.headers.get('content-type'));
 }
 
 /** The MCP URL itself (path-aware), then its origin (root); just the origin for a root URL. */
@@ -107,16 +121,30 @@ export async function discoverAuthorizationServer(issuer: string, http: HttpClie
   const attempts: Attempt[] = [];
   for (const request of metadataRequests(issuerUrl, http)) {
     const response = await request();
+    if (isPageInstead(response)) {
+      attempts.push({ url: response.url, status: response.status, notJson: describeContentType(response.headers.get('content-type')) });
+      http.debug?.(`${redactUrl(response.url)} answered ${attempts.at(-1)?.notJson}, not metadata; trying the next location`);
+      continue;
+    }
     if (response.status === 200) return validateAuthorizationServer(await readAuthorizationServer(issuer, issuerUrl, response));
     attempts.push({ url: response.url, status: response.status });
     if (!isNotThere(response.status)) throw metadataUnavailable(response, AS_STEP, 'authorization server metadata');
   }
+  const pages = attempts.filter((attempt) => attempt.notJson !== undefined);
   throw new CodexAuthError({
     kind: 'discovery',
     step: AS_STEP,
-    message: `No authorization server metadata for ${issuer}. Tried ${attempts.map((a) => `${a.url} (${a.status})`).join(', ')}.`,
-    hint: 'The authorization server must publish RFC 8414 or OpenID Connect discovery metadata; endpoints are never guessed.',
+    message: `No authorization server metadata for ${issuer}. Tried ${attempts.map(describeAttempt).join(', ')}.`,
+    hint:
+      pages.length > 0
+        ? `${pages.map((page) => redactUrl(page.url)).join(' and ')} answered with a web page instead of JSON metadata: the server (often a single-page app) does not publish RFC 8414 or OpenID Connect discovery metadata there. Tell the server operator; endpoints are never guessed.`
+        : 'The authorization server must publish RFC 8414 or OpenID Connect discovery metadata; endpoints are never guessed.',
   });
+}
+
+function describeAttempt(attempt: Attempt): string {
+  const url = redactUrl(attempt.url);
+  return attempt.notJson ? `${url} (HTTP ${attempt.status}, ${attempt.notJson} instead of JSON)` : `${url} (${attempt.status})`;
 }
 
 function metadataRequests(issuer: URL, http: HttpClient): (() => Promise<Response>)[] {

@@ -17,6 +17,8 @@ export function findCodexAuthError(error: unknown): CodexAuthError | undefined {
   return undefined;
 }
 
+const SERVER_PROBLEM = 'The server has a problem; try again later.';
+
 export interface FailureContext {
   step: Step;
   /** What was attempted, e.g. "Dynamic client registration at https://as/register". */
@@ -32,7 +34,7 @@ export function toCodexAuthError(error: unknown, context: FailureContext): Codex
   const kind = kindForStep(context.step);
   const refusal = serverRefusal(error);
   if (refusal) {
-    const hint = context.hintFor?.(refusal.error) ?? context.hint;
+    const hint = context.hintFor?.(refusal.error) ?? (refusal.status >= 500 ? SERVER_PROBLEM : context.hint);
     return new CodexAuthError({
       kind,
       step: context.step,
@@ -48,7 +50,7 @@ export function toCodexAuthError(error: unknown, context: FailureContext): Codex
       kind,
       step: context.step,
       message: `${context.action} failed: HTTP ${status}, without an OAuth error in the answer.`,
-      hint: status >= 500 ? 'The server has a problem; try again later.' : (context.hint ?? 'Tell the server operator.'),
+      hint: status >= 500 ? SERVER_PROBLEM : (context.hint ?? 'Tell the server operator.'),
       cause: error,
     });
   }
@@ -72,6 +74,11 @@ interface Refusal {
   status: number;
   error: string;
   description?: string;
+}
+
+/** The OAuth error code (`invalid_grant`, …) a server refused with, from the body or a WWW-Authenticate challenge. */
+export function oauthErrorCode(error: unknown): string | undefined {
+  return serverRefusal(error)?.error;
 }
 
 function serverRefusal(error: unknown): Refusal | undefined {

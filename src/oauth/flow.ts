@@ -18,8 +18,8 @@ import {
   type ClientStore,
 } from './registration.ts';
 import { selectResource } from './resource.ts';
-import { selectScopes, unionScopes } from './scopes.ts';
-import { exchangeCode, refreshTokens, revokeTokens, type TokenSet } from './tokens.ts';
+import { parseScopeList, selectScopes, unionScopes } from './scopes.ts';
+import { exchangeCode, isClientRejected, refreshTokens, revokeTokens, type TokenSet } from './tokens.ts';
 
 export interface LoginRequest {
   serverName: string;
@@ -46,6 +46,12 @@ export interface LoginRequest {
   useDeviceFlow?: boolean;
   /** client_name sent in dynamic registration; default "codex-auth". */
   clientName?: string;
+  /**
+   * Register afresh instead of reusing the stored registration: a server may have forgotten it
+   * (AWS sign-in, in-memory servers), and its authorization page then shows an error and never
+   * comes back.
+   */
+  reRegister?: boolean;
 }
 
 export interface LoginDeps {
@@ -96,7 +102,7 @@ export type LoginOutcome = { kind: 'no-authorization-needed' } | { kind: 'logged
  */
 export const MAX_STEP_UPS = 2;
 
-const DEFAULT_CLIENT_NAME = 'codex-auth';
+export const DEFAULT_CLIENT_NAME = 'codex-auth';
 const CALLBACK_PATH = '/callback';
 
 export async function login(request: LoginRequest, deps: LoginDeps): Promise<LoginOutcome> {
@@ -114,10 +120,13 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
 
   report('probe', request.challenge ? `${redactUrl(mcpUrl)} (challenged with HTTP ${request.challenge.status})` : redactUrl(mcpUrl));
   const challenge = request.challenge ?? (await probe(mcpUrl, http));
-  if (!challenge.needsAuthorization) return { kind: 'no-authorization-needed' };
 
   report('resource-metadata', challenge.resourceMetadataUrl ?? `well-known locations of ${mcpUrl.origin}`);
   const protectedResource = await discoverProtectedResource(mcpUrl, challenge, http);
+  // An open first request does not make an open server: one that publishes resource metadata at
+  // its well-known location (RFC 9728 §3) is protected and challenges later requests (Google's
+  // hosted servers answer initialize and tools/list, and challenge tools/call).
+  if (!challenge.needsAuthorization && !protectedResource) return { kind: 'no-authorization-needed' };
   // RFC 9728 §7.6 leaves the choice to the client: take the first listed.
   // Without metadata (2025-03-26 servers) the MCP origin is the issuer.
   const issuer = protectedResource?.authorizationServers[0] ?? mcpUrl.origin;
@@ -126,7 +135,7 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
   const as = await discoverAuthorizationServer(issuer, http);
   const resource = selectResource({ override: request.resource, protectedResource, mcpUrl });
   const scopes = request.stepUp
-    ? selectScopes({ challenge: unionScopes(request.scopes, unionScopes(request.stepUp.grantedScopes, request.stepUp.challengedScopes)), authorizationServer: as })
+    ? stepUpScopes(request.scopes, request.stepUp, as)
     : selectScopes({ explicit: request.scopes, challenge: challenge.scopes, protectedResource, authorizationServer: as });
 
   const session: LoginSession = { request, deps, as, resource, scopes, report };
@@ -143,6 +152,13 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
   };
   if (scopes) grant.scopesRequested = scopes;
   return { kind: 'logged-in', grant };
+}
+
+/** The user's scopes, then what was granted and what is challenged (plus offline_access when offered). */
+function stepUpScopes(explicit: string[] | undefined, stepUp: NonNullable<LoginRequest['stepUp']>, as: AuthorizationServer): string[] | undefined {
+  const wanted = selectScopes({ challenge: unionScopes(stepUp.grantedScopes, stepUp.challengedScopes), authorizationServer: as });
+  const scopes = unionScopes(explicit, wanted);
+  return scopes.length > 0 ? scopes : undefined;
 }
 
 interface LoginSession {
@@ -171,10 +187,10 @@ async function loginWithBrowser(session: LoginSession): Promise<Authorized> {
     report('callback', listener.redirectUri);
     const callbackParams = validateCallback(as, client, callbackUrl, authorization.state);
     report('token-exchange', as.token_endpoint ?? as.issuer);
-    const tokens = await exchangeCode(
-      { as, client, callbackParams, redirectUri: authorization.redirectUri, codeVerifier: authorization.codeVerifier, resource },
-      deps.http,
-      deps.now,
+    const tokens = await forgettingRejectedClient(
+      request.clients,
+      client,
+      exchangeCode({ as, client, callbackParams, redirectUri: authorization.redirectUri, codeVerifier: authorization.codeVerifier, resource }, deps.http, deps.now),
     );
     return { client, tokens };
   } finally {
@@ -191,8 +207,26 @@ async function loginWithDevice(session: LoginSession): Promise<Authorized> {
   const endpoint = deviceAuthorizationEndpoint(as);
   const client = await resolveClient(session, undefined, storedClient(session.request.clients, as.issuer));
   report('device-authorization', endpoint);
-  const tokens = await deviceLogin({ as, client, resource, showDeviceCode, ...(scopes ? { scopes } : {}) }, { http: deps.http, now: deps.now });
+  const tokens = await forgettingRejectedClient(
+    session.request.clients,
+    client,
+    deviceLogin({ as, client, resource, showDeviceCode, ...(scopes ? { scopes } : {}) }, { http: deps.http, now: deps.now }),
+  );
   return { client, tokens };
+}
+
+/**
+ * invalid_client from the token endpoint: the server no longer knows a client it registered
+ * (AWS sign-in and in-memory servers drop them). Forget the registration, so that the next
+ * login registers afresh instead of failing the same way.
+ */
+async function forgettingRejectedClient<T>(clients: ClientStore, client: ClientRecord, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (client.source === 'dynamic' && isClientRejected(error)) clients.forget(client);
+    throw error;
+  }
 }
 
 /** Pre-registered > Client ID Metadata Document > stored registration that still fits > new registration. */
@@ -202,7 +236,7 @@ async function resolveClient(session: LoginSession, redirectUri: string | undefi
   if (request.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
     return metadataDocumentClient(as, request.clientMetadataUrl, redirectUri, deps.now);
   }
-  if (stored && registrationFits(stored, redirectUri, scopes)) return stored;
+  if (stored && !request.reRegister && registrationFits(stored, redirectUri, scopes)) return stored;
   report('registration', as.registration_endpoint ?? as.issuer);
   const registered = await registerClient(
     as,
@@ -223,7 +257,7 @@ function storedClient(clients: ClientStore, issuer: string): ClientRecord | unde
 function registrationFits(record: ClientRecord, redirectUri: string | undefined, scopes: string[] | undefined): boolean {
   if (redirectUri === undefined ? record.redirectUris.length > 0 : !record.redirectUris.includes(redirectUri)) return false;
   if (record.scope === undefined || scopes === undefined) return true;
-  const registered = new Set(record.scope.split(' '));
+  const registered = new Set(parseScopeList(record.scope));
   return scopes.every((scope) => registered.has(scope));
 }
 
@@ -257,9 +291,9 @@ export async function refreshGrant(grant: Grant, deps: { http: HttpClient; now: 
         hint: 'Log in again.',
       });
     }
-    const scope = grant.tokens.scope ?? grant.scopesRequested?.join(' ');
+    const scopes = grant.tokens.scopes ?? grant.scopesRequested;
     const tokens = await refreshTokens(
-      { as: grant.authorizationServer, client: grant.client, refreshToken: grant.tokens.refreshToken, resource: grant.resource, ...(scope ? { scope } : {}) },
+      { as: grant.authorizationServer, client: grant.client, refreshToken: grant.tokens.refreshToken, resource: grant.resource, ...(scopes ? { scopes } : {}) },
       deps.http,
       deps.now,
     );

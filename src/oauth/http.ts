@@ -245,9 +245,10 @@ function connectionFailure(error: unknown, target: URL, step: Step, timeoutMs: n
   });
 }
 
-/** "700 ms", "1.5 s", "15 s": a sub-second timeout must not read as "within 1 s". */
+/** "700 ms", "1.5 s", "15 s", "10 min": a sub-second timeout must not read as "within 1 s". */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
   return `${Number((ms / 1000).toFixed(1))} s`;
 }
 

@@ -10,8 +10,8 @@ import {
   type ClientAuth,
 } from 'oauth4webapi';
 import { CodexAuthError } from '../errors.ts';
-import { requireJsonResponse } from './content-type.ts';
-import { isRecord, toCodexAuthError } from './failures.ts';
+import { isJsonContentType, requireJsonResponse } from './content-type.ts';
+import { describeServerError, isRecord, toCodexAuthError } from './failures.ts';
 import { oauthOptions, redactUrl, type HttpClient } from './http.ts';
 
 export interface ClientRecord {
@@ -27,10 +27,26 @@ export interface ClientRecord {
   createdAt: number;
 }
 
-/** Per-issuer registrations; the lead implements it on disk. */
+/** Per-issuer registrations (on disk: src/store/state.ts). */
 export interface ClientStore {
   find(issuer: string): ClientRecord | undefined;
   save(record: ClientRecord): void;
+  /** Drops the issuer's registration if it is still this one (the server no longer knows it). */
+  forget(record: ClientRecord): void;
+}
+
+/** Registrations kept in memory only, for callers with no state on disk (the conformance client). */
+export class MemoryClientStore implements ClientStore {
+  readonly records = new Map<string, ClientRecord>();
+  find(issuer: string): ClientRecord | undefined {
+    return this.records.get(issuer);
+  }
+  save(record: ClientRecord): void {
+    this.records.set(record.issuer, record);
+  }
+  forget(record: ClientRecord): void {
+    if (this.records.get(record.issuer)?.clientId === record.clientId) this.records.delete(record.issuer);
+  }
 }
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -65,6 +81,7 @@ export async function registerClient(
   let registered: Awaited<ReturnType<typeof processDynamicClientRegistrationResponse>>;
   try {
     const response = await dynamicClientRegistrationRequest(as, metadata, oauthOptions(http, 'registration', endpoint));
+    if (response.status === 400 || response.status === 403) throw await refusedRegistration(response, action, input.clientName);
     requireJsonResponse(response, 'registration', action);
     registered = await processDynamicClientRegistrationResponse(await withSecretExpiryDefault(response));
   } catch (error) {
@@ -72,17 +89,15 @@ export async function registerClient(
       step: 'registration',
       action,
       hint: 'The server refused to register codex-auth; register a client with the server operator and configure its client id.',
-      hintFor: (code) =>
-        code === 'invalid_client_metadata' || code === 'invalid_request'
-          ? 'The server rejected the registration details; if it needs particular scopes, pass them explicitly.'
-          : undefined,
     });
   }
   const secret = typeof registered.client_secret === 'string' && registered.client_secret !== '' ? registered.client_secret : undefined;
+  const authMethod = registeredAuthMethod(as, registered.token_endpoint_auth_method, secret);
+  if (secret && registered.token_endpoint_auth_method === 'none') http.debug?.(`the registration answer says token_endpoint_auth_method "none" but carries a client_secret; sending it with ${authMethod}`);
   const record: ClientRecord = {
     issuer: as.issuer,
     clientId: registered.client_id,
-    tokenEndpointAuthMethod: registeredAuthMethod(registered.token_endpoint_auth_method, secret),
+    tokenEndpointAuthMethod: authMethod,
     redirectUris: isStringArray(registered.redirect_uris) ? registered.redirect_uris : (metadata.redirect_uris ?? []),
     source: 'dynamic',
     createdAt: now(),
@@ -119,9 +134,10 @@ interface RegistrationMetadata extends Partial<Client> {
 }
 
 function registrationMetadata(as: AuthorizationServer, input: RegistrationInput): RegistrationMetadata {
+  const refresh = offersRefresh(as) ? ['refresh_token'] : [];
   const grant = input.deviceFlow
-    ? { grant_types: [DEVICE_CODE_GRANT, 'refresh_token'], response_types: [] }
-    : { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: input.redirectUri === undefined ? [] : [input.redirectUri] };
+    ? { grant_types: [DEVICE_CODE_GRANT, ...refresh], response_types: [] }
+    : { grant_types: ['authorization_code', ...refresh], response_types: ['code'], redirect_uris: input.redirectUri === undefined ? [] : [input.redirectUri] };
   const metadata: RegistrationMetadata = {
     client_name: input.clientName,
     ...grant,
@@ -132,6 +148,15 @@ function registrationMetadata(as: AuthorizationServer, input: RegistrationInput)
   return metadata;
 }
 
+/**
+ * The refresh_token grant is asked for unless the server's grant_types_supported leaves it out
+ * (RFC 8414 §2): a server that issues no refresh tokens may refuse a registration asking for them
+ * (oidc-provider does, when it has no offline_access scope).
+ */
+function offersRefresh(as: AuthorizationServer): boolean {
+  return as.grant_types_supported === undefined || as.grant_types_supported.includes('refresh_token');
+}
+
 /** A public client ("none") unless the server says it cannot take one. */
 function preferredAuthMethod(as: AuthorizationServer): string {
   const supported = as.token_endpoint_auth_methods_supported;
@@ -139,10 +164,63 @@ function preferredAuthMethod(as: AuthorizationServer): string {
   return ['client_secret_basic', 'client_secret_post'].find((method) => supported.includes(method)) ?? 'none';
 }
 
-/** RFC 7591 §2: a server that issues a secret without naming a method means client_secret_basic. */
-function registeredAuthMethod(returned: unknown, secret: string | undefined): string {
-  if (typeof returned === 'string' && returned !== '') return returned;
-  return secret ? 'client_secret_basic' : 'none';
+/**
+ * The method the server registered. One that issues a secret without naming a method means
+ * client_secret_basic (RFC 7591 §2); one that issues a secret while naming "none" (Figma) still
+ * wants it at its token endpoint: a secret is sent whenever one was issued, the way the server takes secrets.
+ */
+function registeredAuthMethod(as: AuthorizationServer, returned: unknown, secret: string | undefined): string {
+  if (secret && (returned === undefined || returned === '' || returned === 'none')) return secretAuthMethod(as);
+  return typeof returned === 'string' && returned !== '' ? returned : 'none';
+}
+
+/**
+ * A 400 or 403 from the registration endpoint. A 403, or a 400 that names no RFC 7591 metadata
+ * error, refuses the client itself: Figma registers only client names it knows (403 "Forbidden"
+ * in plain text), Vercel and ClickUp review the clients they accept. A 400 naming a metadata
+ * error (invalid_client_metadata, invalid_redirect_uri) faults the registration's details, such
+ * as a missing scope (Fastmail), unless its description is about the client name.
+ */
+async function refusedRegistration(response: Response, action: string, clientName: string): Promise<CodexAuthError> {
+  const text = await response.text().catch(() => '');
+  const body: unknown = isJsonContentType(response.headers.get('content-type')) ? parseJson(text) : undefined;
+  const error = isRecord(body) && typeof body.error === 'string' ? body.error : undefined;
+  const description = isRecord(body) && typeof body.error_description === 'string' ? body.error_description : undefined;
+  const serverSaid = error ? describeServerError(error, description) : plainTextOf(response, text);
+  const aboutDetails = response.status === 400 && error !== undefined && METADATA_ERRORS.has(error) && !/client[ _]?name/i.test(description ?? '');
+  const sentAs = `the registration was sent as client_name "${clientName}"`;
+  return new CodexAuthError({
+    kind: 'registration',
+    step: 'registration',
+    message: aboutDetails
+      ? `${action} was refused (HTTP ${response.status}): the server rejected the registration details (${sentAs}).`
+      : `${action} was refused (HTTP ${response.status}): this server only accepts registrations from approved clients, and ${sentAs}.`,
+    ...(serverSaid ? { serverSaid } : {}),
+    hint: aboutDetails
+      ? `If the server needs particular scopes, pass them (--scopes). If it accepts only known clients, ${CLIENT_OPTIONS}.`
+      : `${CLIENT_OPTIONS.charAt(0).toUpperCase()}${CLIENT_OPTIONS.slice(1)}.`,
+  });
+}
+
+/** RFC 7591 §3.2.2 errors about the metadata sent, not about who sent it. */
+const METADATA_ERRORS = new Set(['invalid_client_metadata', 'invalid_redirect_uri', 'invalid_request']);
+
+const CLIENT_OPTIONS =
+  'register under a client name the server accepts (--client-name "<name>"), use a client the operator registered for you (--client-id, with --client-secret-env for its secret), or a Client ID Metadata Document if the server supports them (--client-metadata-url)';
+
+/** A short plain-text answer, worth showing as what the server said; nothing for HTML or long bodies. */
+function plainTextOf(response: Response, text: string): string | undefined {
+  const type = response.headers.get('content-type') ?? '';
+  const line = text.trim().split('\n')[0]?.trim() ?? '';
+  return /^text\/plain\b/i.test(type) && line !== '' && line.length <= 200 ? line : undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The user's own client. Without a configured method, a secret goes the way the server prefers. */

@@ -12,13 +12,15 @@ import {
   revocationRequest,
   UnsupportedOperationError,
   type AuthorizationServer,
+  type OAuth2Error,
   type TokenEndpointResponse,
 } from 'oauth4webapi';
 import { CodexAuthError, type Step } from '../errors.ts';
 import { requireJsonResponse } from './content-type.ts';
-import { findCodexAuthError, isRecord, toCodexAuthError } from './failures.ts';
+import { findCodexAuthError, isRecord, oauthErrorCode, toCodexAuthError } from './failures.ts';
 import { oauthOptions, redactUrl, type HttpClient } from './http.ts';
 import { clientAuthentication, oauthClient, type ClientRecord } from './registration.ts';
+import { parseScopeList } from './scopes.ts';
 
 export interface TokenSet {
   accessToken: string;
@@ -26,8 +28,12 @@ export interface TokenSet {
   tokenType: string;
   /** Absolute, ms since the epoch; undefined when neither expires_in nor a JWT exp says. */
   expiresAt?: number;
-  /** Granted scope, space-separated, as the server returned it. */
-  scope?: string;
+  /**
+   * Granted scopes, read from the server's `scope` (space- or comma-separated, see
+   * parseScopeList). Undefined when the server did not say, which RFC 6749 §5.1 reads as
+   * "as requested"; empty when it said "" (GitHub Apps).
+   */
+  scopes?: string[];
 }
 
 /** Exchanges the code from a callback validated by `validateCallback` (oauth4webapi insists on that). */
@@ -59,24 +65,25 @@ export async function exchangeCode(
     const screened = await screenTokenResponse(response, step, action, http);
     return toTokenSet(await processAuthorizationCodeResponse(as, oauthClient(client), screened), now, step);
   } catch (error) {
-    throw tokenFailure(error, step, action);
+    throw tokenFailure(error, step, action, client);
   }
 }
 
 /**
  * Uses a refresh token. If the server rotates it, the new one is returned
  * (persist it at once); if it returns none, the old one is kept.
- * invalid_grant is final: see `isInvalidGrant`.
+ * invalid_grant and invalid_client are final: see `lostLogin`.
  */
 export async function refreshTokens(
-  input: { as: AuthorizationServer; client: ClientRecord; refreshToken: string; resource: string; scope?: string },
+  input: { as: AuthorizationServer; client: ClientRecord; refreshToken: string; resource: string; scopes?: string[] },
   http: HttpClient,
   now: () => number,
 ): Promise<TokenSet> {
   const step: Step = 'refresh';
   const { as, client } = input;
   const additionalParameters: Record<string, string> = { resource: input.resource };
-  if (input.scope) additionalParameters.scope = input.scope;
+  // Always space-separated on the wire, whatever separator the server used when it granted them.
+  if (input.scopes && input.scopes.length > 0) additionalParameters.scope = input.scopes.join(' ');
   const action = `Refreshing the access token at ${endpointName(as)}`;
   let tokens: TokenSet;
   try {
@@ -87,21 +94,34 @@ export async function refreshTokens(
     const screened = await screenTokenResponse(response, step, action, http);
     tokens = toTokenSet(await processRefreshTokenResponse(as, oauthClient(client), screened), now, step);
   } catch (error) {
-    throw tokenFailure(error, step, action);
+    throw tokenFailure(error, step, action, client);
   }
   tokens.refreshToken ??= input.refreshToken;
-  if (tokens.scope === undefined && input.scope) tokens.scope = input.scope; // RFC 6749 §5.1: omitted means as requested
+  if (tokens.scopes === undefined && input.scopes) tokens.scopes = input.scopes; // RFC 6749 §5.1: omitted means as requested
   return tokens;
 }
 
-/** True when a refresh failed with invalid_grant: drop the tokens and ask for a new login, never retry. */
-export function isInvalidGrant(error: unknown): boolean {
-  return (
-    error instanceof CodexAuthError &&
-    error.step === 'refresh' &&
-    error.cause instanceof ResponseBodyError &&
-    error.cause.error === 'invalid_grant'
-  );
+/** A refresh failure that ends the login: drop the tokens and ask for a new login, never retry. */
+export interface LostLogin {
+  reason: string;
+  /**
+   * invalid_client: the server no longer knows the client (AWS sign-in and in-memory servers
+   * drop dynamic registrations), so its registration must go too, or the next login reuses it.
+   */
+  clientRejected: boolean;
+}
+
+export function lostLogin(error: unknown): LostLogin | undefined {
+  if (!(error instanceof CodexAuthError) || error.step !== 'refresh') return undefined;
+  const code = oauthErrorCode(error.cause);
+  if (code === 'invalid_grant') return { reason: 'the server rejected the refresh token (invalid_grant)', clientRejected: false };
+  if (code === 'invalid_client') return { reason: 'the server no longer accepts the registered client (invalid_client)', clientRejected: true };
+  return undefined;
+}
+
+/** True when the token endpoint refused the client itself (invalid_client), at any step. */
+export function isClientRejected(error: unknown): boolean {
+  return error instanceof CodexAuthError && oauthErrorCode(error.cause) === 'invalid_client';
 }
 
 /** Revokes the refresh token, then the access token, when the server offers revocation. */
@@ -136,19 +156,34 @@ export async function revokeTokens(input: { as: AuthorizationServer; client: Cli
 
 /**
  * Screens a token endpoint answer before oauth4webapi reads it, and returns the
- * response to hand it: a body not declared JSON is refused (oauth4webapi would
- * read any JSON, and misreport an HTML error page); an unusable expires_in is
- * dropped (oauth4webapi would turn the string "3600" into 3600, and reject a
- * negative value outright).
+ * response to hand it. The body decides, not the status: a JSON body holding
+ * `error` is a refusal whatever the status (GitHub answers errors with 200); any
+ * 2xx holding `access_token` and `token_type` is a success (Supabase answers
+ * 201), handed on as the 200 oauth4webapi insists on. A body not declared JSON
+ * is refused (oauth4webapi would read any JSON, and misreport an HTML error
+ * page); an unusable expires_in is dropped (oauth4webapi would turn the string
+ * "3600" into 3600, and reject a negative value outright).
  */
 export async function screenTokenResponse(response: Response, step: Step, action: string, http: HttpClient): Promise<Response> {
   requireJsonResponse(response, step, action);
-  if (response.status !== 200) return response;
   const body: unknown = await response.clone().json().catch(() => undefined);
-  if (!isRecord(body) || body.expires_in === undefined || isUsableLifetime(body.expires_in)) return response;
-  http.debug?.(`ignored an unusable expires_in (${describeValue(body.expires_in)}) from ${redactUrl(response.url)}`);
-  const { expires_in: _unusable, ...rest } = body;
-  return new Response(JSON.stringify(rest), { status: response.status, statusText: response.statusText, headers: response.headers });
+  if (!isRecord(body)) return response;
+  if (typeof body.error === 'string' && body.error !== '') {
+    // oauth4webapi reads the error of a 4xx itself; of any other status it would not.
+    if (response.status >= 400 && response.status < 500) return response;
+    throw new ResponseBodyError('server responded with an error in the response body', { cause: body as OAuth2Error, response });
+  }
+  const isSuccess = response.status >= 200 && response.status < 300 && typeof body.access_token === 'string' && typeof body.token_type === 'string';
+  if (!isSuccess) return response;
+  if (response.status !== 200) http.debug?.(`took HTTP ${response.status} with a token from ${redactUrl(response.url)} as success`);
+  let screened = body;
+  if (body.expires_in !== undefined && !isUsableLifetime(body.expires_in)) {
+    http.debug?.(`ignored an unusable expires_in (${describeValue(body.expires_in)}) from ${redactUrl(response.url)}`);
+    const { expires_in: _unusable, ...rest } = body;
+    screened = rest;
+  }
+  if (screened === body && response.status === 200) return response;
+  return new Response(JSON.stringify(screened), { status: 200, headers: response.headers });
 }
 
 /** Ten years: no real access token lives longer, and every such expiry is a valid Date. */
@@ -173,7 +208,7 @@ export function toTokenSet(response: TokenEndpointResponse, now: () => number, s
   if (response.refresh_token) tokens.refreshToken = response.refresh_token;
   const expiresAt = isUsableLifetime(response.expires_in) ? now() + response.expires_in * 1000 : jwtExpiry(response.access_token, now);
   if (expiresAt !== undefined) tokens.expiresAt = expiresAt;
-  if (response.scope !== undefined) tokens.scope = response.scope;
+  if (response.scope !== undefined) tokens.scopes = parseScopeList(response.scope);
   return tokens;
 }
 
@@ -210,7 +245,7 @@ function notBearer(tokenType: string, step: Step): CodexAuthError {
   });
 }
 
-function tokenFailure(error: unknown, step: Step, action: string): CodexAuthError {
+function tokenFailure(error: unknown, step: Step, action: string, client: ClientRecord): CodexAuthError {
   const known = findCodexAuthError(error);
   if (known) return known;
   if (error instanceof UnsupportedOperationError) {
@@ -232,7 +267,11 @@ function tokenFailure(error: unknown, step: Step, action: string): CodexAuthErro
     hint: step === 'refresh' ? 'Log in again.' : 'Run the login again.',
     hintFor: (code) => {
       if (code === 'invalid_grant') return step === 'refresh' ? 'The refresh token is no longer valid: log in again.' : 'The code was rejected or expired: run the login again.';
-      if (code === 'invalid_client' || code === 'unauthorized_client') return 'The server does not accept this client any more; log in again to register a new one.';
+      if (code === 'invalid_client' || code === 'unauthorized_client') {
+        return client.source === 'dynamic'
+          ? 'The server no longer knows the client it registered (its registration is dropped); log in again to register afresh.'
+          : `The server refused the client ${client.clientId}; check its client id and secret.`;
+      }
       if (code === 'invalid_target') return 'The server refused the resource indicator; check oauth_resource.';
       return undefined;
     },

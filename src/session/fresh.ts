@@ -64,7 +64,7 @@ export async function ensureFresh(deps: FreshnessDeps, serverName: string, mcpUr
   const seen = usableGrant(deps, serverName, mcpUrl);
   if ('status' in seen) return seen;
   if (!needsRefresh(seen)) return { status: 'fresh', grant: seen };
-  const [{ withServerLock }, { refreshGrant }, { isInvalidGrant }] = await Promise.all([
+  const [{ withServerLock }, { refreshGrant }, { lostLogin }] = await Promise.all([
     import('../store/lock.ts'),
     import('../oauth/flow.ts'),
     import('../oauth/tokens.ts'),
@@ -89,9 +89,10 @@ export async function ensureFresh(deps: FreshnessDeps, serverName: string, mcpUr
       if (refreshDue(refreshed, deps.now(), policy)) triedByExpiry.add(refreshed.tokens.accessToken);
       return { status: 'refreshed', grant: refreshed };
     } catch (error) {
-      if (isInvalidGrant(error)) {
-        deps.store.dropGrant(serverName, 'the server rejected the refresh token (invalid_grant)', deps.now());
-        return { status: 'needs-login', reason: 'the server rejected the refresh token (invalid_grant)' };
+      const lost = lostLogin(error);
+      if (lost) {
+        deps.store.dropGrant(serverName, lost.reason, deps.now(), lost.clientRejected ? current.client : undefined);
+        return { status: 'needs-login', reason: lost.reason };
       }
       if (error instanceof CodexAuthError) return { status: 'stale', grant: current, error: error.forServer(serverName) };
       throw error;

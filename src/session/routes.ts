@@ -53,7 +53,7 @@ export function createRoute(deps: RouteDeps, serverName: string, mcpUrl: string)
     const challenged = challenge.scopes ?? [];
     if (!deps.reauthorize || stepUps >= MAX_STEP_UPS) return undefined;
     stepUps += 1;
-    const granted = deps.store.server(serverName).grant?.tokens.scope?.split(' ').filter(Boolean) ?? [];
+    const granted = deps.store.server(serverName).grant?.tokens.scopes ?? [];
     deps.warn(`${serverName} asks for more access; authorizing again with: ${unionScopes(granted, challenged).join(' ')}`);
     const grant = await deps.reauthorize(serverName, { grantedScopes: granted, challengedScopes: challenged, challenge });
     return grant?.tokens.accessToken;

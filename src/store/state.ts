@@ -6,6 +6,8 @@ import { basename, dirname, join } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
 import type { Grant } from '../oauth/flow.ts';
 import type { ClientRecord, ClientStore } from '../oauth/registration.ts';
+import { parseScopeList } from '../oauth/scopes.ts';
+import type { TokenSet } from '../oauth/tokens.ts';
 import { ensurePrivateDir, writeFileAtomic } from './atomic.ts';
 import { shellCommand } from '../shell.ts';
 import { NOT_AN_OBJECT, readJsonFile } from './json-file.ts';
@@ -42,11 +44,30 @@ export interface ServerState {
   rewrite?: RewriteRecord;
   /** Set when tokens were dropped (invalid_grant, revoked): the next step is a fresh login. */
   needsLogin?: { reason: string; since: number };
+  /** `login --client-name`: the client_name every later registration for this server sends. */
+  clientName?: string;
 }
 
 type ServerFile = Omit<ServerState, 'serverName'> & { serverName?: string };
 
 const FILE_MODE = 0o600;
+
+/**
+ * A server file in today's format. Files written before the granted scope was kept as a list
+ * hold it as the server's string (`tokens.scope`, space- or comma-separated).
+ */
+function currentFormat(file: ServerFile): ServerFile {
+  const tokens = file.grant?.tokens as (TokenSet & { scope?: unknown }) | undefined;
+  if (tokens && typeof tokens.scope === 'string') {
+    const { scope, ...current } = tokens;
+    file.grant = { ...file.grant!, tokens: { ...current, scopes: tokens.scopes ?? parseScopeList(scope) } };
+  }
+  return file;
+}
+
+function readServerFile(path: string): ServerFile {
+  return currentFormat(readStateFile<ServerFile>(path));
+}
 
 /** Reads a state file (`{}` when absent) straight from disk: `run` reads these on every launch. */
 function readStateFile<T extends object>(path: string): T {
@@ -111,21 +132,29 @@ export class StateStore {
 
   /** Reads the server's file afresh (callers inside a lock rely on this). */
   server(serverName: string): ServerState {
-    return { ...readStateFile<ServerFile>(this.serverFile(serverName)), serverName };
+    return { ...readServerFile(this.serverFile(serverName)), serverName };
   }
 
   private update(serverName: string, change: (file: ServerFile) => ServerFile): void {
     const path = this.serverFile(serverName);
-    writeStateFile(path, { ...change(readStateFile<ServerFile>(path)), serverName });
+    writeStateFile(path, { ...change(readServerFile(path)), serverName });
   }
 
   saveGrant(serverName: string, grant: Grant): void {
     this.update(serverName, ({ needsLogin: _dropped, ...rest }) => ({ ...rest, grant }));
   }
 
-  /** Forgets the tokens (never the registration) and remembers why. */
-  dropGrant(serverName: string, reason: string, now: number): void {
+  /**
+   * Forgets the tokens and remembers why. The issuer's registration goes too only when given
+   * (`rejectedClient`: the server no longer knows it), so the next login registers afresh.
+   */
+  dropGrant(serverName: string, reason: string, now: number, rejectedClient?: ClientRecord): void {
     this.update(serverName, ({ grant: _dropped, ...rest }) => ({ ...rest, needsLogin: { reason, since: now } }));
+    if (rejectedClient) this.clients().forget(rejectedClient);
+  }
+
+  rememberClientName(serverName: string, clientName: string): void {
+    this.update(serverName, (file) => ({ ...file, clientName }));
   }
 
   saveRewrite(serverName: string, rewrite: RewriteRecord): void {
@@ -153,7 +182,7 @@ export class StateStore {
   knownServers(): ServerState[] {
     return this.serverFiles().flatMap((path) => {
       try {
-        const data = readJsonFile<ServerFile>(path);
+        const data = currentFormat(readJsonFile<ServerFile>(path));
         return data.serverName ? [{ ...data, serverName: data.serverName }] : [];
       } catch (error) {
         this.reportDamaged(path, error);
@@ -208,6 +237,16 @@ export class StateStore {
         return data.issuer === issuer && data.client?.issuer === issuer ? data.client : undefined;
       },
       save: (record) => writeStateFile(fileOf(record.issuer), { issuer: record.issuer, client: record }),
+      // Only the registration that was rejected: another login may have replaced it meanwhile.
+      forget: (record) => {
+        const path = fileOf(record.issuer);
+        if (readStateFile<{ client?: ClientRecord }>(path).client?.clientId !== record.clientId) return;
+        try {
+          rmSync(path, { force: true });
+        } catch (error) {
+          throw storageError(path, error);
+        }
+      },
     };
   }
 }

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { CodexAuthError } from '../errors.ts';
 import type { CallbackListener } from '../oauth/callback.ts';
 import { parsePastedRedirect } from '../oauth/callback.ts';
+import { formatDuration } from '../oauth/http.ts';
 import type { BrowserOpener } from './browser.ts';
 import type { Output, Streams } from './output.ts';
 import { shellCommand } from '../shell.ts';
@@ -96,7 +97,7 @@ export function interactiveAuthorizer(options: InteractiveAuthorizationOptions) 
       if (!browserWorking) endOfInput();
     });
     const timer = setTimeout(() => {
-      rejectLogin(failure(serverName, `no answer from the browser within ${Math.round(options.timeoutMs / 60000)} minutes`, `${retry}; use --no-browser to paste the redirect URL by hand`));
+      rejectLogin(failure(serverName, `no answer from the browser within ${formatDuration(options.timeoutMs)}`, `${retry}; use --no-browser to paste the redirect URL by hand`));
     }, options.timeoutMs);
     try {
       return await Promise.race([listener.waitForCallback(stop.signal), paste, stopped]);

@@ -6,10 +6,10 @@
 // step-up login with the union of scopes, at most MAX_STEP_UPS times), and
 // hands the engine the challenge it met so the engine need not probe again.
 // Run by scripts/conformance.mjs as: node --import tsx test/conformance/client.ts <server-url>
-import { authorizationChallenge, splitScopes, type ProbeResult } from '../../src/oauth/challenge.ts';
+import { authorizationChallenge, type ProbeResult } from '../../src/oauth/challenge.ts';
 import { login, MAX_STEP_UPS, refreshGrant, type Grant, type LoginDeps, type LoginRequest } from '../../src/oauth/flow.ts';
 import { createHttpClient } from '../../src/oauth/http.ts';
-import type { ClientRecord, ClientStore } from '../../src/oauth/registration.ts';
+import { MemoryClientStore } from '../../src/oauth/registration.ts';
 import { CIMD_SCENARIO, CIMD_URL, followAuthorizationRedirect, readConformanceEnv, type ConformanceContext } from './conformance-env.ts';
 import { exerciseServer } from './mcp-calls.ts';
 
@@ -19,16 +19,6 @@ import { exerciseServer } from './mcp-calls.ts';
  * authorization server changed) and a refresh did not cure it.
  */
 const MAX_LOGINS_AFTER_401 = 2;
-
-class MemoryClientStore implements ClientStore {
-  private readonly records = new Map<string, ClientRecord>();
-  find(issuer: string): ClientRecord | undefined {
-    return this.records.get(issuer);
-  }
-  save(record: ClientRecord): void {
-    this.records.set(record.issuer, record);
-  }
-}
 
 function loginDeps(): LoginDeps {
   return {
@@ -86,7 +76,7 @@ class Session {
   private stepUpRecovery(challenge: ProbeResult): (() => Promise<void>) | undefined {
     if (this.stepUps >= MAX_STEP_UPS) return undefined;
     this.stepUps++;
-    const granted = splitScopes(this.grant?.tokens.scope) ?? this.grant?.scopesRequested;
+    const granted = this.grant?.tokens.scopes ?? this.grant?.scopesRequested;
     return () => this.login({ challenge, stepUp: { grantedScopes: granted, challengedScopes: challenge.scopes } });
   }
 

@@ -327,12 +327,12 @@ describe('codex: step-up', () => {
       [callWhoami, answer],
       async (layout) => {
         await login(layout);
-        assert.doesNotMatch(storedState(layout.sandbox)!.grant!.tokens.scope ?? '', /mcp:write/);
+        assert.doesNotMatch(storedState(layout.sandbox)!.grant!.tokens.scopes?.join(' ') ?? '', /mcp:write/);
         const result = await runCodex(layout, 'latest');
         assert.equal(result.code, 0, result.stderr);
         const calls = toolCalls(layout).map((call) => call.status);
         assert.deepEqual(calls, [403, 200]);
-        assert.match(storedState(layout.sandbox)!.grant!.tokens.scope ?? '', /mcp:write/);
+        assert.match(storedState(layout.sandbox)!.grant!.tokens.scopes?.join(' ') ?? '', /mcp:write/);
         assert.ok(result.stdout.includes(layout.mcp.marker));
         assert.ok(readFileSync(join(layout.sandbox.root, 'browser-approve.log'), 'utf8').split('\n').filter(Boolean).length >= 2, 'the browser was used again');
       },

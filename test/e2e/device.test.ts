@@ -4,44 +4,11 @@
 // the token. Also: a server without a device endpoint fails clearly.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { execa } from 'execa';
-import { driveAuthorization } from '../peers/browser.ts';
 import { listToolsWithToken } from '../peers/mcp-server.ts';
-import { assertNoSecrets, capturedOutput, CLI, runCli, type Sandbox } from './harness.ts';
-import { storedState, withLayout, type Layout } from './fixtures.ts';
+import { assertNoSecrets, runCli } from './harness.ts';
+import { deviceLogin, storedState, withLayout } from './fixtures.ts';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-const CLI_TIMEOUT_MS = 60_000;
-
-/**
- * Runs `codex-auth login <name> --device` and, while it polls, plays the person:
- * waits for the verification URI on stderr and approves it in the headless browser.
- */
-async function deviceLogin(sandbox: Sandbox, name: string) {
-  const child = execa(process.execPath, [CLI, 'login', name, '--device'], {
-    env: sandbox.env,
-    extendEnv: false,
-    reject: false,
-    cwd: sandbox.root,
-    stdin: 'ignore',
-    timeout: CLI_TIMEOUT_MS,
-  });
-  let stderr = '';
-  const verificationUri = new Promise<string>((resolve, reject) => {
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      const found = /visit (\S+) and enter the code/.exec(stderr)?.[1];
-      if (found) resolve(found);
-    });
-    void child.then(() => reject(new Error(`login ended before showing a code:\n${stderr}`)));
-  });
-  const uri = await verificationUri;
-  await driveAuthorization(uri);
-  const result = await child;
-  const out = { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr), verificationUri: uri };
-  capturedOutput.push(out.stdout, out.stderr);
-  return out;
-}
 
 describe('login --device (RFC 8628)', () => {
   it('shows the verification URI, polls until approved, and the MCP server accepts the token', async () => {

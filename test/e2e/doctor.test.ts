@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from './harness.ts';
-import { startLayout, type Layout } from './fixtures.ts';
+import { startLayout, withLayout, type Layout } from './fixtures.ts';
+import { REAL_SERVERS } from './real-servers.ts';
 
 interface DoctorReport {
   server: string;
@@ -105,6 +106,31 @@ describe('doctor: a broken server', () => {
     assert.match(report.error?.message ?? '', /not-me/);
     assert.deepEqual(report.steps.map((s) => s.step), ['probe', 'resource-metadata', 'codex']);
     assertNoSideEffects(layout, configBefore);
+  });
+});
+
+describe('doctor: servers that answer the first request without a token', () => {
+  it('one that publishes resource metadata (Google) is protected: doctor says so and plans a login', async () => {
+    await withLayout(REAL_SERVERS.google.layout, async (layout) => {
+      const configBefore = layout.sandbox.readConfig();
+      const result = await runCli(layout.sandbox, ['doctor', 'demo', '--json']);
+      assert.equal(result.code, 0, result.stderr);
+      const report = JSON.parse(result.stdout) as DoctorReport;
+      assert.deepEqual(report.steps.map((s) => s.step), ['probe', 'resource-metadata', 'authorization-server-metadata', 'plan', 'codex']);
+      assert.equal(report.steps[0]?.detail.needsAuthorization, false);
+      assert.match(String(report.steps[1]?.detail.note), /publishes resource metadata: it challenges later requests/);
+      assert.equal(report.steps[3]?.detail.client_name, 'codex-auth');
+      assertNoSideEffects(layout, configBefore);
+    });
+  });
+
+  it('one that publishes none needs no authorization', async () => {
+    await withLayout({ mcp: { open: true } }, async (layout) => {
+      const result = await runCli(layout.sandbox, ['doctor', 'demo']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /conclusion: no authorization needed/);
+      assert.doesNotMatch(result.stdout, /✓ plan/);
+    });
   });
 });
 

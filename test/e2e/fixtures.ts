@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { startAuthServer, type AuthServer, type AuthServerOptions } from '../peers/auth-server.ts';
 import { makeBrowserCommand, type BrowserMode } from '../peers/browser.ts';
 import { startMcpServer, type McpServer, type McpServerOptions } from '../peers/mcp-server.ts';
-import { createSandbox, readJson, serverStateFile, type Sandbox } from './harness.ts';
+import { execa } from 'execa';
+import { driveAuthorization } from '../peers/browser.ts';
+import { capturedOutput, CLI, createSandbox, readJson, serverStateFile, type Sandbox } from './harness.ts';
 
 export interface Layout {
   auth: AuthServer;
@@ -34,7 +36,8 @@ export async function startLayout(options: LayoutOptions = {}): Promise<Layout> 
   const resources: Record<string, { scope: string }> = {};
   const auth = await startAuthServer({ ...options.auth, resources });
   const mcp = await startMcpServer({ ...options.mcp, authServer: { issuer: auth.issuer, jwksUri: auth.jwksUri } });
-  resources[mcp.resource] = { scope: options.resourceScope ?? 'mcp:read mcp:write' };
+  // The audience the MCP server checks is the resource the authorization server issues tokens for.
+  resources[options.mcp?.audience ?? mcp.resource] = { scope: options.resourceScope ?? 'mcp:read mcp:write' };
   const sandbox = createSandbox();
   const name = options.serverName ?? 'demo';
   sandbox.writeConfig(
@@ -82,7 +85,7 @@ export interface StoredGrant {
     resource: string;
     mcpUrl: string;
     client: { clientId: string; clientSecret?: string; tokenEndpointAuthMethod: string; source: string };
-    tokens: { accessToken: string; refreshToken?: string; expiresAt?: number; scope?: string };
+    tokens: { accessToken: string; refreshToken?: string; expiresAt?: number; scopes?: string[] };
     obtainedAt: number;
   };
   rewrite?: { varName: string };
@@ -124,4 +127,35 @@ export function ageStoredToken(sandbox: Sandbox, remainingMs: number, name = 'de
   state.grant.tokens.expiresAt -= shift;
   state.grant.obtainedAt -= shift;
   writeFileSync(file, JSON.stringify(state, null, '\t'));
+}
+
+/**
+ * Runs `codex-auth login <name> --device` and, while it polls, plays the person: waits for the
+ * verification URI on stderr and approves it in the headless browser once `beforeApproving` is done.
+ */
+export async function deviceLogin(sandbox: Sandbox, name: string, beforeApproving: () => Promise<void> = async () => undefined) {
+  const child = execa(process.execPath, [CLI, 'login', name, '--device'], {
+    env: sandbox.env,
+    extendEnv: false,
+    reject: false,
+    cwd: sandbox.root,
+    stdin: 'ignore',
+    timeout: 60_000,
+  });
+  let stderr = '';
+  const verificationUri = new Promise<string>((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      const found = /visit (\S+) and enter the code/.exec(stderr)?.[1];
+      if (found) resolve(found);
+    });
+    void child.then(() => reject(new Error(`login ended before showing a code:\n${stderr}`)));
+  });
+  const uri = await verificationUri;
+  await beforeApproving();
+  await driveAuthorization(uri);
+  const result = await child;
+  const out = { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr), verificationUri: uri };
+  capturedOutput.push(out.stdout, out.stderr);
+  return out;
 }

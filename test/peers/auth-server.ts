@@ -49,6 +49,43 @@ export interface AuthServerOptions {
   deviceFlow?: boolean;
   /** Added delay before answering every request. */
   latencyMs?: number;
+  /** How this server departs from the specs the way real ones do (issue #12); none by default. */
+  quirks?: AuthServerQuirks;
+}
+
+/**
+ * Deviations of real authorization servers, applied in front of oidc-provider, which still does
+ * the real work (and so still refuses what such a server would refuse, e.g. a refresh asking for
+ * the comma string "a,b" as one scope).
+ */
+export interface AuthServerQuirks {
+  /** Supabase: a successful token answer comes with this status (201 Created) instead of 200. */
+  tokenSuccessStatus?: number;
+  /** GitHub: token endpoint errors come with this status (200) instead of 400/401. */
+  tokenErrorStatus?: number;
+  /** GitHub: the granted scope is written comma-separated ("a,b"); GitHub Apps: it is empty (""). */
+  grantedScope?: 'comma-separated' | 'empty';
+  /** Figma: a registration whose client_name is not on this list gets 403 "Forbidden" in plain text. */
+  allowedClientNames?: string[];
+  /**
+   * Figma: every registration gets a client_secret that the token endpoint requires (HTTP Basic),
+   * while the registration answer says token_endpoint_auth_method "none".
+   */
+  secretWithAuthMethodNone?: boolean;
+  /**
+   * A single-page app on the same origin: the metadata locations this server does not serve
+   * (metadataForms) answer 200 text/html with the app's shell instead of 404.
+   */
+  singlePageApp?: boolean;
+  /**
+   * oidc-provider's own refresh-token rule (OIDC Core §11, also better-auth's): offline_access
+   * is dropped unless the authorization request says prompt=consent, and no refresh token is
+   * issued without it. Without this quirk the test server issues one to every client allowed
+   * the refresh_token grant.
+   */
+  stockRefreshTokenPolicy?: boolean;
+  /** Pads every access token (a signed JWT) with a claim, to about this many bytes (12 KB tokens). */
+  accessTokenBytes?: number;
 }
 
 export interface RecordedRequest {
@@ -68,6 +105,14 @@ export interface AuthServer {
   requests: RecordedRequest[];
   registrations(): unknown[];
   tokenRequests(grantType?: string): RecordedRequest[];
+  /**
+   * Forgets every dynamically registered client, as AWS sign-in and in-memory servers do (a
+   * restart): the token endpoint then answers invalid_client and the authorization endpoint
+   * shows an error page instead of redirecting.
+   */
+  forgetRegisteredClients(): Promise<void>;
+  /** The next `count` token requests get 503 temporarily_unavailable with Retry-After (an outage). */
+  failTokenRequests(count: number, retryAfterSeconds?: number): void;
   close(): Promise<void>;
 }
 
@@ -109,6 +154,12 @@ export async function startAuthServer(options: AuthServerOptions): Promise<AuthS
       requests.filter(
         (r) => r.method === 'POST' && r.path === path('/token') && (!grantType || r.form?.grant_type?.[0] === grantType),
       ),
+    forgetRegisteredClients: async () => {
+      for (const clientId of front.registeredClientIds.splice(0)) await provider.Client.adapter.destroy(clientId);
+    },
+    failTokenRequests: (count, retryAfterSeconds = 1) => {
+      front.outage = { remaining: count, retryAfterSeconds };
+    },
     close: () => closeServer(server),
   };
 }
@@ -118,6 +169,9 @@ class FrontServer {
   metadata: Record<string, unknown> | undefined;
   recording = false;
   readonly requests: RecordedRequest[] = [];
+  /** Every client registered dynamically, so that they can be forgotten. */
+  readonly registeredClientIds: string[] = [];
+  outage: { remaining: number; retryAfterSeconds: number } | undefined;
   private readonly providerHandler;
   private readonly wellKnownForms: Map<string, MetadataForm[]>;
   private readonly interactionRoute: RegExp;
@@ -148,11 +202,58 @@ class FrontServer {
     if (this.refusesMissingResource(url.pathname, record)) {
       return sendJson(res, 400, { error: 'invalid_target', error_description: 'resource indicator is required' });
     }
+    if (req.method === 'POST' && url.pathname === `${this.issuerPath}/reg`) {
+      if (this.refusesClientName(record)) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('Forbidden');
+      this.answerRegistration(req, res);
+    }
+    if (req.method === 'POST' && url.pathname === `${this.issuerPath}/token`) {
+      if (this.outage && this.outage.remaining > 0) {
+        this.outage.remaining -= 1;
+        return sendJson(res, 503, { error: 'temporarily_unavailable' }, { 'retry-after': String(this.outage.retryAfterSeconds) });
+      }
+      this.answerTokenRequest(res);
+    }
     if (url.pathname === this.issuerPath || url.pathname.startsWith(`${this.issuerPath}/`)) {
       this.applyDefaultScope(req, url);
       return this.forwardToProvider(req, res);
     }
     sendJson(res, 404, { error: 'not_found' });
+  }
+
+  private get quirks(): AuthServerQuirks {
+    return this.options.quirks ?? {};
+  }
+
+  private refusesClientName(record: RecordedRequest): boolean {
+    const allowed = this.quirks.allowedClientNames;
+    const name = (record.json as { client_name?: unknown } | undefined)?.client_name;
+    return allowed !== undefined && !(typeof name === 'string' && allowed.includes(name));
+  }
+
+  /** Records the registered client; Figma: registers it with a secret, and says "none". */
+  private answerRegistration(req: IncomingMessage, res: ServerResponse): void {
+    const withSecret = this.quirks.secretWithAuthMethodNone === true;
+    if (withSecret) {
+      const body = req as IncomingMessage & { body?: Buffer };
+      const metadata = JSON.parse(body.body?.toString() ?? '{}') as Record<string, unknown>;
+      body.body = Buffer.from(JSON.stringify({ ...metadata, token_endpoint_auth_method: 'client_secret_basic' }));
+    }
+    rewriteJsonAnswer(res, (status, answer) => {
+      if (typeof answer.client_id === 'string') this.registeredClientIds.push(answer.client_id);
+      return withSecret && status === 201 ? { status, body: { ...answer, token_endpoint_auth_method: 'none' } } : undefined;
+    });
+  }
+
+  /** Supabase's and GitHub's token answers: success and error statuses, and how the scope is written. */
+  private answerTokenRequest(res: ServerResponse): void {
+    const { tokenSuccessStatus, tokenErrorStatus, grantedScope } = this.quirks;
+    if (tokenSuccessStatus === undefined && tokenErrorStatus === undefined && grantedScope === undefined) return;
+    rewriteJsonAnswer(res, (status, answer) => {
+      if (typeof answer.error === 'string') return tokenErrorStatus === undefined ? undefined : { status: tokenErrorStatus, body: answer };
+      const scope = typeof answer.scope === 'string' ? answer.scope : '';
+      const written = grantedScope === 'comma-separated' ? scope.split(' ').join(',') : grantedScope === 'empty' ? '' : answer.scope;
+      return { status: tokenSuccessStatus ?? status, body: { ...answer, ...(written === undefined ? {} : { scope: written }) } };
+    });
   }
 
   // The body is read here to record it; oidc-provider then takes it from req.body.
@@ -166,8 +267,9 @@ class FrontServer {
 
   private serveMetadata(res: ServerResponse, forms: MetadataForm[], metadata: Record<string, unknown>): void {
     const enabled = this.options.metadataForms ?? ALL_METADATA_FORMS;
-    if (!forms.some((form) => enabled.includes(form))) return sendJson(res, 404, { error: 'not_found' });
-    sendJson(res, 200, metadata);
+    if (forms.some((form) => enabled.includes(form))) return sendJson(res, 200, metadata);
+    if (this.quirks.singlePageApp) return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(SINGLE_PAGE_APP_SHELL);
+    sendJson(res, 404, { error: 'not_found' });
   }
 
   private refusesMissingResource(path: string, record: RecordedRequest): boolean {
@@ -285,10 +387,10 @@ async function buildConfiguration(options: AuthServerOptions, issuerPath: string
     },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${issuerPath}/interaction/${interaction.uid}` },
     findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
-    issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) =>
-      client.grantTypeAllowed('refresh_token'),
     expiresWithSession: () => false,
     rotateRefreshToken: () => rotate,
+    ...(options.quirks?.stockRefreshTokenPolicy ? {} : { issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) => client.grantTypeAllowed('refresh_token') }),
+    ...(options.quirks?.accessTokenBytes ? { extraTokenClaims: () => ({ padding: 'x'.repeat(paddingFor(options.quirks!.accessTokenBytes!)) }) } : {}),
     ...(options.requireScopeOnRegistration ? { extraClientMetadata: scopeRequiredOnRegistration() } : {}),
   };
 }
@@ -370,8 +472,37 @@ function parseJsonOrText(text: string): unknown {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+/** The claim length that makes a JWT about `bytes` long: base64url grows it by 4/3; the rest of the token is ~700 bytes. */
+function paddingFor(bytes: number): number {
+  return Math.max(0, Math.floor(((bytes - 700) * 3) / 4));
+}
+
+/** What a single-page app answers for every path it does not know, /.well-known/* included. */
+const SINGLE_PAGE_APP_SHELL = '<!doctype html><html><head><title>Sign in</title></head><body><div id="root"></div><script src="/app.js"></script></body></html>';
+
+/**
+ * Lets `change` rewrite the JSON answer oidc-provider is about to send (its status and body).
+ * The provider (koa) sends a JSON body with one `end` call and the headers not yet written.
+ */
+function rewriteJsonAnswer(
+  res: ServerResponse,
+  change: (status: number, body: Record<string, unknown>) => { status: number; body: Record<string, unknown> } | undefined,
+): void {
+  const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
+  res.end = ((chunk?: unknown) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString() : undefined;
+    const body = text === undefined ? undefined : parseJsonOrText(text);
+    const changed = typeof body === 'object' && body !== null && !res.headersSent ? change(res.statusCode, body as Record<string, unknown>) : undefined;
+    if (!changed) return end(chunk);
+    const out = JSON.stringify(changed.body);
+    res.statusCode = changed.status;
+    res.setHeader('content-length', Buffer.byteLength(out));
+    return end(out);
+  }) as ServerResponse['end'];
 }
 
 function escapeRegExp(text: string): string {

@@ -28,8 +28,19 @@ export interface McpServerOptions {
   stepUpScopes?: string[];
   jsonResponses?: boolean;
   toolText?: string;
-  /** A server that needs no authorization at all: every request is served without a token. */
+  /** A server that needs no authorization at all: every request is served without a token, and no PRM is published. */
   open?: boolean;
+  /**
+   * JSON-RPC methods served without a token (Google's hosted servers: initialize and tools/list);
+   * the first request that needs one (tools/call) meets the 401 challenge.
+   */
+  openMethods?: string[];
+  /** What a plain GET of the MCP URL gets: 405 (no event stream offered) or an HTML landing page. */
+  getAnswer?: 'method-not-allowed' | 'landing-page';
+  /** A second WWW-Authenticate header sent before the Bearer one on a 401 (e.g. `Basic realm="mcp"`). */
+  extraChallenge?: string;
+  /** The audience tokens must carry when it is not the PRM resource (Entra: `api://…` application ids). */
+  audience?: string;
 }
 
 export interface McpRequestRecord {
@@ -71,7 +82,8 @@ export async function startMcpServer(options: McpServerOptions): Promise<McpServ
   const url = origin + mcpPath;
   const resource = typeof options.resource === 'function' ? options.resource(origin) : (options.resource ?? url);
   const marker = options.toolText ?? `whoami-marker-${randomUUID()}`;
-  const prmAt = options.prmAt ?? ['challenge', 'path', 'root'];
+  // An open server publishes no protected-resource metadata: publishing it says the server is protected.
+  const prmAt = options.prmAt ?? (options.open ? [] : ['challenge', 'path', 'root']);
   const prm = {
     resource,
     authorization_servers: options.authorizationServers ?? [options.authServer.issuer],
@@ -80,7 +92,7 @@ export async function startMcpServer(options: McpServerOptions): Promise<McpServ
   };
   const prmPaths = new Set(prmAt.map((at) => prmPath(at, mcpPath)));
   const resourceMetadataUrl = prmAt.includes('challenge') ? origin + CHALLENGE_PRM_PATH : undefined;
-  const verifier = new TokenVerifier(options.authServer, resource);
+  const verifier = new TokenVerifier(options.authServer, options.audience ?? resource);
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const requests: McpRequestRecord[] = [];
   const revokedTokens = new Set<string>();
@@ -95,17 +107,23 @@ export async function startMcpServer(options: McpServerOptions): Promise<McpServ
 
     if (req.method === 'GET' && prmPaths.has(path)) return sendJson(res, 200, prm);
     if (path !== mcpPath) return sendJson(res, 404, { error: 'not_found' });
+    if (req.method === 'GET' && options.getAnswer === 'method-not-allowed') return void res.writeHead(405, { allow: 'POST, DELETE' }).end();
+    if (req.method === 'GET' && options.getAnswer === 'landing-page') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(LANDING_PAGE);
 
     const body = req.method === 'POST' ? await readJson(req) : undefined;
     record.rpcMethod = rpcMethodOf(body);
     if (options.open) return dispatchToSession(req, res, body);
+    if (req.headers.authorization === undefined && record.rpcMethod !== undefined && options.openMethods?.includes(record.rpcMethod)) {
+      return dispatchToSession(req, res, body);
+    }
     const presented = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const token = presented !== undefined && revokedTokens.has(presented) ? { ok: false as const, present: true } : await verifier.check(req.headers.authorization);
     record.tokenAud = token.aud;
     record.tokenScope = token.scope;
     if (!token.ok) {
       const error = token.present ? { error: 'invalid_token' } : {};
-      return sendJson(res, 401, { error: 'unauthorized' }, { 'www-authenticate': challenge({ ...error, scope: options.challengeScope }) });
+      const bearer = challenge({ ...error, scope: options.challengeScope });
+      return sendJson(res, 401, { error: 'unauthorized' }, { 'www-authenticate': options.extraChallenge ? [options.extraChallenge, bearer] : bearer });
     }
     record.tokenOk = true;
     const needed = [...(options.requiredScopes ?? []), ...(record.rpcMethod === 'tools/call' ? (options.stepUpScopes ?? []) : [])];
@@ -262,6 +280,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+const LANDING_PAGE = '<!doctype html><html><head><title>Example MCP server</title></head><body><h1>This is an MCP server</h1><p>Add its URL to your MCP client.</p></body></html>';
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 }

@@ -36,6 +36,8 @@ declare module 'oidc-provider' {
       new (init: { accountId: string; clientId: string }): Grant;
       find(id: string): Promise<Grant | undefined>;
     };
+    /** Where dynamically registered clients are kept (the in-memory adapter by default). */
+    Client: { adapter: { destroy(id: string): Promise<void> } };
   }
 
   export const errors: {

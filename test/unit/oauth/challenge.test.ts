@@ -98,6 +98,44 @@ describe('probe', () => {
     assert.deepEqual(await probe(new URL(mcp), http), { needsAuthorization: false, status: 200 });
   });
 
+  it('refuses a 2xx that is not MCP (a web page at the url) instead of calling the server open', async () => {
+    for (const type of ['text/html; charset=utf-8', 'text/plain']) {
+      const { http } = httpWith({ [`POST ${mcp}`]: () => new Response('<!doctype html><title>Welcome</title>', { headers: { 'content-type': type } }) });
+      await rejectsWith(probe(new URL(mcp), http), { kind: 'discovery', step: 'probe', message: /not MCP: this url is not an MCP endpoint/ });
+    }
+    const html = httpWith({ [`POST ${mcp}`]: () => new Response('<html>', { headers: { 'content-type': 'text/html' } }) });
+    await rejectsWith(probe(new URL(mcp), html.http), { message: /with an HTML page \(text\/html\) \(HTTP 200\)/ });
+    const json = httpWith({ [`POST ${mcp}`]: () => new Response('{"jsonrpc":"2.0","id":1,"result":{}}', { headers: { 'content-type': 'application/json' } }) });
+    assert.equal((await probe(new URL(mcp), json.http)).needsAuthorization, false);
+  });
+
+  it('after an open initialize, follows with the initialized notification and tools/list in that session, and takes their challenge', async () => {
+    const bodies: Array<{ method?: string; session: string | null }> = [];
+    const { http, urls } = httpWith({
+      [`POST ${mcp}`]: (request) => {
+        const method = (JSON.parse(request.body) as { method?: string }).method;
+        bodies.push({ method, session: request.headers.get('mcp-session-id') });
+        if (method === 'initialize') return json({ jsonrpc: '2.0', id: 1, result: {} }, 200, { 'mcp-session-id': 'sess-1' });
+        if (method === 'notifications/initialized') return new Response(null, { status: 202 });
+        return new Response('{}', { status: 401, headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer scope="mcp:basic", resource_metadata="/.well-known/oauth-protected-resource/mcp"' } });
+      },
+      [`DELETE ${mcp}`]: () => new Response(null, { status: 200 }),
+    });
+    assert.deepEqual(await probe(new URL(mcp), http), {
+      needsAuthorization: true,
+      status: 401,
+      method: 'tools/list',
+      scopes: ['mcp:basic'],
+      resourceMetadataUrl: 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp',
+    });
+    assert.deepEqual(bodies, [
+      { method: 'initialize', session: null },
+      { method: 'notifications/initialized', session: 'sess-1' },
+      { method: 'tools/list', session: 'sess-1' },
+    ]);
+    assert.equal(urls().at(-1), `DELETE ${mcp}`, 'the session the probe opened is closed');
+  });
+
   it('treats 403 with a Bearer challenge as needing authorization', async () => {
     const { http } = httpWith({
       [`POST ${mcp}`]: () => new Response(null, { status: 403, headers: { 'www-authenticate': 'Bearer error="insufficient_scope", scope="admin", error_description="more"' } }),

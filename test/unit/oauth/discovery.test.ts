@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { discoverAuthorizationServer, discoverProtectedResource } from '../../../src/oauth/discovery.ts';
-import { asMetadata, httpWith, json, rejectsWith } from './fake-fetch.ts';
+import { asMetadata, assertCodexAuthError, httpWith, json, rejectsWith } from './fake-fetch.ts';
 
 const MCP = new URL('https://mcp.example.com/public/mcp');
 const PATH_PRM = 'https://mcp.example.com/.well-known/oauth-protected-resource/public/mcp';
@@ -38,6 +38,15 @@ describe('discoverProtectedResource: order', () => {
     const { http, urls } = httpWith({});
     assert.equal(await discoverProtectedResource(MCP, { needsAuthorization: true, status: 401 }, http), undefined);
     assert.deepEqual(urls(), [`GET ${PATH_PRM}`, `GET ${ROOT_PRM}`]);
+  });
+
+  it('takes an HTML page at a well-known location as a miss; the next location is tried', async () => {
+    const page = () => new Response('<!doctype html>', { headers: { 'content-type': 'text/html' } });
+    const { http, urls } = httpWith({ [`GET ${PATH_PRM}`]: page, [`GET ${ROOT_PRM}`]: () => prm('https://mcp.example.com') });
+    assert.equal((await discoverProtectedResource(MCP, { needsAuthorization: true, status: 401 }, http))?.resource, 'https://mcp.example.com');
+    assert.deepEqual(urls(), [`GET ${PATH_PRM}`, `GET ${ROOT_PRM}`]);
+    const pagesOnly = httpWith({ [`GET ${PATH_PRM}`]: page, [`GET ${ROOT_PRM}`]: page });
+    assert.equal(await discoverProtectedResource(MCP, { needsAuthorization: false, status: 200 }, pagesOnly.http), undefined);
   });
 
   it('stops on a server error instead of guessing further', async () => {
@@ -103,6 +112,32 @@ describe('discoverAuthorizationServer', () => {
     const { http, urls } = httpWith({ 'GET https://as.example.com/tenant1/.well-known/openid-configuration': () => json(asMetadata(issuer)) });
     assert.equal((await discoverAuthorizationServer(issuer, http)).issuer, issuer);
     assert.equal(urls().length, 3);
+  });
+
+  it('takes an HTML 200 (a single-page app) as a miss and goes on in the spec order', async () => {
+    const issuer = 'https://as.example.com';
+    const page = () => new Response('<!doctype html><div id="root"></div>', { headers: { 'content-type': 'text/html' } });
+    const { http, urls } = httpWith({
+      'GET https://as.example.com/.well-known/oauth-authorization-server': page,
+      'GET https://as.example.com/.well-known/openid-configuration': () => json(asMetadata(issuer)),
+    });
+    assert.equal((await discoverAuthorizationServer(issuer, http)).issuer, issuer);
+    assert.equal(urls().length, 2);
+  });
+
+  it('names the URLs that answered HTML when no candidate has metadata', async () => {
+    const issuer = 'https://as.example.com/tenant1';
+    const page = () => new Response('<!doctype html>', { headers: { 'content-type': 'text/html' } });
+    const { http } = httpWith({
+      'GET https://as.example.com/.well-known/oauth-authorization-server/tenant1': page,
+      'GET https://as.example.com/tenant1/.well-known/openid-configuration': page,
+    });
+    const error = await discoverAuthorizationServer(issuer, http).catch((e: unknown) => e);
+    assertCodexAuthError(error, {
+      kind: 'discovery',
+      message: /oauth-authorization-server\/tenant1 \(HTTP 200, an HTML page \(text\/html\) instead of JSON\), https:\/\/as\.example\.com\/\.well-known\/openid-configuration\/tenant1 \(404\), https:\/\/as\.example\.com\/tenant1\/\.well-known\/openid-configuration \(HTTP 200, an HTML page/,
+    });
+    assert.match((error as { hint: string }).hint, /^https:\/\/as\.example\.com\/\.well-known\/oauth-authorization-server\/tenant1 and https:\/\/as\.example\.com\/tenant1\/\.well-known\/openid-configuration answered with a web page/);
   });
 
   it('tries the two root documents for an issuer without a path, stopping at the first found', async () => {

@@ -2,22 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Step } from '../../../src/errors.ts';
 import { login, refreshGrant, type Grant, type LoginRequest } from '../../../src/oauth/flow.ts';
-import type { ClientRecord, ClientStore } from '../../../src/oauth/registration.ts';
+import { MemoryClientStore } from '../../../src/oauth/registration.ts';
 import { asMetadata, httpWith, json, rejectsWith, type RecordedRequest } from './fake-fetch.ts';
 
 const MCP = 'https://my-resource-server.example.com/mcp';
 const PRM = 'https://my-resource-server.example.com/.well-known/oauth-protected-resource';
 const ISSUER = 'https://my-auth-server.example.com';
-
-class MemoryStore implements ClientStore {
-  readonly records = new Map<string, ClientRecord>();
-  find(issuer: string) {
-    return this.records.get(issuer);
-  }
-  save(record: ClientRecord) {
-    this.records.set(record.issuer, record);
-  }
-}
 
 /** User report 1's server: challenge names the root PRM, whose resource is the origin. */
 function reportOneServer(extraRoutes: Record<string, (r: RecordedRequest) => Response> = {}) {
@@ -44,7 +34,7 @@ async function approve({ url }: { url: URL }): Promise<URL> {
 describe('login (smoke, scripted servers, real loopback listener)', () => {
   it('logs in to the user-report-1 server with resource from the metadata everywhere', async () => {
     const { http, requests } = reportOneServer();
-    const clients = new MemoryStore();
+    const clients = new MemoryClientStore();
     const steps: Step[] = [];
     let authorizationUrl: URL | undefined;
     const outcome = await login(
@@ -76,7 +66,7 @@ describe('login (smoke, scripted servers, real loopback listener)', () => {
 
   it('reuses the stored registration (and its port) on the next login', async () => {
     const { http, requests } = reportOneServer();
-    const clients = new MemoryStore();
+    const clients = new MemoryClientStore();
     const deps = { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve };
     await login({ serverName: 's', mcpUrl: MCP, clients }, deps);
     const first = clients.find(ISSUER);
@@ -102,7 +92,7 @@ describe('login (smoke, scripted servers, real loopback listener)', () => {
 
   it('asks for the union of granted and challenged scopes on step-up', async () => {
     const { http } = reportOneServer();
-    const request: LoginRequest = { serverName: 's', mcpUrl: MCP, clients: new MemoryStore(), stepUp: { grantedScopes: ['mcp'], challengedScopes: ['admin'] } };
+    const request: LoginRequest = { serverName: 's', mcpUrl: MCP, clients: new MemoryClientStore(), stepUp: { grantedScopes: ['mcp'], challengedScopes: ['admin'] } };
     const { asked } = await loginAskingScope(request, http);
     assert.equal(asked, 'mcp admin offline_access');
   });
@@ -110,7 +100,7 @@ describe('login (smoke, scripted servers, real loopback listener)', () => {
   it('uses a challenge the caller met instead of probing (initialize left open, tools/list challenged)', async () => {
     const { http, urls } = reportOneServer({ [`POST ${MCP}`]: () => json({ jsonrpc: '2.0', id: 1, result: {} }) });
     const challenge = { needsAuthorization: true, status: 401, resourceMetadataUrl: PRM, scopes: ['mcp'] };
-    const { outcome, asked } = await loginAskingScope({ serverName: 's', mcpUrl: MCP, clients: new MemoryStore(), challenge }, http);
+    const { outcome, asked } = await loginAskingScope({ serverName: 's', mcpUrl: MCP, clients: new MemoryClientStore(), challenge }, http);
     assert.equal(outcome.kind, 'logged-in');
     assert.equal(urls().includes(`POST ${MCP}`), false, 'no probe');
     assert.equal(asked, 'mcp offline_access', 'scope from the challenge');
@@ -125,7 +115,7 @@ describe('login (smoke, scripted servers, real loopback listener)', () => {
         return json({ client_id: `client-${registered.length}`, redirect_uris: body.redirect_uris, scope: body.scope }, 201);
       },
     });
-    const clients = new MemoryStore();
+    const clients = new MemoryClientStore();
     const deps = { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve };
     await login({ serverName: 's', mcpUrl: MCP, clients, scopes: ['mcp'] }, deps);
     const stepUp = { grantedScopes: ['mcp'], challengedScopes: ['admin'] };
@@ -137,9 +127,52 @@ describe('login (smoke, scripted servers, real loopback listener)', () => {
     assert.equal(registered.length, 2, 'the wider registration covers the narrower request');
   });
 
+  it('logs in to a server whose first request is open but which publishes resource metadata (Google)', async () => {
+    const open = () => json({ jsonrpc: '2.0', id: 1, result: {} });
+    const { http, urls } = reportOneServer({ [`POST ${MCP}`]: open, [`GET ${PRM}`]: () => json({ resource: 'https://my-resource-server.example.com', authorization_servers: [ISSUER], scopes_supported: ['mcp'] }) });
+    const { outcome, asked } = await loginAskingScope({ serverName: 's', mcpUrl: MCP, clients: new MemoryClientStore() }, http);
+    assert.equal(outcome.kind, 'logged-in');
+    assert.equal(asked, 'mcp offline_access');
+    const probes = urls().filter((url) => url.endsWith(` ${MCP}`));
+    assert.deepEqual(probes, [`POST ${MCP}`, `POST ${MCP}`, `POST ${MCP}`], 'initialize, initialized, tools/list: all answered');
+    assert.deepEqual(urls().filter((url) => url.startsWith('GET')).slice(0, 2), [`GET https://my-resource-server.example.com/.well-known/oauth-protected-resource/mcp`, `GET ${PRM}`]);
+  });
+
+  it('registers afresh when asked to, even with a stored registration that fits', async () => {
+    const { http, requests } = reportOneServer();
+    const clients = new MemoryClientStore();
+    const deps = { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve };
+    await login({ serverName: 's', mcpUrl: MCP, clients }, deps);
+    await login({ serverName: 's', mcpUrl: MCP, clients, reRegister: true }, deps);
+    assert.equal(requests.filter((r) => r.url === `${ISSUER}/register`).length, 2);
+  });
+
+  it('forgets a registration the token endpoint no longer knows (invalid_client), so the next login registers afresh', async () => {
+    let exchanges = 0;
+    const { http, requests } = reportOneServer({
+      [`POST ${ISSUER}/token`]: () => (++exchanges === 1 ? json({ error: 'invalid_client', error_description: 'client not found' }, 401) : json({ access_token: 'at', token_type: 'Bearer' })),
+    });
+    const clients = new MemoryClientStore();
+    const deps = { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve };
+    const failure = await login({ serverName: 's', mcpUrl: MCP, clients }, deps).catch((e: unknown) => e);
+    assert.match((failure as { hint?: string }).hint ?? '', /register afresh/);
+    assert.equal(clients.find(ISSUER), undefined, 'the rejected registration is forgotten');
+    assert.equal((await login({ serverName: 's', mcpUrl: MCP, clients }, deps)).kind, 'logged-in');
+    assert.equal(requests.filter((r) => r.url === `${ISSUER}/register`).length, 2);
+  });
+
+  it('step-up keeps the user\'s explicit scopes, adds granted and challenged, and offline_access only when offered', async () => {
+    const { http } = reportOneServer({
+      [`GET ${ISSUER}/.well-known/oauth-authorization-server`]: () => json(asMetadata(ISSUER, { scopes_supported: ['mcp', 'admin'] })),
+    });
+    const stepUp = { grantedScopes: ['mcp', 'offline_access'], challengedScopes: ['admin'] };
+    const { asked } = await loginAskingScope({ serverName: 's', mcpUrl: MCP, clients: new MemoryClientStore(), scopes: ['user:x', 'offline_access'], stepUp }, http);
+    assert.equal(asked, 'user:x offline_access mcp admin');
+  });
+
   it('returns no-authorization-needed for an open server', async () => {
     const { http } = httpWith({ [`POST ${MCP}`]: () => json({ jsonrpc: '2.0', id: 1, result: {} }) });
-    const outcome = await login({ serverName: 's', mcpUrl: MCP, clients: new MemoryStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve });
+    const outcome = await login({ serverName: 's', mcpUrl: MCP, clients: new MemoryClientStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve });
     assert.deepEqual(outcome, { kind: 'no-authorization-needed' });
   });
 
@@ -152,7 +185,7 @@ describe('login (smoke, scripted servers, real loopback listener)', () => {
       browserOpened = true;
       return approve(request);
     };
-    await rejectsWith(login({ serverName: 's', mcpUrl: MCP, clients: new MemoryStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively }), {
+    await rejectsWith(login({ serverName: 's', mcpUrl: MCP, clients: new MemoryClientStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively }), {
       kind: 'discovery',
       step: 'authorization-server-metadata',
       message: /token_endpoint http:\/\/tokens\.example\.com\/token/,
@@ -168,7 +201,7 @@ describe('login (smoke, scripted servers, real loopback listener)', () => {
       back.search = new URLSearchParams({ state: url.searchParams.get('state') ?? '', iss: ISSUER }).toString();
       return back;
     };
-    await rejectsWith(login({ serverName: 's', mcpUrl: MCP, clients: new MemoryStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively: withoutCode }), {
+    await rejectsWith(login({ serverName: 's', mcpUrl: MCP, clients: new MemoryClientStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively: withoutCode }), {
       kind: 'authorization',
       step: 'callback',
       message: /no code/,
@@ -178,7 +211,7 @@ describe('login (smoke, scripted servers, real loopback listener)', () => {
 
   it('names the server and the step on failure', async () => {
     const { http } = reportOneServer({ [`GET ${PRM}`]: () => json({ resource: 'https://evil.example.com', authorization_servers: [ISSUER] }) });
-    await assert.rejects(login({ serverName: 'my-server', mcpUrl: MCP, clients: new MemoryStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve }), (error: unknown) => {
+    await assert.rejects(login({ serverName: 'my-server', mcpUrl: MCP, clients: new MemoryClientStore() }, { http, now: () => 0, progress: () => undefined, authorizeInteractively: approve }), (error: unknown) => {
       assert.equal((error as { server?: string }).server, 'my-server');
       assert.equal((error as { step?: string }).step, 'resource-metadata');
       return true;

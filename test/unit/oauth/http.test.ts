@@ -124,5 +124,7 @@ describe('http: durations in messages', () => {
     assert.equal(formatDuration(1000), '1 s');
     assert.equal(formatDuration(1500), '1.5 s');
     assert.equal(formatDuration(15_000), '15 s');
+    assert.equal(formatDuration(90_000), '90 s');
+    assert.equal(formatDuration(600_000), '10 min');
   });
 });

@@ -34,6 +34,14 @@ describe('registerClient', () => {
     });
   });
 
+  it('asks for the refresh_token grant only when the server does not leave it out of grant_types_supported', async () => {
+    const { http, requests } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json({ client_id: 'c' }, 201) });
+    await registerClient({ ...AS, grant_types_supported: ['implicit', 'authorization_code'] }, { redirectUri: REDIRECT, clientName: 'n' }, http, now);
+    await registerClient({ ...AS, grant_types_supported: ['authorization_code', 'refresh_token'] }, { redirectUri: REDIRECT, clientName: 'n' }, http, now);
+    await registerClient({ ...AS, grant_types_supported: ['urn:ietf:params:oauth:grant-type:device_code'] }, { clientName: 'n', deviceFlow: true }, http, now);
+    assert.deepEqual(requests.map((request) => JSON.parse(request.body).grant_types), [['authorization_code'], ['authorization_code', 'refresh_token'], ['urn:ietf:params:oauth:grant-type:device_code']]);
+  });
+
   it('omits scope when none is known', async () => {
     const { http, requests } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json({ client_id: 'c1' }, 201) });
     await registerClient(AS, { redirectUri: REDIRECT, clientName: 'codex-auth' }, http, now);
@@ -68,13 +76,41 @@ describe('registerClient', () => {
     assert.equal(record.tokenEndpointAuthMethod, 'client_secret_post');
   });
 
-  it('reports a refused registration with what the server said', async () => {
+  it('reports a registration refused for its details with what the server said', async () => {
     const { http } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json({ error: 'invalid_request', error_description: 'invalid_request no scope' }, 400) });
-    await rejectsWith(registerClient(AS, { redirectUri: REDIRECT, clientName: 'n' }, http, now), {
+    const error = await registerClient(AS, { redirectUri: REDIRECT, clientName: 'n' }, http, now).catch((e: unknown) => e);
+    assertCodexAuthError(error, {
       kind: 'registration',
       step: 'registration',
+      message: /refused \(HTTP 400\): the server rejected the registration details \(the registration was sent as client_name "n"\)/,
       serverSaid: /^invalid_request: invalid_request no scope$/,
     });
+    assert.match((error as { hint: string }).hint, /--scopes.*--client-name/);
+  });
+
+  it('reports a 403 or a 400 that is not about scope as a server that takes only approved clients (Figma, Vercel)', async () => {
+    const register = `POST ${ISSUER}/oauth/register`;
+    const forbidden = httpWith({ [register]: () => new Response('Forbidden', { status: 403, headers: { 'content-type': 'text/plain' } }) });
+    const error = await registerClient(AS, { redirectUri: REDIRECT, clientName: 'codex-auth' }, forbidden.http, now).catch((e: unknown) => e);
+    assertCodexAuthError(error, { kind: 'registration', message: /HTTP 403\): this server only accepts registrations from approved clients, and the registration was sent as client_name "codex-auth"/, serverSaid: /^Forbidden$/ });
+    for (const option of ['--client-name', '--client-id', '--client-metadata-url']) assert.match((error as Error & { hint: string }).hint, new RegExp(option));
+    const reviewed = httpWith({ [register]: () => json({ error: 'invalid_client_metadata', error_description: 'client_name is not on the allow list' }, 400) });
+    await rejectsWith(registerClient(AS, { redirectUri: REDIRECT, clientName: 'My Tool' }, reviewed.http, now), {
+      message: /approved clients, and the registration was sent as client_name "My Tool"/,
+      serverSaid: /^invalid_client_metadata: client_name is not on the allow list$/,
+    });
+    const page = httpWith({ [register]: () => new Response('<html><body>Access denied</body></html>', { status: 403, headers: { 'content-type': 'text/html' } }) });
+    await rejectsWith(registerClient(AS, { redirectUri: REDIRECT, clientName: 'n' }, page.http, now), { message: /approved clients/, noServerSaid: true });
+  });
+
+  it('uses a secret issued with token_endpoint_auth_method "none" (Figma), the way the server takes secrets', async () => {
+    const figma = { ...AS, token_endpoint_auth_methods_supported: ['client_secret_post', 'none'] };
+    const { http } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json({ client_id: 'fig', client_secret: 'shh', client_secret_expires_at: 0, token_endpoint_auth_method: 'none' }, 201) });
+    const record = await registerClient(figma, { redirectUri: REDIRECT, clientName: 'n' }, http, now);
+    assert.equal(record.clientSecret, 'shh');
+    assert.equal(record.tokenEndpointAuthMethod, 'client_secret_post');
+    const basic = await registerClient(AS, { redirectUri: REDIRECT, clientName: 'n' }, http, now);
+    assert.equal(basic.tokenEndpointAuthMethod, 'client_secret_basic', 'RFC 8414 §2: basic unless the server lists only post');
   });
 
   it('reports an answer not declared as JSON with its status', async () => {
@@ -147,6 +183,13 @@ describe('buildAuthorizationRequest', () => {
     assert.ok(request.codeVerifier.length >= 43 && request.codeVerifier.length <= 128);
     const { createHash } = await import('node:crypto');
     assert.equal(params.get('code_challenge'), createHash('sha256').update(request.codeVerifier).digest('base64url'));
+  });
+
+  it('asks for consent when it asks for offline_access (OIDC Core §11), and only then', async () => {
+    const offline = await buildAuthorizationRequest({ as: AS, client, redirectUri: REDIRECT, scopes: ['mcp', 'offline_access'], resource: 'https://r.example' });
+    assert.deepEqual(offline.url.searchParams.getAll('prompt'), ['consent']);
+    const online = await buildAuthorizationRequest({ as: AS, client, redirectUri: REDIRECT, scopes: ['mcp'], resource: 'https://r.example' });
+    assert.equal(online.url.searchParams.has('prompt'), false);
   });
 
   it('omits scope when none was selected and uses fresh state and verifier each time', async () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { AuthorizationServer } from 'oauth4webapi';
 import type { ProtectedResourceInfo } from '../../../src/oauth/discovery.ts';
 import { canonicalResourceUrl, selectResource } from '../../../src/oauth/resource.ts';
-import { selectScopes, unionScopes } from '../../../src/oauth/scopes.ts';
+import { parseScopeList, selectScopes, unionScopes } from '../../../src/oauth/scopes.ts';
 import { assertCodexAuthError } from './fake-fetch.ts';
 
 const prm = (resource: string, scopesSupported?: string[]): ProtectedResourceInfo => ({
@@ -58,8 +58,22 @@ describe('selectScopes', () => {
     ['offline_access not duplicated', { protectedResource: prm('r', ['https://www.fastmail.com/dev/mcp', 'offline_access']), authorizationServer: as(['offline_access']) }, ['https://www.fastmail.com/dev/mcp', 'offline_access']],
     ['offline_access alone is never asked for', { authorizationServer: as(['offline_access']) }, undefined],
     ['explicit scopes are not extended', { explicit: ['a'], authorizationServer: as(['offline_access']) }, ['a']],
+    ['offline_access from PRM dropped when the AS does not list it (SEP-2207)', { protectedResource: prm('r', ['mcp', 'offline_access']), authorizationServer: as(['mcp']) }, ['mcp']],
+    ['offline_access from a challenge dropped when the AS lists no scopes', { challenge: ['offline_access', 'mcp'] }, ['mcp']],
+    ['a selection of only an unlisted offline_access is omitted', { protectedResource: prm('r', ['offline_access']), authorizationServer: as([]) }, undefined],
+    ['explicit offline_access is the user\'s choice', { explicit: ['mcp', 'offline_access'], authorizationServer: as([]) }, ['mcp', 'offline_access']],
   ];
   for (const [name, input, expected] of table) it(name, () => assert.deepEqual(selectScopes(input), expected));
+});
+
+describe('parseScopeList', () => {
+  it('reads space- and comma-separated scopes (GitHub), and an empty scope as none', () => {
+    assert.deepEqual(parseScopeList('a b'), ['a', 'b']);
+    assert.deepEqual(parseScopeList('repo,read:org'), ['repo', 'read:org']);
+    assert.deepEqual(parseScopeList(' repo, read:org  gist '), ['repo', 'read:org', 'gist']);
+    assert.deepEqual(parseScopeList('https://www.fastmail.com/dev/mcp offline_access'), ['https://www.fastmail.com/dev/mcp', 'offline_access']);
+    assert.deepEqual(parseScopeList(''), []);
+  });
 });
 
 describe('unionScopes', () => {

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { validateAuthResponse, type AuthorizationServer } from 'oauth4webapi';
 import { deviceLogin } from '../../../src/oauth/device.ts';
 import type { ClientRecord } from '../../../src/oauth/registration.ts';
-import { exchangeCode, isInvalidGrant, refreshTokens, revokeTokens } from '../../../src/oauth/tokens.ts';
-import { asMetadata, httpWith, json, rejectsWith, type RecordedRequest } from './fake-fetch.ts';
+import { exchangeCode, lostLogin, refreshTokens, revokeTokens } from '../../../src/oauth/tokens.ts';
+import { asMetadata, assertCodexAuthError, httpWith, json, rejectsWith, type RecordedRequest } from './fake-fetch.ts';
 
 const ISSUER = 'https://as.example.com';
 const AS = asMetadata(ISSUER, { revocation_endpoint: `${ISSUER}/revoke`, device_authorization_endpoint: `${ISSUER}/device` }) as AuthorizationServer;
@@ -32,7 +32,7 @@ describe('exchangeCode', () => {
     assert.equal(body.get('redirect_uri'), 'http://127.0.0.1:1/callback');
     assert.equal(body.get('client_id'), 'pub');
     assert.deepEqual(body.getAll('resource'), [RESOURCE]);
-    assert.deepEqual(tokens, { accessToken: 'at', refreshToken: 'rt', tokenType: 'Bearer', expiresAt: 1_000_000 + 3_600_000, scope: 'a b' });
+    assert.deepEqual(tokens, { accessToken: 'at', refreshToken: 'rt', tokenType: 'Bearer', expiresAt: 1_000_000 + 3_600_000, scopes: ['a', 'b'] });
   });
 
   it('authenticates a confidential client with HTTP Basic', async () => {
@@ -125,7 +125,7 @@ describe('exchangeCode: answers oauth4webapi would let through or misreport', ()
 });
 
 describe('refreshTokens', () => {
-  const input = { as: AS, client: publicClient, refreshToken: 'old-rt', resource: RESOURCE, scope: 'a offline_access' };
+  const input = { as: AS, client: publicClient, refreshToken: 'old-rt', resource: RESOURCE, scopes: ['a', 'offline_access'] };
 
   it('sends refresh token, resource once and scope; keeps a rotated refresh token', async () => {
     const { http, requests } = httpWith({ [TOKEN]: () => json({ access_token: 'at2', token_type: 'Bearer', refresh_token: 'new-rt', expires_in: 60 }) });
@@ -136,7 +136,7 @@ describe('refreshTokens', () => {
     assert.deepEqual(body.getAll('resource'), [RESOURCE]);
     assert.equal(body.get('scope'), 'a offline_access');
     assert.equal(tokens.refreshToken, 'new-rt');
-    assert.equal(tokens.scope, 'a offline_access');
+    assert.deepEqual(tokens.scopes, ['a', 'offline_access']);
   });
 
   it('keeps the old refresh token when none is returned', async () => {
@@ -144,13 +144,24 @@ describe('refreshTokens', () => {
     assert.equal((await refreshTokens(input, http, now)).refreshToken, 'old-rt');
   });
 
-  it('marks invalid_grant as final', async () => {
+  it('marks invalid_grant and invalid_client as final; only invalid_client rejects the registration', async () => {
     const { http } = httpWith({ [TOKEN]: () => json({ error: 'invalid_grant', error_description: 'token revoked' }, 400) });
     const error = await refreshTokens(input, http, now).catch((e: unknown) => e);
-    assert.equal(isInvalidGrant(error), true);
+    assert.deepEqual(lostLogin(error), { reason: 'the server rejected the refresh token (invalid_grant)', clientRejected: false });
     await rejectsWith(Promise.reject(error), { kind: 'token', step: 'refresh', serverSaid: /^invalid_grant: token revoked$/ });
+    const unknownClient = httpWith({ [TOKEN]: () => json({ error: 'invalid_client', error_description: 'client not found' }, 401) });
+    assert.equal(lostLogin(await refreshTokens(input, unknownClient.http, now).catch((e: unknown) => e))?.clientRejected, true);
     const other = httpWith({ [TOKEN]: () => json({ error: 'server_error' }, 500) });
-    assert.equal(isInvalidGrant(await refreshTokens(input, other.http, now).catch((e: unknown) => e)), false);
+    assert.equal(lostLogin(await refreshTokens(input, other.http, now).catch((e: unknown) => e)), undefined);
+  });
+
+  it('sends the granted scopes space-separated, and none when the server granted an empty scope', async () => {
+    const { http, requests } = httpWith({ [TOKEN]: () => json({ access_token: 'at2', token_type: 'bearer', scope: 'mcp:tools,offline_access' }) });
+    const tokens = await refreshTokens({ ...input, scopes: ['mcp:tools', 'offline_access'] }, http, now);
+    assert.equal(form(requests[0]).get('scope'), 'mcp:tools offline_access');
+    assert.deepEqual(tokens.scopes, ['mcp:tools', 'offline_access'], 'a comma-separated answer is read as a list');
+    await refreshTokens({ ...input, scopes: [] }, http, now);
+    assert.equal(form(requests[1]).has('scope'), false);
   });
 
   it('screens the answer like the exchange: content type checked, a bad expires_in ignored', async () => {
@@ -160,6 +171,48 @@ describe('refreshTokens', () => {
     const tokens = await refreshTokens(input, text.http, now);
     assert.equal(tokens.refreshToken, 'rotated', 'a rotated refresh token is never lost to a bad expires_in');
     assert.equal(tokens.expiresAt, undefined);
+  });
+});
+
+describe('token answers judged by their body, not their status', () => {
+  const exchange = (respond: () => Response) =>
+    exchangeCode({ as: AS, client: publicClient, callbackParams: callbackParams(), redirectUri: 'r', codeVerifier: 'v'.repeat(43), resource: RESOURCE }, httpWith({ [TOKEN]: respond }).http, now);
+
+  it('takes any 2xx holding access_token and token_type as success (Supabase: 201), with its expiry', async () => {
+    for (const status of [201, 202]) {
+      const tokens = await exchange(() => json({ access_token: 'at', token_type: 'bearer', expires_in: 60, refresh_token: 'rt' }, status));
+      assert.deepEqual(tokens, { accessToken: 'at', tokenType: 'Bearer', refreshToken: 'rt', expiresAt: 1_060_000 });
+    }
+    const refreshed = await refreshTokens({ as: AS, client: publicClient, refreshToken: 'rt', resource: RESOURCE }, httpWith({ [TOKEN]: () => json({ access_token: 'at2', token_type: 'Bearer' }, 201) }).http, now);
+    assert.equal(refreshed.accessToken, 'at2');
+  });
+
+  it('a 2xx without a token is still no success', async () => {
+    await rejectsWith(exchange(() => json({ token_type: 'Bearer' }, 201)), { kind: 'token', message: /HTTP 201, without an OAuth error/ });
+  });
+
+  it('reads an error in a 200 (GitHub) or a 5xx body as the refusal it is, status named', async () => {
+    await rejectsWith(exchange(() => json({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' })), {
+      kind: 'token',
+      message: /was refused \(HTTP 200\)/,
+      serverSaid: /^bad_verification_code: The code passed is incorrect or expired\.$/,
+    });
+    const refusal = await refreshTokens({ as: AS, client: publicClient, refreshToken: 'rt', resource: RESOURCE }, httpWith({ [TOKEN]: () => json({ error: 'invalid_grant' }) }).http, now).catch((e: unknown) => e);
+    assert.equal(lostLogin(refusal)?.reason, 'the server rejected the refresh token (invalid_grant)');
+    const busy = await exchange(() => json({ error: 'temporarily_unavailable' }, 503, { 'retry-after': '1' })).catch((e: unknown) => e);
+    assertCodexAuthError(busy, { message: /refused \(HTTP 503\)/, serverSaid: /^temporarily_unavailable$/ });
+    assert.match((busy as { hint?: string }).hint ?? '', /try again later/);
+  });
+
+  it('a device grant pending in a 200 (GitHub) keeps polling', async () => {
+    let polls = 0;
+    const { http } = httpWith({
+      [`POST ${ISSUER}/device`]: () => json({ device_code: 'dc', user_code: 'U', verification_uri: `${ISSUER}/activate`, expires_in: 600 }),
+      [TOKEN]: () => (++polls < 3 ? json({ error: 'authorization_pending' }) : json({ access_token: 'at', token_type: 'bearer', scope: 'repo,read:org' }, 201)),
+    });
+    const tokens = await deviceLogin({ as: AS, client: publicClient, resource: RESOURCE, showDeviceCode: () => undefined }, { http, now, sleep: async () => undefined });
+    assert.equal(polls, 3);
+    assert.deepEqual(tokens.scopes, ['repo', 'read:org']);
   });
 });
 

@@ -1,0 +1,54 @@
+// A conformance client that uses codex-auth only as a user would: the command line. In a sandbox
+// (its own HOME, CODEX_HOME and CODEX_AUTH_HOME) it writes a Codex config.toml naming the
+// scenario's server, runs `codex-auth login conformance` with a $BROWSER that follows the suite's
+// immediate redirect, then `codex-auth run -- <a real MCP client>`, which gets the token the way
+// any non-codex command does (CODEX_AUTH_CONFORMANCE_TOKEN). What happened goes to the JSON file
+// named by $CODEX_AUTH_CLI_CLIENT_REPORT.
+// Run by the suite as: node --import tsx test/conformance/cli-client.ts <server-url>
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSandbox, runCli, type CliResult } from '../e2e/harness.ts';
+import { makeBrowserCommand } from '../peers/browser.ts';
+import type { ClientReport } from '../peers/mcp-client-cli.ts';
+import { readConformanceEnv } from './conformance-env.ts';
+
+export interface CliClientReport {
+  login: Pick<CliResult, 'code' | 'stderr'>;
+  run?: Pick<CliResult, 'code' | 'stderr'>;
+  client?: ClientReport;
+}
+
+const MCP_CLIENT = fileURLToPath(new URL('../peers/mcp-client-cli.ts', import.meta.url));
+
+async function main(): Promise<number> {
+  const { serverUrl } = readConformanceEnv(process.argv, process.env);
+  const reportFile = process.env.CODEX_AUTH_CLI_CLIENT_REPORT;
+  if (!reportFile) throw new Error('set CODEX_AUTH_CLI_CLIENT_REPORT to the file for the report');
+  const sandbox = createSandbox();
+  try {
+    sandbox.writeConfig(`[mcp_servers.conformance]\nurl = "${serverUrl.href}"\n`);
+    const browser = makeBrowserCommand(sandbox.root);
+    const login = await runCli(sandbox, ['login', 'conformance'], { env: { BROWSER: browser } });
+    const report: CliClientReport = { login: { code: login.code, stderr: login.stderr } };
+    if (login.code === 0) {
+      const clientReport = join(sandbox.root, 'client.json');
+      const args = ['run', '--', process.execPath, '--import', import.meta.resolve('tsx'), MCP_CLIENT, serverUrl.href, 'CODEX_AUTH_CONFORMANCE_TOKEN', clientReport];
+      const run = await runCli(sandbox, args);
+      report.run = { code: run.code, stderr: run.stderr };
+      report.client = JSON.parse(readFileSync(clientReport, 'utf8')) as ClientReport;
+    }
+    writeFileSync(reportFile, JSON.stringify(report, null, 2));
+    return login.code === 0 && report.run?.code === 0 ? 0 : 1;
+  } finally {
+    sandbox.cleanup();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  },
+);
