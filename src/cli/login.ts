@@ -107,8 +107,9 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
     ...(clientMetadataUrl ? { clientMetadataUrl } : {}),
     ...(callbackPort ? { callbackPort } : {}),
     // The 403's challenge stands in for the probe: a server may leave `initialize` open.
+    // A first login started by a challenge (a server open until now) selects scopes as any login does.
     ...(options.stepUp
-      ? { stepUp: { grantedScopes: options.stepUp.grantedScopes, challengedScopes: options.stepUp.challengedScopes }, challenge: options.stepUp.challenge }
+      ? { ...(options.stepUp.grantedScopes.length > 0 ? { stepUp: { grantedScopes: options.stepUp.grantedScopes, challengedScopes: options.stepUp.challengedScopes } } : {}), challenge: options.stepUp.challenge }
       : {}),
   };
 }
@@ -247,6 +248,7 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
   planRewrite(config, [name], ctx.store, rewrite);
   const grant = await loginServer(ctx, config, entry, options, secret);
   if (!grant) {
+    ctx.store.markOpen(name, ctx.now());
     out.info(`${out.color.dim('-')} ${name}: needs no authorization, nothing to do`);
     return { server: name, status: 'no-authorization-needed' };
   }

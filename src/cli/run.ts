@@ -14,7 +14,7 @@
 // proxy) is imported when it is needed.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { currentWiring, isWiredAs } from '../codex/apply.ts';
+import { currentWiring, isWiredAs, userSetting } from '../codex/apply.ts';
 import { readCodexConfig, resolveHeaders, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { classifyCodexArgs, type CodexInvocation } from '../codex/invocation.ts';
@@ -24,7 +24,7 @@ import { CodexAuthError } from '../errors.ts';
 import { shellCommand } from '../shell.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { ensureFresh, settledWithoutRefresh, type Freshness } from '../session/fresh.ts';
-import { hasExpired, type RefreshPolicy } from '../session/policy.ts';
+import { hasExpired, refreshDue, type RefreshPolicy } from '../session/policy.ts';
 import type { StepUp } from '../session/routes.ts';
 import type { ServerState } from '../store/state.ts';
 import type { CliContext } from './context.ts';
@@ -77,10 +77,44 @@ function loadConfig(ctx: CliContext): CodexConfig | undefined {
   return readCodexConfig(ctx.configPath);
 }
 
-/** Servers codex-auth looks after: remote entries it has state for. */
-function managedEntries(ctx: CliContext, config: CodexConfig): McpServerEntry[] {
-  const known = new Set(ctx.store.knownServers().map((state) => state.serverName));
-  return config.servers.filter((entry) => entry.kind === 'remote' && entry.enabled && known.has(entry.name));
+/**
+ * The remote, enabled entries by what codex-auth knows of them: `managed` (a login, or one that
+ * needs renewing), `open` (login found them answering without authorization), and `unchecked`
+ * (never logged in; entries with the user's own authentication are theirs, not unchecked).
+ */
+function entriesByState(ctx: CliContext, config: CodexConfig) {
+  const states = new Map(ctx.store.knownServers().map((state) => [state.serverName, state]));
+  const damaged = new Set(ctx.store.damagedServers());
+  const remote = config.servers.filter((entry) => entry.kind === 'remote' && entry.enabled);
+  const isOpen = (entry: McpServerEntry) => states.get(entry.name)?.open !== undefined && !states.get(entry.name)?.grant;
+  return {
+    managed: remote.filter((entry) => states.has(entry.name) && !isOpen(entry)),
+    open: remote.filter(isOpen),
+    unchecked: remote.filter((entry) => !states.has(entry.name) && !damaged.has(entry.name) && !userSetting(entry, undefined)),
+  };
+}
+
+/**
+ * Remote servers codex-auth never logged in to: `--strict` asks each whether it needs
+ * authorization (exit 11 if one does); a plain run says once per server how to log in, without
+ * a network request on the way to Codex.
+ */
+async function checkUnloggedServers(ctx: CliContext, unchecked: McpServerEntry[], strict: boolean): Promise<void> {
+  if (!strict) {
+    for (const entry of unchecked) ctx.out.warn(`${entry.name}: codex-auth has not logged in to it; if it needs authorization: ${shellCommand(['codex-auth', 'login', entry.name])}`);
+    return;
+  }
+  const [{ needsAuthorization }, { httpClientFor }] = await Promise.all([import('../oauth/flow.ts'), import('./http-client.ts')]);
+  for (const entry of unchecked) {
+    let needed: boolean;
+    try {
+      needed = await needsAuthorization(entry.url!, httpClientFor(ctx, resolveHeaders(entry, ctx.env)));
+    } catch (error) {
+      throw error instanceof CodexAuthError ? error.forServer(entry.name) : error;
+    }
+    if (needed) throw new CodexAuthError({ kind: 'notLoggedIn', step: 'probe', server: entry.name, message: 'it needs authorization and codex-auth has not logged in to it', hint: shellCommand(['codex-auth', 'login', entry.name]) });
+    ctx.store.markOpen(entry.name, ctx.now());
+  }
 }
 
 /** `-c` splits keys on every dot, so only names without one can be given per-launch overrides. */
@@ -95,6 +129,11 @@ function preferredRoute(launching: Launching, entry: McpServerEntry, proxy: bool
   if (launching.invocation?.kind === 'in-process' && proxied) return 'proxy';
   if (launching.helperCapable) return 'helper';
   return proxied ? 'proxy' : 'environment';
+}
+
+/** A token near its end (by the environment margin) that nothing can renew: the person should know before Codex starts. */
+function cannotLastTheSession(grant: Grant, now: number, options: RunOptions): boolean {
+  return grant.tokens.refreshToken === undefined && grant.tokens.expiresAt !== undefined && refreshDue(grant, now, { use: 'environment', environmentMarginMs: options.refreshMarginMs });
 }
 
 function policyFor(route: Route, options: RunOptions): RefreshPolicy {
@@ -209,8 +248,11 @@ function launchSettings(ctx: CliContext, launching: Launching, managed: Managed[
   return { overrides, env, unreachable };
 }
 
-async function launchThroughProxy(ctx: CliContext, config: CodexConfig, launching: Launching, managed: Managed[], settings: ReturnType<typeof launchSettings>): Promise<number> {
-  const viaProxy = managed.filter(({ route }) => route === 'proxy');
+/**
+ * Starts the session proxy in front of `viaProxy` (logged-in servers, and servers open at login,
+ * whose first challenge starts a login there and then) and launches with the overrides.
+ */
+async function launchThroughProxy(ctx: CliContext, config: CodexConfig, launching: Launching, viaProxy: McpServerEntry[], settings: ReturnType<typeof launchSettings>): Promise<number> {
   const [{ startProxy }, { createRoute }, { httpClientFor }] = await Promise.all([
     import('../codex/proxy.ts'),
     import('../session/routes.ts'),
@@ -221,22 +263,27 @@ async function launchThroughProxy(ctx: CliContext, config: CodexConfig, launchin
     if (!entry || !(await hasBrowser(ctx.env))) return undefined;
     const { loginServer } = await import('./login.ts');
     const grant = await loginServer(ctx, config, entry, { names: [serverName], browser: true, force: true, device: false, json: false, stepUp }, undefined);
+    // A server open until now gets wired like any login, so later launches have its token too.
+    if (grant && !ctx.store.server(serverName).rewrite) {
+      const [{ rewriteEntries }, { wiringPlan }] = await Promise.all([import('../codex/apply.ts'), import('./wiring.ts')]);
+      rewriteEntries(ctx.configPath, [serverName], ctx.store, { force: false, now: ctx.now(), plan: wiringPlan(ctx, launching.version) });
+    }
     syncEnvFile(ctx.store);
     return grant;
   };
-  const routes = viaProxy.map(({ grant, entry }) => {
+  const routes = viaProxy.map((entry) => {
     const http = httpClientFor(ctx, resolveHeaders(entry, ctx.env));
-    return createRoute({ store: ctx.store, paths: ctx.paths, http, now: ctx.now, reauthorize, warn: (message) => ctx.out.warn(message) }, grant.serverName, grant.mcpUrl);
+    return createRoute({ store: ctx.store, paths: ctx.paths, http, now: ctx.now, reauthorize, warn: (message) => ctx.out.warn(message) }, entry.name, entry.url!);
   });
   const secret = randomBytes(32).toString('base64url');
   const proxy = await startProxy({ routes, secret, log: (line) => ctx.out.debug(`proxy: ${line}`) });
-  const overrides = viaProxy.flatMap(({ grant }) => [
+  const overrides = viaProxy.flatMap((entry) => [
     '-c',
-    `mcp_servers.${grant.serverName}.url=${JSON.stringify(proxy.urlFor(grant.serverName))}`,
+    `mcp_servers.${entry.name}.url=${JSON.stringify(proxy.urlFor(entry.name))}`,
     '-c',
-    `mcp_servers.${grant.serverName}.bearer_token_env_var="${PROXY_SECRET_VARIABLE}"`,
+    `mcp_servers.${entry.name}.bearer_token_env_var="${PROXY_SECRET_VARIABLE}"`,
   ]);
-  ctx.out.debug(`proxy on 127.0.0.1:${proxy.port} for ${viaProxy.map(({ grant }) => grant.serverName).join(', ')}`);
+  ctx.out.debug(`proxy on 127.0.0.1:${proxy.port} for ${viaProxy.map((entry) => entry.name).join(', ')}`);
   try {
     return await launch({
       file: launching.file,
@@ -282,13 +329,19 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
   const version = isCodex ? codexVersion(file, ctx.paths.codexVersions) : undefined;
   const launching: Launching = { file, args, isCodex, version, invocation, helperCapable: isCodex && hasFeature(version, 'headersHelper') };
   const policyOf = (entry: McpServerEntry) => policyFor(preferredRoute(launching, entry, options.proxy), options);
-  let outcomes = await refreshAll(ctx, managedEntries(ctx, config), policyOf);
+  const known = entriesByState(ctx, config);
+  await checkUnloggedServers(ctx, known.unchecked, options.strict);
+  let outcomes = await refreshAll(ctx, known.managed, policyOf);
   const missing = outcomes.filter(({ freshness }) => freshness.status === 'needs-login');
   if (missing.length > 0) {
     await handleMissingLogins(ctx, missing, options);
-    outcomes = await refreshAll(ctx, managedEntries(ctx, config), policyOf);
+    outcomes = await refreshAll(ctx, entriesByState(ctx, config).managed, policyOf);
   }
   for (const { entry, freshness } of outcomes) {
+    if (freshness.status === 'fresh' && cannotLastTheSession(freshness.grant, ctx.now(), options)) {
+      const minutes = Math.max(1, Math.round((freshness.grant.tokens.expiresAt! - ctx.now()) / 60_000));
+      ctx.out.warn(`${entry.name}: its token expires in ${minutes} min and the server gave no refresh token; then log in again: ${shellCommand(['codex-auth', 'login', entry.name])}`);
+    }
     if (freshness.status !== 'stale') continue;
     // --strict promises a working login; an expired token that could not be refreshed is not one.
     if (options.strict && hasExpired(freshness.grant, ctx.now())) throw freshness.error;
@@ -303,7 +356,11 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
   const managed = routeAll(launching, current, grants, new Map(states.map((state) => [state.serverName, state])), options.proxy);
   const settings = launchSettings(ctx, launching, managed);
   for (const name of settings.unreachable) ctx.out.warn(`${name}: this Codex cannot run codex-auth's helper, and its name contains characters -c cannot address; it starts without a token`);
-  if (managed.some(({ route }) => route === 'proxy')) return launchThroughProxy(ctx, current, launching, managed, settings);
+  const viaProxy = [
+    ...managed.filter(({ route }) => route === 'proxy').map(({ entry }) => entry),
+    ...known.open.filter((entry) => preferredRoute(launching, entry, options.proxy) === 'proxy'),
+  ];
+  if (viaProxy.length > 0) return launchThroughProxy(ctx, current, launching, viaProxy, settings);
   ctx.out.debug(`launching ${file}: ${managed.map(({ entry, route }) => `${entry.name} via ${route}`).join(', ') || 'no managed servers'}`);
   return launch({ file, args: [...settings.overrides, ...args], env: settings.env, stdinIsTTY });
 }

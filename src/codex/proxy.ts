@@ -10,8 +10,11 @@ import { authorizationChallenge, type ProbeResult } from '../oauth/challenge.ts'
 export interface ProxyRoute {
   serverName: string;
   upstream: URL;
-  /** The access token to send now (refreshed first when near expiry). */
-  currentToken(): Promise<string>;
+  /**
+   * The access token to send now (refreshed first when near expiry); undefined for a server that
+   * answered without authorization at login, whose first challenge then starts a login.
+   */
+  currentToken(): Promise<string | undefined>;
   /** After a 401: refresh once; the new token, or undefined when none can be had. */
   refreshAfterRejection(rejected: string): Promise<string | undefined>;
   /** After 403 insufficient_scope: re-authorize with more scope; the new token, or undefined. */
@@ -97,6 +100,11 @@ export function insufficientScope(response: IncomingMessage, upstream: URL): Pro
   return challenge?.error === 'insufficient_scope' ? challenge : undefined;
 }
 
+/** The challenge of a 401 (or Bearer 403) to a request sent without a token. */
+function firstChallenge(response: IncomingMessage, upstream: URL): ProbeResult | undefined {
+  return authorizationChallenge(response.statusCode ?? 0, response.headers['www-authenticate'] ?? null, upstream);
+}
+
 async function forward(route: ProxyRoute, req: IncomingMessage, res: ServerResponse, rest: string, search: string, maxBody: number): Promise<string> {
   const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, maxBody);
   const abort = new AbortController();
@@ -107,8 +115,8 @@ async function forward(route: ProxyRoute, req: IncomingMessage, res: ServerRespo
   let retried = false;
   let steppedUp = false;
   for (;;) {
-    const upstream = await send(url, req.method ?? 'GET', { ...headers, authorization: `Bearer ${token}` }, body, abort.signal);
-    if (upstream.statusCode === 401 && !retried) {
+    const upstream = await send(url, req.method ?? 'GET', token === undefined ? headers : { ...headers, authorization: `Bearer ${token}` }, body, abort.signal);
+    if (upstream.statusCode === 401 && token !== undefined && !retried) {
       retried = true;
       upstream.resume();
       const renewed = await route.refreshAfterRejection(token);
@@ -117,7 +125,8 @@ async function forward(route: ProxyRoute, req: IncomingMessage, res: ServerRespo
         continue;
       }
     }
-    const wanted = steppedUp ? undefined : insufficientScope(upstream, url);
+    // A server open at login that now asks for authorization: its challenge starts the login.
+    const wanted = steppedUp ? undefined : token === undefined ? firstChallenge(upstream, url) : insufficientScope(upstream, url);
     if (wanted) {
       steppedUp = true;
       upstream.resume();

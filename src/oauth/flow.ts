@@ -105,6 +105,22 @@ export const MAX_STEP_UPS = 2;
 export const DEFAULT_CLIENT_NAME = 'codex-auth';
 const CALLBACK_PATH = '/callback';
 
+/**
+ * An open first request does not make an open server: one that publishes resource metadata at
+ * its well-known location (RFC 9728 §3) is protected and challenges later requests (Google's
+ * hosted servers answer initialize and tools/list, and challenge tools/call).
+ */
+function isOpenServer(challenge: ProbeResult, protectedResource: unknown): boolean {
+  return !challenge.needsAuthorization && !protectedResource;
+}
+
+/** Whether the server asks for authorization, found the way login finds it, without logging in. */
+export async function needsAuthorization(mcpUrl: string, http: HttpClient): Promise<boolean> {
+  const url = parseMcpUrl(mcpUrl);
+  const challenge = await probe(url, http);
+  return !isOpenServer(challenge, await discoverProtectedResource(url, challenge, http));
+}
+
 export async function login(request: LoginRequest, deps: LoginDeps): Promise<LoginOutcome> {
   const tracker = stepTracker(deps.progress);
   try {
@@ -123,10 +139,7 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
 
   report('resource-metadata', challenge.resourceMetadataUrl ?? `well-known locations of ${mcpUrl.origin}`);
   const protectedResource = await discoverProtectedResource(mcpUrl, challenge, http);
-  // An open first request does not make an open server: one that publishes resource metadata at
-  // its well-known location (RFC 9728 §3) is protected and challenges later requests (Google's
-  // hosted servers answer initialize and tools/list, and challenge tools/call).
-  if (!challenge.needsAuthorization && !protectedResource) return { kind: 'no-authorization-needed' };
+  if (isOpenServer(challenge, protectedResource)) return { kind: 'no-authorization-needed' };
   // RFC 9728 §7.6 leaves the choice to the client: take the first listed.
   // Without metadata (2025-03-26 servers) the MCP origin is the issuer.
   const issuer = protectedResource?.authorizationServers[0] ?? mcpUrl.origin;

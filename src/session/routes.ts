@@ -43,7 +43,12 @@ const ON_REQUEST: RefreshPolicy = { use: 'request' };
 
 export function createRoute(deps: RouteDeps, serverName: string, mcpUrl: string): ProxyRoute {
   let stepUps = 0;
-  const current = singleFlight(async () => tokenOf(await ensureFresh(deps, serverName, mcpUrl, ON_REQUEST), serverName));
+  const current = singleFlight(async () => {
+    // Open at login and not logged in since: requests go without a token until one is asked for.
+    const state = deps.store.server(serverName);
+    if (state.open && !state.grant) return undefined;
+    return tokenOf(await ensureFresh(deps, serverName, mcpUrl, ON_REQUEST), serverName);
+  });
   const afterRejection = singleFlight(async (rejected: string) => {
     const freshness = await ensureFresh(deps, serverName, mcpUrl, ON_REQUEST, rejected);
     if (!('grant' in freshness) || freshness.grant.tokens.accessToken === rejected) return undefined;
@@ -53,9 +58,11 @@ export function createRoute(deps: RouteDeps, serverName: string, mcpUrl: string)
     const challenged = challenge.scopes ?? [];
     if (!deps.reauthorize || stepUps >= MAX_STEP_UPS) return undefined;
     stepUps += 1;
-    const granted = deps.store.server(serverName).grant?.tokens.scopes ?? [];
-    deps.warn(`${serverName} asks for more access; authorizing again with: ${unionScopes(granted, challenged).join(' ')}`);
-    const grant = await deps.reauthorize(serverName, { grantedScopes: granted, challengedScopes: challenged, challenge });
+    const granted = deps.store.server(serverName).grant?.tokens.scopes;
+    deps.warn(granted
+      ? `${serverName} asks for more access; authorizing again with: ${unionScopes(granted, challenged).join(' ')}`
+      : `${serverName} now asks for authorization; logging in`);
+    const grant = await deps.reauthorize(serverName, { grantedScopes: granted ?? [], challengedScopes: challenged, challenge });
     return grant?.tokens.accessToken;
   });
   return {

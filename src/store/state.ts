@@ -46,6 +46,8 @@ export interface ServerState {
   needsLogin?: { reason: string; since: number };
   /** `login --client-name`: the client_name every later registration for this server sends. */
   clientName?: string;
+  /** Login found the server answering without authorization: nothing to log in to (yet). */
+  open?: { since: number };
 }
 
 type ServerFile = Omit<ServerState, 'serverName'> & { serverName?: string };
@@ -141,7 +143,12 @@ export class StateStore {
   }
 
   saveGrant(serverName: string, grant: Grant): void {
-    this.update(serverName, ({ needsLogin: _dropped, ...rest }) => ({ ...rest, grant }));
+    this.update(serverName, ({ needsLogin: _dropped, open: _wasOpen, ...rest }) => ({ ...rest, grant }));
+  }
+
+  /** Remembers that the server answered without authorization, so `run` neither warns nor asks again. */
+  markOpen(serverName: string, now: number): void {
+    this.update(serverName, ({ needsLogin: _dropped, ...rest }) => ({ ...rest, open: { since: now } }));
   }
 
   /**

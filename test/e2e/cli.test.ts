@@ -248,6 +248,39 @@ describe('status, logout, unpatch, alias', () => {
 });
 
 describe('run without a usable login', () => {
+  it('a server never logged in: a plain run says once how to log in and launches; --strict asks the server and stops with 11', async () => {
+    const layout = await startLayout();
+    try {
+      const plain = await runCli(layout.sandbox, ['run', '--', 'sh', '-c', 'echo launched']);
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.match(plain.stdout, /launched/);
+      assert.equal(plain.stderr.match(/codex-auth login demo/g)?.length, 1, plain.stderr);
+      assert.equal(layout.mcp.requests.length, 0, 'a plain run sends nothing on the way to the command');
+      const strict = await runCli(layout.sandbox, ['run', '--strict', '--', 'sh', '-c', 'echo launched']);
+      assert.equal(strict.code, 11, strict.stderr);
+      assert.doesNotMatch(strict.stdout, /launched/);
+      assertOneClearError(strict.stderr, /demo: .*needs authorization and codex-auth has not logged in to it/);
+      assert.match(strict.stderr, /next: codex-auth login demo/);
+    } finally {
+      await layout.close();
+    }
+  });
+
+  it('a server that needs no authorization: --strict finds so and launches, and later runs stop asking', async () => {
+    const layout = await startLayout({ mcp: { open: true, prmAt: [] } });
+    try {
+      const strict = await runCli(layout.sandbox, ['run', '--strict', '--', 'sh', '-c', 'echo launched']);
+      assert.equal(strict.code, 0, strict.stderr);
+      assert.match(strict.stdout, /launched/);
+      assert.ok(storedState(layout.sandbox)?.open, 'recorded as open');
+      const plain = await runCli(layout.sandbox, ['run', '--', 'sh', '-c', 'echo launched']);
+      assert.equal(plain.code, 0);
+      assert.doesNotMatch(plain.stderr, /codex-auth login demo/);
+    } finally {
+      await layout.close();
+    }
+  });
+
   it('on a fresh machine (a remote server in config.toml, no codex-auth state yet) starts the command', async () => {
     await withSandbox(CONFIG, async (sandbox) => {
       const launched = await runCli(sandbox, ['run', '--', 'sh', '-c', 'echo launched']);

@@ -7,93 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
-import { codexBin, startModelServer, writeCodexConfig, type ModelAction, type ModelServer, type ModelTurnContext } from '../peers/model-server.ts';
+import { codexBin, type ModelAction, type ModelTurnContext } from '../peers/model-server.ts';
 import { expireStoredToken } from '../hardening/helpers.ts';
 import { assertNoSecrets, runCli } from './harness.ts';
-import { ageStoredToken, startLayout, storedState, type Layout, type LayoutOptions } from './fixtures.ts';
-
-type Version = 'latest' | '0.130';
-const VERSIONS: Version[] = ['latest', '0.130'];
-
-interface CodexLayout extends Layout {
-  model: ModelServer;
-  toolOutputs: string[];
-}
-
-/** Steps played in order, one per model request; the tool outputs Codex sent back are collected. */
-function scripted(steps: Array<(ctx: ModelTurnContext) => ModelAction>, toolOutputs: string[]) {
-  return (ctx: ModelTurnContext): ModelAction => {
-    if (ctx.lastToolOutput !== undefined) toolOutputs.push(ctx.lastToolOutput);
-    const step = steps[Math.min(ctx.turn, steps.length) - 1]!;
-    return step(ctx);
-  };
-}
-
-const callWhoami = (): ModelAction => ({ type: 'call-mcp-tool', server: 'demo', tool: 'whoami' });
-const answer = (ctx: ModelTurnContext): ModelAction => ({ type: 'message', text: `the tool said: ${ctx.lastToolOutput ?? 'nothing'}` });
-
-async function startCodexLayout(options: LayoutOptions, steps: Array<(ctx: ModelTurnContext) => ModelAction>): Promise<CodexLayout> {
-  const toolOutputs: string[] = [];
-  const model = await startModelServer(scripted(steps, toolOutputs));
-  const layout = await startLayout(options);
-  writeCodexConfig(layout.sandbox.codexHome, {
-    modelBaseUrl: model.baseUrl,
-    extraToml: `# the user's MCP server
-[mcp_servers.demo]
-url = "${layout.mcp.url}"   # keep this comment
-required = true
-default_tools_approval_mode = "approve"
-${options.entryToml ?? ''}
-`,
-  });
-  return {
-    ...layout,
-    model,
-    toolOutputs,
-    close: async () => {
-      await model.close();
-      await layout.close();
-    },
-  };
-}
-
-function codexEnv(layout: Layout, version: Version): NodeJS.ProcessEnv {
-  return {
-    FAKE_API_KEY: 'x',
-    BROWSER: layout.browser(),
-    ...(version === '0.130' ? { CODEX_AUTH_CODEX_BIN: codexBin('0.130') } : {}),
-  };
-}
-
-async function login(layout: Layout): Promise<void> {
-  const result = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } });
-  assert.equal(result.code, 0, result.stderr);
-}
-
-/** Newer Codex releases can reject unknown config keys: the rewritten file and the overrides must pass. */
-function strictConfig(version: Version): string[] {
-  return version === 'latest' ? ['--strict-config'] : [];
-}
-
-async function runCodex(layout: CodexLayout, version: Version, extraArgs: string[] = []) {
-  const codexArgs = ['codex', ...strictConfig(version), 'exec', '--skip-git-repo-check', 'call whoami'];
-  return runCli(layout.sandbox, ['run', ...extraArgs, '--', ...codexArgs], { env: codexEnv(layout, version), timeoutMs: 120_000 });
-}
-
-function toolCalls(layout: Layout) {
-  return layout.mcp.requests.filter((request) => request.rpcMethod === 'tools/call');
-}
-
-async function withCodexLayout(options: LayoutOptions, steps: Array<(ctx: ModelTurnContext) => ModelAction>, body: (layout: CodexLayout) => Promise<void>) {
-  const layout = await startCodexLayout(options, steps);
-  try {
-    await body(layout);
-  } finally {
-    await layout.close();
-  }
-}
-
-const callThenAnswer = (ctx: ModelTurnContext): ModelAction => (ctx.lastToolOutput === undefined ? callWhoami() : answer(ctx));
+import { ageStoredToken, storedState, type Layout } from './fixtures.ts';
+import { answer, callThenAnswer, callWhoami, login, runCodex, toolCalls, VERSIONS, withCodexLayout, type CodexLayout, type Version } from './codex-fixtures.ts';
 
 /** What the entry holds after a login with the newest Codex on PATH: codex-auth's helper. */
 function assertHelperWired(layout: Layout) {

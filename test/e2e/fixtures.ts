@@ -90,6 +90,7 @@ export interface StoredGrant {
   };
   rewrite?: { varName: string };
   needsLogin?: { reason: string };
+  open?: { since: number };
 }
 
 export function storedState(sandbox: Sandbox, name = 'demo'): StoredGrant | undefined {

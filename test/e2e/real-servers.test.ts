@@ -285,6 +285,12 @@ describe('7. refresh tokens under the stock OpenID rule (oidc-provider, better-a
       assert.match(status.stdout, /no refresh token: log in again when it expires/);
       const json = JSON.parse((await runCli(layout.sandbox, ['status', '--json'])).stdout) as { servers: Array<{ name: string; refreshable?: boolean }> };
       assert.equal(json.servers.find((server) => server.name === 'demo')?.refreshable, false);
+      const young = await runCli(layout.sandbox, ['run', '--', 'true']);
+      assert.doesNotMatch(young.stderr, /expires in/, 'no warning while the token has most of its life');
+      ageStoredToken(layout.sandbox, 4 * 60_000);
+      const late = await runCli(layout.sandbox, ['run', '--', 'true']);
+      assert.equal(late.code, 0, late.stderr);
+      assert.match(late.stderr, /demo: its token expires in 4 min and the server gave no refresh token; then log in again: codex-auth login demo/);
     });
   });
 });
