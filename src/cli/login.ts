@@ -1,7 +1,8 @@
 // `codex-auth login [name...]`: runs the MCP OAuth flow for each server, stores
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
 import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
-import { currentWiring, planRewrite, rewriteEntries, userSetting, type RewriteOutcome } from '../codex/apply.ts';
+import { planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
+import { currentWiring, userSetting } from '../codex/wiring.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { CodexAuthError } from '../errors.ts';
 import { login, type Grant, type LoginDeps, type LoginRequest } from '../oauth/flow.ts';

@@ -14,7 +14,7 @@
 // proxy) is imported when it is needed.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { currentWiring, isWiredAs, userSetting } from '../codex/apply.ts';
+import { currentWiring, isWiredAs, userSetting } from '../codex/wiring.ts';
 import { readCodexConfig, resolveHeaders, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { classifyCodexArgs, type CodexInvocation } from '../codex/invocation.ts';

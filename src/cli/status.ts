@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { findBackgroundServer } from '../codex/background.ts';
 import { readCodexConfig } from '../codex/config.ts';
 import { codexHome } from '../codex/home.ts';
-import { currentWiring, isOurHelper, isOurVar } from '../codex/apply.ts';
+import { currentWiring, isOurHelper, isOurVar } from '../codex/wiring.ts';
 import { hasFeature } from '../codex/versions.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { readHandouts } from '../session/handout.ts';

@@ -1,9 +1,8 @@
 // The wiring plan for this machine: which wiring config.toml gets (decided by the Codex in use,
 // codex/wiring.ts) and the helper command line of this install of codex-auth.
 import { resolveCommand } from '../codex/launch.ts';
-import type { WiringPlan } from '../codex/apply.ts';
 import { codexVersion } from '../codex/versions.ts';
-import { chooseWiring, helperCommandLine } from '../codex/wiring.ts';
+import { chooseWiring, helperCommandLine, type WiringPlan } from '../codex/wiring.ts';
 import type { CliContext } from './context.ts';
 
 /** The version of the codex this environment would start, undefined when there is none or it cannot be told. */

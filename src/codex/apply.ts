@@ -3,7 +3,8 @@
 // codex-auth's variable (bearer_token_env_var). One verified edit per entry, one write for all.
 import type { RewriteRecord, StateStore, Wiring } from '../store/state.ts';
 import { readCodexConfig, type CodexConfig, type McpServerEntry } from './config.ts';
-import { BEARER_KEY, HELPER_KEY, removeEntryKey, replaceEntryKey, setEntryString, tokenEnvVarName, writeConfigAtomically, type PatchResult } from './rewrite.ts';
+import { removeEntryKey, replaceEntryKey, setEntryString, tokenEnvVarName, writeConfigAtomically, type PatchResult } from './rewrite.ts';
+import { BEARER_KEY, HELPER_KEY, isOurHelper, isOurVar, userSetting, type WiringPlan } from './wiring.ts';
 
 export interface RewriteOutcome {
   serverName: string;
@@ -14,57 +15,8 @@ export interface RewriteOutcome {
   userSetting?: string;
 }
 
-/** The wiring to write, decided by the caller from the Codex versions in use. */
-export interface WiringPlan {
-  wiring: Wiring;
-  /** The http_headers_helper command line for a server (helper wiring). */
-  helperCommand: (serverName: string) => string;
-  decidedFor?: string;
-}
-
-const OUR_VAR = /^CODEX_AUTH_[A-Z0-9_]+_TOKEN$/;
-const OUR_HELPER = /codex-auth(\.js)?'?\s+headers\s/;
-
 export function backupPathFor(configPath: string): string {
   return `${configPath}.codex-auth.bak`;
-}
-
-/** True when the entry's bearer_token_env_var is one codex-auth put there. */
-export function isOurVar(entry: McpServerEntry, recordedVar: string | undefined): boolean {
-  const current = entry.bearerTokenEnvVar;
-  return current !== undefined && (current === recordedVar || OUR_VAR.test(current));
-}
-
-/** True when the entry's http_headers_helper runs codex-auth (this install or an earlier one). */
-export function isOurHelper(entry: McpServerEntry, recordedCommand: string | undefined): boolean {
-  const current = entry.httpHeadersHelper;
-  return current !== undefined && (current === recordedCommand || OUR_HELPER.test(current));
-}
-
-/**
- * The user's own way of authenticating the entry, which codex-auth leaves alone unless forced:
- * their bearer_token_env_var or http_headers_helper, or an Authorization header (never replaced,
- * since it would win over anything codex-auth writes).
- */
-export function userSetting(entry: McpServerEntry, recorded: RewriteRecord | undefined): { key: string; text: string; replaceable: boolean } | undefined {
-  if (entry.bearerTokenEnvVar && !isOurVar(entry, recorded?.varName)) return { key: BEARER_KEY, text: `${BEARER_KEY} = ${entry.bearerTokenEnvVar}`, replaceable: true };
-  if (entry.httpHeadersHelper && !isOurHelper(entry, recorded?.helperCommand)) return { key: HELPER_KEY, text: `${HELPER_KEY} = ${entry.httpHeadersHelper}`, replaceable: true };
-  const header = [...Object.keys(entry.httpHeaders), ...Object.keys(entry.envHttpHeaders)].find((name) => name.toLowerCase() === 'authorization');
-  return header ? { key: header, text: `an ${header} header in http_headers or env_http_headers`, replaceable: false } : undefined;
-}
-
-/** How the entry is wired now, by whom: what status and run compare with the record. */
-export function currentWiring(entry: McpServerEntry, recorded: RewriteRecord | undefined): Wiring | undefined {
-  if (isOurHelper(entry, recorded?.helperCommand) && !entry.bearerTokenEnvVar) return 'helper';
-  if (isOurVar(entry, recorded?.varName) && !entry.httpHeadersHelper) return 'environment';
-  return undefined;
-}
-
-/** True when the entry is wired as `plan` says, with this install's helper command. */
-export function isWiredAs(entry: McpServerEntry, recorded: RewriteRecord | undefined, plan: WiringPlan): boolean {
-  if (!recorded) return false;
-  if (plan.wiring === 'helper') return entry.httpHeadersHelper === plan.helperCommand(entry.name) && currentWiring(entry, recorded) === 'helper';
-  return entry.bearerTokenEnvVar === recorded.varName && currentWiring(entry, recorded) === 'environment';
 }
 
 function takenNames(config: CodexConfig, store: StateStore, except: string): Set<string> {

@@ -10,9 +10,6 @@ import { writeFileAtomic } from '../store/atomic.ts';
 import { parseTomlValues } from './config.ts';
 import { locateServers, type KeyValueSite, type ServerSite, type Span } from './toml-sites.ts';
 
-export const BEARER_KEY = 'bearer_token_env_var';
-export const HELPER_KEY = 'http_headers_helper';
-
 export interface PatchResult {
   text: string;
   changed: boolean;

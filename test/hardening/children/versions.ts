@@ -1,6 +1,6 @@
 // The two versions the crash writer alternates between; the test checks every
 // file it finds after a kill against exactly these.
-import type { WiringPlan } from '../../../src/codex/apply.ts';
+import type { WiringPlan } from '../../../src/codex/wiring.ts';
 import type { Grant } from '../../../src/oauth/flow.ts';
 
 /** Padding makes each write span several blocks, so kills land inside writes too. */

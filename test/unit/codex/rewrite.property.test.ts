@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseTomlValues } from '../../../src/codex/config.ts';
-import { BEARER_KEY, HELPER_KEY, removeEntryKey, replaceEntryKey, setEntryString } from '../../../src/codex/rewrite.ts';
+import { removeEntryKey, replaceEntryKey, setEntryString } from '../../../src/codex/rewrite.ts';
+import { BEARER_KEY, HELPER_KEY } from '../../../src/codex/wiring.ts';
 import { isCodexAuthError } from '../../../src/errors.ts';
 
 /** Cases per property; quoted on the figures page. Sized for well under a minute on 2 cores. */

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseTomlValues } from '../../../src/codex/config.ts';
-import { BEARER_KEY, removeEntryKey, setEntryString, tokenEnvVarName, writeConfigAtomically } from '../../../src/codex/rewrite.ts';
+import { removeEntryKey, setEntryString, tokenEnvVarName, writeConfigAtomically } from '../../../src/codex/rewrite.ts';
+import { BEARER_KEY } from '../../../src/codex/wiring.ts';
 import { isCodexAuthError } from '../../../src/errors.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-auth-rewrite-'));
