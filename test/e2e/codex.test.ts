@@ -20,6 +20,16 @@ function assertHelperWired(layout: Layout) {
   assert.doesNotMatch(config, /bearer_token_env_var/);
 }
 
+/** The model calls the tool, then has the shell print its environment (toolOutputs[1]), then answers with the tool's words. */
+function toolThenEnvironment(): Array<(ctx: ModelTurnContext) => ModelAction> {
+  const outputs: string[] = [];
+  return [
+    callWhoami,
+    (ctx) => (outputs.push(ctx.lastToolOutput ?? ''), { type: 'run-shell', command: ['env'] }),
+    () => ({ type: 'message', text: `the tool said: ${outputs[0]}` }),
+  ];
+}
+
 /** The helper remembers what it handed out, so a file per server says Codex asked it. */
 function helperWasAsked(layout: Layout): boolean {
   return existsSync(join(layout.sandbox.stateDir, 'handouts', 'demo.json'));
@@ -28,13 +38,7 @@ function helperWasAsked(layout: Layout): boolean {
 for (const version of VERSIONS) {
   describe(`codex ${version}: login, then run`, () => {
     it('codex exec through the session proxy (the default for exec): Codex calls the tool with a token the server accepts, and no OAuth token is in its environment', async () => {
-      const outputs: string[] = [];
-      const steps: Array<(ctx: ModelTurnContext) => ModelAction> = [
-        callWhoami,
-        (ctx) => (outputs.push(ctx.lastToolOutput ?? ''), { type: 'run-shell', command: ['env'] }),
-        () => ({ type: 'message', text: `the tool said: ${outputs[0]}` }),
-      ];
-      await withCodexLayout({}, steps, async (layout) => {
+      await withCodexLayout({}, toolThenEnvironment(), async (layout) => {
         await login(layout);
         assertHelperWired(layout);
         const result = await runCodex(layout, version);
@@ -53,13 +57,7 @@ for (const version of VERSIONS) {
 
 describe('codex latest: the header helper', () => {
   it('--no-proxy: Codex runs codex-auth headers itself; no token in its environment, none in the env file', async () => {
-    const outputs: string[] = [];
-    const steps: Array<(ctx: ModelTurnContext) => ModelAction> = [
-      callWhoami,
-      (ctx) => (outputs.push(ctx.lastToolOutput ?? ''), { type: 'run-shell', command: ['env'] }),
-      () => ({ type: 'message', text: `the tool said: ${outputs[0]}` }),
-    ];
-    await withCodexLayout({}, steps, async (layout) => {
+    await withCodexLayout({}, toolThenEnvironment(), async (layout) => {
       await login(layout);
       const result = await runCodex(layout, 'latest', ['--no-proxy']);
       assert.equal(result.code, 0, result.stderr);
