@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { serverFileName } from '../../src/store/names.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(ROOT, 'bin', 'codex-auth.js');
@@ -89,7 +90,7 @@ export function readJson<T>(path: string): T {
 }
 
 export function serverStateFile(sandbox: Sandbox, name: string): string {
-  return join(sandbox.stateDir, 'servers', `${name}.json`);
+  return join(sandbox.stateDir, 'servers', `${serverFileName(name)}.json`);
 }
 
 /** Every file under `dir` with its bytes and mtime, to show that a command changed nothing on disk. */

@@ -97,6 +97,20 @@ describe('codex-auth headers, as Codex runs it', () => {
       assert.match(result.stderr, /^codex-auth: demo: its url changed from .*next: codex-auth login demo\n$/);
     });
   });
+  it('a server name and a state directory with spaces (the macOS state path): the line in config.toml works through sh -c', async () => {
+    await withLayout({ serverName: '"my server"' }, async (layout) => {
+      const stateDir = join(layout.sandbox.root, 'Library', 'Application Support', 'codex-auth');
+      const login = await runCli(layout.sandbox, ['login', 'my server'], { env: { BROWSER: layout.browser(), CODEX_AUTH_HOME: stateDir } });
+      assert.equal(login.code, 0, login.stderr);
+      const command = helperCommand(layout.sandbox, 'my server');
+      assert.ok(command.includes("'my server'") && command.includes("'" + stateDir + "'"), command);
+      const result = await runAsCodex(layout.sandbox, command);
+      assert.equal(result.code, 0, result.stderr);
+      const token = storedState({ ...layout.sandbox, stateDir }, 'my server')!.grant!.tokens.accessToken;
+      assert.equal(result.stdout, JSON.stringify({ Authorization: `Bearer ${token}` }));
+      assert.deepEqual((await listToolsWithToken(layout.mcp.url, token)).sort(), ['echo', 'whoami']);
+    });
+  });
 });
 
 describe('status and doctor: how Codex gets each token', () => {
