@@ -29,7 +29,7 @@ Environment:
   CODEX_AUTH_HOME            codex-auth's state (default ~/.config/codex-auth)
   CODEX_AUTH_CODEX_BIN       the real codex, when PATH finds a shim first
   CODEX_AUTH_PROXY           0 or 1: the session proxy of \`run\` (setting proxy)
-  CODEX_AUTH_REFRESH_MARGIN  minutes before expiry to refresh (setting refreshMarginMinutes)
+  CODEX_AUTH_REFRESH_MARGIN  refresh margin in minutes for tokens in the environment (setting refreshMarginMinutes)
   BROWSER                    the browser to open for logins
   NO_COLOR                   no colour
 
@@ -198,23 +198,25 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
     )
     .command(
       'run [command..]',
-      'Refresh tokens, then run a command (default: codex) with them',
+      'Run a command (default: codex) with every token in its reach',
       (y) =>
         withGlobals(
           y
             .usage(
-              'Make every logged-in server\'s token fresh, then start the command (default: the real codex) so that it reaches the servers with them. ' +
-                'By default a loopback proxy keeps tokens fresh for the whole session. Once the command starts, run exits with its code.\n\n' +
+              'Start the command (default: the real codex) so that it reaches every logged-in server with a fresh token. ' +
+                'Codex 0.152 and later run codex-auth\'s header helper themselves: the interactive codex starts exactly as typed. ' +
+                '`codex exec`, and every session of an older Codex, get a loopback proxy that refreshes and steps up as needed. ' +
+                'Tokens are refreshed only when due. Once the command starts, run exits with its code.\n\n' +
                 'Usage: $0 run [options] [-- <command> [<args>...]]',
             )
             .positional('command', { type: 'string', array: true, describe: 'The command and its arguments, after -- (default: codex)' })
             .option('strict', { type: 'boolean', default: false, describe: 'Stop (exit 11, or 7/8) instead of launching when a server needs a login' })
-            .option('refresh-margin', { type: 'string', requiresArg: true, coerce: parseMinutes, describe: 'Refresh tokens that expire within this many minutes (default 15; setting refreshMarginMinutes, $CODEX_AUTH_REFRESH_MARGIN)' })
-            .option('proxy', { type: 'boolean', describe: 'Keep tokens fresh all session through a loopback proxy (default on; --no-proxy, setting proxy, $CODEX_AUTH_PROXY=0)' })
+            .option('refresh-margin', { type: 'string', requiresArg: true, coerce: parseMinutes, describe: 'For a token handed over in the environment (--no-proxy, Codex before 0.152): refresh it when it expires within this many minutes or a quarter of its lifetime, whichever is less (default 15; setting refreshMarginMinutes, $CODEX_AUTH_REFRESH_MARGIN)' })
+            .option('proxy', { type: 'boolean', describe: 'A loopback proxy in front of the servers for codex exec and Codex before 0.152 (default on; --no-proxy: the header helper, or the token in the environment for older Codex; setting proxy, $CODEX_AUTH_PROXY=0)' })
             .option('login', { type: 'boolean', default: true, describe: 'Log in interactively when a server needs it and a browser is available (--no-login: never)' }),
           ['strict', 'refresh-margin', 'proxy', 'login'],
           [
-            ['$0 run', 'Start codex with fresh tokens'],
+            ['$0 run', 'Start codex with every token wired'],
             ['$0 run -- codex exec "summarise my inbox"', 'Pass arguments to codex'],
             ['$0 run --strict -- codex exec "..."', 'In scripts: fail rather than start codex without a working login'],
             ["alias codex='codex-auth run -- codex'", 'Make every codex launch go through codex-auth (see codex-auth alias)'],
@@ -345,7 +347,7 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
             .usage(
               "Show or change codex-auth's own settings. Environment variables override them for one shell.\n\n" +
                 'Settings:\n  proxy                 true | false: the session proxy of `run` (default true; $CODEX_AUTH_PROXY)\n' +
-                '  refreshMarginMinutes  minutes: refresh tokens that expire this soon (default 15; $CODEX_AUTH_REFRESH_MARGIN)\n\n' +
+                '  refreshMarginMinutes  minutes: refresh a token handed over in the environment this soon before expiry (default 15; $CODEX_AUTH_REFRESH_MARGIN)\n\n' +
                 'Usage: $0 config [get <name> | set <name> <value> | unset <name>] [options]',
             )
             .command('get <name>', 'Print one setting', (sub) => configSubcommand(sub, 'Print the value of one setting in effect.\n\nUsage: $0 config get <name> [options]'), withContext(configAction('get')))

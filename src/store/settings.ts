@@ -11,7 +11,7 @@ import type { StatePaths } from './paths.ts';
 export interface Settings {
   /** Route MCP traffic through the session proxy in `run` (default true). */
   proxy: boolean;
-  /** Refresh tokens that expire within this many minutes before launching. */
+  /** Minutes before expiry to refresh a token handed over in a launched program's environment (at most a quarter of its lifetime: session/policy.ts). */
   refreshMarginMinutes: number;
 }
 
