@@ -8,7 +8,7 @@ import type { McpServerEntry } from '../codex/config.ts';
 import { CodexAuthError } from '../errors.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { mayBeRetry, readHandouts, tokenFingerprint, writeHandouts, type CheckedConfig, type HandoutFile } from '../session/handout.ts';
-import { ensureFresh, settledWithoutRefresh, type Freshness } from '../session/fresh.ts';
+import { ensureFresh, settledWithoutRefresh, type Freshness, type FreshnessDeps } from '../session/fresh.ts';
 import { hasExpired, type RefreshPolicy } from '../session/policy.ts';
 import { shellWord } from '../shell.ts';
 import type { CliContext } from './context.ts';
@@ -18,6 +18,15 @@ export interface HeadersOptions {
 }
 
 const ON_REQUEST: RefreshPolicy = { use: 'request' };
+
+/**
+ * Codex gives up on a helper after about 10 s and says only that it timed out. The helper keeps
+ * within that on its own, so that it can still hand out a token that works or say what went
+ * wrong: at most 3 s for the server's token check, 3 s waiting for another process's refresh and
+ * 3 s for its own refresh request.
+ */
+const REQUEST_AT_MOST_MS = 3_000;
+const LOCK_WAIT_AT_MOST_MS = 3_000;
 
 export async function runHeaders(ctx: CliContext, options: HeadersOptions): Promise<number> {
   const { name } = options;
@@ -63,12 +72,13 @@ async function currentToken(ctx: CliContext, name: string, handouts: HandoutFile
   };
   const config = await entryUrl(ctx, handouts.config, loadEntry);
   const { url } = config;
-  const deps = { store: ctx.store, paths: ctx.paths, now: ctx.now };
+  const deps = { store: ctx.store, paths: ctx.paths, now: ctx.now, lockWaitAtMostMs: LOCK_WAIT_AT_MOST_MS };
   const http = async () => {
     const [{ httpClientFor }, { resolveHeaders }] = await Promise.all([import('./http-client.ts'), import('../codex/config.ts')]);
-    return httpClientFor(ctx, resolveHeaders(await loadEntry(), ctx.env));
+    const client = httpClientFor(ctx, resolveHeaders(await loadEntry(), ctx.env));
+    return { ...client, timeoutMs: Math.min(client.timeoutMs, REQUEST_AT_MOST_MS) };
   };
-  const seen = settledWithoutRefresh(deps, name, url, ON_REQUEST) ?? (await ensureFresh({ ...deps, http: await http() }, name, url, ON_REQUEST));
+  const seen = settledWithoutRefresh(deps, name, url, ON_REQUEST) ?? (await freshOrStillWorking(ctx, { ...deps, http: await http() }, name, url));
   let grant = usable(seen, name, ctx.now());
   if (mayBeRetry(handouts.last, grant.tokens.accessToken, ctx.now(), grant.tokens.expiresAt !== undefined)) {
     // Codex may be asking again because the server just refused this token: it retries only
@@ -76,10 +86,26 @@ async function currentToken(ctx: CliContext, name: string, handouts: HandoutFile
     const client = await http();
     const { serverRejectsToken } = await import('../session/token-check.ts');
     if (await serverRejectsToken(url, grant.tokens.accessToken, client)) {
-      grant = usable(await ensureFresh({ ...deps, http: client }, name, url, ON_REQUEST, grant.tokens.accessToken), name, ctx.now());
+      grant = usable(await freshOrStillWorking(ctx, { ...deps, http: client }, name, url, grant.tokens.accessToken), name, ctx.now());
     }
   }
   return { token: grant.tokens.accessToken, config };
+}
+
+/**
+ * ensureFresh, except that a refresh another process holds up past the helper's wait leaves the
+ * token on disk in use while it has not expired (and is not the one the server just refused):
+ * the other process's new token reaches Codex with its next request for headers.
+ */
+async function freshOrStillWorking(ctx: CliContext, deps: FreshnessDeps, name: string, url: string, rejectedToken?: string): Promise<Freshness> {
+  try {
+    return await ensureFresh(deps, name, url, ON_REQUEST, rejectedToken);
+  } catch (error) {
+    const grant = error instanceof CodexAuthError && error.step === 'lock' ? ctx.store.server(name).grant : undefined;
+    const stillWorking = grant && grant.mcpUrl === url && grant.tokens.accessToken !== rejectedToken && !hasExpired(grant, ctx.now());
+    if (stillWorking) return { status: 'fresh', grant };
+    throw error;
+  }
 }
 
 /** The grant to hand out, or the reason there is none. A token that could not be refreshed is still used while it lasts. */

@@ -20,6 +20,8 @@ export interface FreshnessDeps {
   paths: StatePaths;
   http: HttpClient;
   now: () => number;
+  /** The longest this caller can wait for another process's refresh (the header helper's deadline). */
+  lockWaitAtMostMs?: number;
 }
 
 function usableGrant(deps: Omit<FreshnessDeps, 'http'>, serverName: string, mcpUrl: string): Grant | Freshness {
@@ -69,6 +71,7 @@ export async function ensureFresh(deps: FreshnessDeps, serverName: string, mcpUr
     import('../oauth/flow.ts'),
     import('../oauth/tokens.ts'),
   ]);
+  const lockOptions = deps.lockWaitAtMostMs === undefined ? {} : { waitAtMostMs: deps.lockWaitAtMostMs };
   return withServerLock(deps.paths, serverName, async () => {
     const current = usableGrant(deps, serverName, mcpUrl);
     if ('status' in current) return current;
@@ -97,5 +100,5 @@ export async function ensureFresh(deps: FreshnessDeps, serverName: string, mcpUr
       if (error instanceof CodexAuthError) return { status: 'stale', grant: current, error: error.forServer(serverName) };
       throw error;
     }
-  });
+  }, lockOptions);
 }

@@ -11,6 +11,8 @@ import type { StatePaths } from './paths.ts';
 export interface LockOptions {
   /** How long a waiter waits before giving up with a clear message. */
   waitMs?: number;
+  /** A bound on that wait, whatever waitMs or the environment say (a caller with a deadline). */
+  waitAtMostMs?: number;
   /** A lock whose holder stopped refreshing it for this long is considered abandoned. */
   staleMs?: number;
 }
@@ -34,7 +36,7 @@ export async function withServerLock<T>(
   ensurePrivateDir(paths.home);
   ensurePrivateDir(paths.locksDir);
   const target = join(paths.locksDir, serverFileName(serverName));
-  const waitMs = options.waitMs ?? waitFromEnv(process.env) ?? DEFAULT_WAIT_MS;
+  const waitMs = Math.min(options.waitMs ?? waitFromEnv(process.env) ?? DEFAULT_WAIT_MS, options.waitAtMostMs ?? Infinity);
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   let release: () => Promise<void>;
   try {

@@ -11,8 +11,9 @@ import TOML from '@iarna/toml';
 import { listToolsWithToken } from '../peers/mcp-server.ts';
 import { codexBin } from '../peers/model-server.ts';
 import { expireStoredToken } from '../hardening/helpers.ts';
+import { holdLock } from '../hardening/lock-holder.ts';
 import { assertNoSecrets, runCli, serverStateFile, type Sandbox } from './harness.ts';
-import { storedState, withLayout, type Layout } from './fixtures.ts';
+import { ageStoredToken, storedState, withLayout, type Layout } from './fixtures.ts';
 
 /** The helper command line codex-auth wrote into the entry. */
 function helperCommand(sandbox: Sandbox, name = 'demo'): string {
@@ -97,6 +98,36 @@ describe('codex-auth headers, as Codex runs it', () => {
       assert.match(result.stderr, /^codex-auth: demo: its url changed from .*next: codex-auth login demo\n$/);
     });
   });
+  it('a refresh another process holds up: the token that still works is handed out, and an expired one fails with a clear line, both well within Codex\'s 10 s wait', async () => {
+    await withLayout({}, async (layout) => {
+      const command = await loggedIn(layout);
+      const holder = await holdLock(layout.sandbox.stateDir, 'demo');
+      try {
+        ageStoredToken(layout.sandbox, 30_000);
+        const stored = storedState(layout.sandbox)!.grant!.tokens.accessToken;
+        let started = Date.now();
+        const due = await runAsCodex(layout.sandbox, command);
+        const dueMs = Date.now() - started;
+        assert.equal(due.code, 0, due.stderr);
+        assert.equal(due.stdout, JSON.stringify({ Authorization: `Bearer ${stored}` }), 'the token on disk, which works for 30 s more');
+        assert.ok(dueMs >= 2_900 && dueMs < 8_000, `waited for the other refresh ${dueMs} ms, within its bound`);
+        assert.deepEqual((await listToolsWithToken(layout.mcp.url, stored)).sort(), ['echo', 'whoami']);
+
+        ageStoredToken(layout.sandbox, -1_000);
+        started = Date.now();
+        const expired = await runAsCodex(layout.sandbox, command);
+        assert.ok(Date.now() - started < 8_000, 'stopped on its own, before Codex would kill it');
+        assert.equal(expired.code, 9);
+        assert.equal(expired.stdout, '');
+        assert.match(expired.stderr, /^codex-auth: demo: another codex-auth process has held the lock for demo for over 3 s; next: .*\n$/);
+        assert.equal(layout.auth.tokenRequests('refresh_token').length, 0, 'the holder is the one refreshing');
+      } finally {
+        holder.process.kill('SIGKILL');
+        await holder.process;
+      }
+    });
+  });
+
   it('a server name and a state directory with spaces (the macOS state path): the line in config.toml works through sh -c', async () => {
     await withLayout({ serverName: '"my server"' }, async (layout) => {
       const stateDir = join(layout.sandbox.root, 'Library', 'Application Support', 'codex-auth');
