@@ -11,7 +11,7 @@ import { readHandouts } from '../session/handout.ts';
 import type { ServerState, Wiring } from '../store/state.ts';
 import { shellCommand, shellWord } from '../shell.ts';
 import type { CliContext } from './context.ts';
-import { codexInUse } from './wiring.ts';
+import { codexInUse, wiringPlan } from './wiring.ts';
 
 export interface ServerStatus {
   name: string;
@@ -37,6 +37,8 @@ export interface ServerStatus {
   userTokenVar?: string;
   /** The last time Codex asked the helper and got no headers (Codex itself shows only an exit status). */
   helperFailure?: { at: string; message: string; exitCode: number };
+  /** config.toml's helper line names another node, codex-auth, config or state directory than this install's (something moved). */
+  helperElsewhere?: boolean;
   problem?: string;
 }
 
@@ -122,6 +124,8 @@ export function collectStatus(ctx: CliContext): StatusReport {
   const config = existsSync(ctx.configPath) ? readCodexConfig(ctx.configPath) : undefined;
   const known = ctx.store.knownServers();
   const states = new Map(known.map((state) => [state.serverName, state]));
+  const codex = collectCodex(ctx, known);
+  const thisHelper = wiringPlan(ctx, codex.version).helperCommand;
   const servers = (config?.servers ?? []).map((entry): ServerStatus => {
     const state = states.get(entry.name);
     const wiring = currentWiring(entry, state?.rewrite);
@@ -143,9 +147,10 @@ export function collectStatus(ctx: CliContext): StatusReport {
       ...(entry.bearerTokenEnvVar && !isOurVar(entry, state?.rewrite?.varName) ? { userTokenVar: entry.bearerTokenEnvVar } : {}),
       ...(entry.httpHeadersHelper && !isOurHelper(entry, state?.rewrite?.helperCommand) ? { userTokenVar: `http_headers_helper` } : {}),
       ...(ours && wiring === 'helper' ? helperFailureOf(ctx, entry.name) : {}),
+      ...(ours && wiring === 'helper' && entry.httpHeadersHelper !== thisHelper(entry.name) ? { helperElsewhere: true } : {}),
     };
   });
-  return { config: ctx.configPath, stateDir: ctx.paths.home, envFile: ctx.paths.envFile, codex: collectCodex(ctx, known), servers };
+  return { config: ctx.configPath, stateDir: ctx.paths.home, envFile: ctx.paths.envFile, codex, servers };
 }
 
 /** How the entry's token reaches Codex, in words, for the Codex that `codex` starts here. */
@@ -206,6 +211,10 @@ export function runStatus(ctx: CliContext, options: { json: boolean }): number {
     }
     if (server.rewritten) ctx.out.print(`  codex:    ${describeWiring(server, codex)}`);
     else if (server.envVar) ctx.out.print(`  codex:    ${color.yellow('the config entry is not wired to codex-auth')}`);
+    if (server.helperElsewhere) {
+      ctx.out.print(`  ${color.yellow('helper:')}   config.toml runs it with another node or codex-auth than this one (moved or upgraded?)`);
+      ctx.out.print(`  next:     ${loginCommand()}  (rewrites the line for this install, no browser needed)`);
+    }
     if (server.helperFailure) ctx.out.print(`  ${color.yellow('helper:')}   failed at ${server.helperFailure.at} (exit ${server.helperFailure.exitCode}): ${server.helperFailure.message}`);
     if (server.problem) ctx.out.print(`  ${color.yellow('problem:')}  ${server.problem}; run ${loginCommand(server.name)}`);
     else if (server.loggedIn && !server.wired && !server.userTokenVar) {

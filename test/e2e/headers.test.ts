@@ -13,7 +13,7 @@ import { codexBin } from '../peers/model-server.ts';
 import { expireStoredToken } from '../hardening/helpers.ts';
 import { holdLock } from '../hardening/lock-holder.ts';
 import { assertNoSecrets, runCli, serverStateFile, type Sandbox } from './harness.ts';
-import { ageStoredToken, storedState, withLayout, type Layout } from './fixtures.ts';
+import { ageStoredToken, authorizationRequests, storedState, withLayout, type Layout } from './fixtures.ts';
 
 /** The helper command line codex-auth wrote into the entry. */
 function helperCommand(sandbox: Sandbox, name = 'demo'): string {
@@ -164,6 +164,34 @@ describe('status and doctor: how Codex gets each token', () => {
       const codex = doctor.steps.find((step) => step.step === 'codex');
       assert.equal(codex?.ok, true);
       assert.equal(codex?.detail.wiring, 'helper');
+    });
+  });
+
+  it('a helper line naming a node that has gone (an upgrade): status and doctor say so, and a plain login rewrites it without a browser', async () => {
+    await withLayout({}, async (layout) => {
+      const command = await loggedIn(layout);
+      const gone = join(layout.sandbox.root, 'old-node', 'bin', 'node');
+      const moved = command.replace(process.execPath, gone);
+      assert.notEqual(moved, command);
+      layout.sandbox.writeConfig(layout.sandbox.readConfig().replace(command, moved));
+      assert.equal((await runAsCodex(layout.sandbox, moved)).code, 127, 'Codex would get "not found" from sh');
+
+      const status = await runCli(layout.sandbox, ['status']);
+      assert.match(status.stdout, /helper: +config\.toml runs it with another node or codex-auth than this one/);
+      assert.match(status.stdout, /next: +codex-auth login +\(rewrites the line/);
+      const doctor = JSON.parse((await runCli(layout.sandbox, ['doctor', 'demo', '--json'])).stdout) as { steps: Array<{ step: string; ok: boolean; detail: { problems?: string[] } }> };
+      const codex = doctor.steps.find((step) => step.step === 'codex')!;
+      assert.equal(codex.ok, false);
+      assert.match(codex.detail.problems!.join('\n'), /another node or codex-auth than this one: run codex-auth login/);
+
+      const login = await runCli(layout.sandbox, ['login']);
+      assert.equal(login.code, 0, login.stderr);
+      assert.match(login.stdout + login.stderr, /demo: already logged in; config entry wired up/);
+      assert.equal(helperCommand(layout.sandbox), command, 'this install\'s line is back, where it stood');
+      assert.equal(authorizationRequests(layout.auth).length, 1, 'no second browser round trip');
+      const result = await runAsCodex(layout.sandbox, command);
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch((await runCli(layout.sandbox, ['status'])).stdout, /another node or codex-auth/);
     });
   });
 
