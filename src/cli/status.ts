@@ -160,7 +160,8 @@ function describeWiring(server: ServerStatus, codex: CodexStatus): string {
     const older = codex.path !== undefined && !codex.runsHelper ? `; codex ${codex.version ?? ''} predates it, so codex-auth run passes the token per launch` : '';
     return `Codex runs codex-auth headers (http_headers_helper)${decided}${older}`;
   }
-  return `Codex reads ${server.envVar} from its environment (bearer_token_env_var)${decided}; codex-auth run puts it there or in front of a proxy`;
+  const newer = codex.runsHelper ? `; codex ${codex.version ?? ''} can run the helper instead: ${loginCommand()} switches the entry (then IDEs and the desktop app get the token too)` : '';
+  return `Codex reads ${server.envVar} from its environment (bearer_token_env_var)${decided}; codex-auth run puts it there or in front of a proxy${newer}`;
 }
 
 function humanExpiry(seconds: number | undefined): string {

@@ -195,6 +195,24 @@ describe('status and doctor: how Codex gets each token', () => {
     });
   });
 
+  it('an entry wired to the variable for Codex 0.130: with a newer Codex, status and doctor say a plain login switches it, and it does', async () => {
+    await withLayout({}, async (layout) => {
+      const login = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser(), CODEX_AUTH_CODEX_BIN: codexBin('0.130') } });
+      assert.equal(login.code, 0, login.stderr);
+      assert.match(layout.sandbox.readConfig(), /\nbearer_token_env_var = "CODEX_AUTH_DEMO_TOKEN"\n/);
+      const status = await runCli(layout.sandbox, ['status']);
+      assert.match(status.stdout, /can run the helper instead: codex-auth login switches the entry/);
+      const doctor = JSON.parse((await runCli(layout.sandbox, ['doctor', 'demo', '--json'])).stdout) as { steps: Array<{ step: string; ok: boolean; detail: { problems?: string[] } }> };
+      assert.match(doctor.steps.find((step) => step.step === 'codex')!.detail.problems!.join('\n'), /still reads a variable that only codex-auth run provides/);
+      const again = await runCli(layout.sandbox, ['login']);
+      assert.equal(again.code, 0, again.stderr);
+      const command = helperCommand(layout.sandbox);
+      assert.doesNotMatch(layout.sandbox.readConfig(), /bearer_token_env_var/);
+      assert.equal((await runAsCodex(layout.sandbox, command)).code, 0);
+      assert.equal(authorizationRequests(layout.auth).length, 1, 'no second browser round trip');
+    });
+  });
+
   it('a running background server started with a token in its environment is named, with the restart command', async () => {
     await withLayout({}, async (layout) => {
       await loggedIn(layout);
