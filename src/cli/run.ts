@@ -310,7 +310,7 @@ async function answerMcpCommand(ctx: CliContext, config: CodexConfig | undefined
     return (await import('./logout.ts')).runLogout(ctx, { names: [entry.name], json: false });
   }
   const { runLogin } = await import('./login.ts');
-  return runLogin(ctx, { names: [entry.name], browser: invocation.browser, force: true, device: false, json: false, ...(invocation.scopes ? { scopes: invocation.scopes } : {}) });
+  return runLogin(ctx, { names: [entry.name], browser: invocation.browser, force: true, device: false, json: false, ...(invocation.scopes ? { scopes: invocation.scopes } : {}), ...(invocation.resource ? { resource: invocation.resource } : {}) });
 }
 
 export async function runRun(ctx: CliContext, options: RunOptions): Promise<number> {

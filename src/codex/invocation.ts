@@ -1,13 +1,14 @@
 // What a `codex` command line asks for, as far as MCP tokens go: a session that talks to MCP
 // servers (in this process, or in Codex's shared background server), `codex mcp login|logout`
 // (which codex-auth answers itself), or anything else, which is passed through untouched.
+import { parseTomlValues } from './config.ts';
 
 export type CodexInvocation =
   /** The TUI, `resume`, `fork`: on newer Codex they run in (or attach to) the background server. */
   | { kind: 'interactive' }
   /** `exec`, `review`, `mcp-server`: MCP runs in this process, so per-launch overrides are harmless. */
   | { kind: 'in-process' }
-  | { kind: 'mcp-login'; server: string; scopes?: string[]; browser: boolean; ignored: string[] }
+  | { kind: 'mcp-login'; server: string; scopes?: string[]; resource?: string; browser: boolean; ignored: string[] }
   | { kind: 'mcp-logout'; server: string; ignored: string[] }
   | { kind: 'other' };
 
@@ -59,29 +60,59 @@ export function classifyCodexArgs(args: string[]): CodexInvocation {
   if (INTERACTIVE.has(subcommand)) return { kind: 'interactive' };
   // `exec --remote` attaches to a running app server instead of running in this process.
   if (IN_PROCESS.has(subcommand)) return args.includes('--remote') ? { kind: 'interactive' } : { kind: 'in-process' };
-  if (subcommand === 'mcp') return classifyMcp(args.slice(first.index + 1));
+  if (subcommand === 'mcp') return classifyMcp(args.slice(first.index + 1), positionals(args.slice(0, first.index), GLOBAL_OPTIONS_WITH_VALUES).options);
   return { kind: 'other' };
 }
 
 const MCP_LOGIN_OPTIONS_WITH_VALUES = new Set(['-c', '--config', '--enable', '--disable', '--scopes', '--oauth-client-registration']);
 
-/** `codex mcp login <name> [--scopes a,b] [--no-browser]` and `codex mcp logout <name>`; help goes to Codex. */
-function classifyMcp(args: string[]): CodexInvocation {
-  const { words, options } = positionals(args, MCP_LOGIN_OPTIONS_WITH_VALUES);
+/**
+ * `codex mcp login <name> [--scopes a,b] [--no-browser]` and `codex mcp logout <name>`; help goes to
+ * Codex. The entry's `scopes` and `oauth_resource` given with `-c` (before `mcp` or after `login`)
+ * are honoured as Codex would read them.
+ */
+function classifyMcp(args: string[], globalOptions: string[]): CodexInvocation {
+  const { words, options: ownOptions } = positionals(args, MCP_LOGIN_OPTIONS_WITH_VALUES);
+  // Codex's global options before `mcp` concern the login only when they are the entry's -c.
+  const options = [...globalOptions, ...ownOptions];
+  const ownFrom = globalOptions.length;
   const [action, server, ...extra] = words.map(({ word }) => word);
   if ((action !== 'login' && action !== 'logout') || server === undefined || extra.length > 0) return { kind: 'other' };
   if (options.some((option) => option === '-h' || option === '--help')) return { kind: 'other' };
   const ignored: string[] = [];
   let scopes: string[] | undefined;
+  let resource: string | undefined;
   let browser = true;
   for (let i = 0; i < options.length; i++) {
+    const own = i >= ownFrom;
     const option = options[i]!;
     const [name, inline] = option.startsWith('--') && option.includes('=') ? [option.slice(0, option.indexOf('=')), option.slice(option.indexOf('=') + 1)] : [option, undefined];
     const value = inline ?? (MCP_LOGIN_OPTIONS_WITH_VALUES.has(name) ? options[++i] : undefined);
+    const override = action === 'login' && (name === '-c' || name === '--config') && value !== undefined ? entryOverride(value, server) : undefined;
     if (action === 'login' && name === '--scopes' && value !== undefined) scopes = value.split(',').map((scope) => scope.trim()).filter(Boolean);
     else if (action === 'login' && name === '--no-browser') browser = false;
-    else ignored.push(value === undefined ? name : `${name} ${value}`);
+    else if (override?.key === 'scopes' && Array.isArray(override.value) && override.value.every((scope) => typeof scope === 'string')) scopes = override.value;
+    else if (override?.key === 'oauth_resource' && typeof override.value === 'string') resource = override.value;
+    else if (own || override) ignored.push(value === undefined ? name : `${name} ${value}`);
   }
   if (action === 'logout') return { kind: 'mcp-logout', server, ignored };
-  return { kind: 'mcp-login', server, browser, ignored, ...(scopes && scopes.length > 0 ? { scopes } : {}) };
+  return { kind: 'mcp-login', server, browser, ignored, ...(scopes && scopes.length > 0 ? { scopes } : {}), ...(resource ? { resource } : {}) };
+}
+
+/**
+ * `mcp_servers.<server>.<key>=<value>` from a `-c`, the value read as TOML the way Codex reads it
+ * (a bare word is a string); undefined for an override of anything else.
+ */
+function entryOverride(text: string, server: string): { key: string; value: unknown } | undefined {
+  const equals = text.indexOf('=');
+  if (equals < 0) return undefined;
+  const path = text.slice(0, equals).trim();
+  const raw = text.slice(equals + 1).trim();
+  const key = [`mcp_servers.${server}.`, `mcp_servers."${server}".`].flatMap((prefix) => (path.startsWith(prefix) ? [path.slice(prefix.length)] : []))[0];
+  if (key === undefined) return undefined;
+  try {
+    return { key, value: parseTomlValues(`value = ${raw}`).value };
+  } catch {
+    return { key, value: raw };
+  }
 }

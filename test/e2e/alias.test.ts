@@ -36,6 +36,22 @@ describe('the alias and Codex\'s own commands', () => {
     });
   }
 
+  it('codex mcp login with the entry\'s scopes and oauth_resource as -c overrides (the Fastmail report\'s third try): honoured, resource sent once', async () => {
+    await withLayout({}, async (layout) => {
+      const login = await runCli(
+        layout.sandbox,
+        codexThroughAlias(['mcp', 'login', 'demo', '-c', 'mcp_servers.demo.scopes=["mcp:write"]', '-c', `mcp_servers.demo.oauth_resource="${layout.mcp.resource}"`]),
+        { env: { BROWSER: layout.browser() } },
+      );
+      assert.equal(login.code, 0, login.stderr);
+      assert.doesNotMatch(login.stderr, /ignores/);
+      const [authorization] = authorizationRequests(layout.auth);
+      assert.deepEqual(authorization?.query.scope, ['mcp:write']);
+      assert.deepEqual(authorization?.query.resource, [layout.mcp.resource]);
+      assert.deepEqual(storedState(layout.sandbox)?.grant?.tokens.scopes, ["mcp:write"]);
+    });
+  });
+
   it('codex --version, login status and app-server help start untouched, even when config.toml does not parse', async () => {
     await withLayout({}, async (layout) => {
       layout.sandbox.writeConfig('this is = not [valid toml\n');

@@ -28,6 +28,21 @@ describe('classifyCodexArgs', () => {
     assert.deepEqual(classifyCodexArgs(['mcp', 'login', 'fastmail', '--scopes', 'a,b, c']), { kind: 'mcp-login', server: 'fastmail', browser: true, ignored: [], scopes: ['a', 'b', 'c'] });
     assert.deepEqual(classifyCodexArgs(['-c', 'x=1', 'mcp', 'login', '--no-browser', 'fastmail', '--scopes=a']), { kind: 'mcp-login', server: 'fastmail', browser: false, ignored: [], scopes: ['a'] });
     assert.deepEqual(classifyCodexArgs(['mcp', 'login', 'fastmail', '--oauth-client-registration', 'dcr']), { kind: 'mcp-login', server: 'fastmail', browser: true, ignored: ['--oauth-client-registration dcr'] });
+    // The user report's third try: the entry's scopes and oauth_resource as -c overrides, read as TOML.
+    assert.deepEqual(
+      classifyCodexArgs(['mcp', 'login', 'fastmail', '-c', 'mcp_servers.fastmail.scopes=["https://www.fastmail.com/dev/mcp","offline_access"]', '-c', 'mcp_servers.fastmail.oauth_resource="https://api.fastmail.com/mcp"']),
+      { kind: 'mcp-login', server: 'fastmail', browser: true, ignored: [], scopes: ['https://www.fastmail.com/dev/mcp', 'offline_access'], resource: 'https://api.fastmail.com/mcp' },
+    );
+    assert.deepEqual(
+      classifyCodexArgs(['-c', 'mcp_servers."my server".oauth_resource=api://mine', '-c', 'model=o3', 'mcp', 'login', 'my server']),
+      { kind: 'mcp-login', server: 'my server', browser: true, ignored: [], resource: 'api://mine' },
+      'before mcp too, a quoted name, a bare value as a string; other -c are Codex\'s business',
+    );
+    assert.deepEqual(
+      classifyCodexArgs(['mcp', 'login', 'fastmail', '-c', 'mcp_servers.fastmail.scopes=3', '-c', 'mcp_servers.other.scopes=["x"]']),
+      { kind: 'mcp-login', server: 'fastmail', browser: true, ignored: ['-c mcp_servers.fastmail.scopes=3', '-c mcp_servers.other.scopes=["x"]'] },
+      'a value of the wrong type, or another entry\'s, is named as ignored',
+    );
     assert.deepEqual(classifyCodexArgs(['mcp', 'logout', 'fastmail']), { kind: 'mcp-logout', server: 'fastmail', ignored: [] });
   });
 });
