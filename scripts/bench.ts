@@ -4,10 +4,9 @@
 // Timings are medians; commands being compared run interleaved so that load from other
 // processes on the machine falls on all of them alike.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { build as esbuild } from 'esbuild';
-import TOML from '@iarna/toml';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -20,7 +19,7 @@ import { startAuthServer, type AuthServer, type AuthServerOptions } from '../tes
 import { makeBrowserCommand } from '../test/peers/browser.ts';
 import { startMcpServer, type McpServer, type McpServerOptions } from '../test/peers/mcp-server.ts';
 import { CLI, ROOT, createSandbox, runCli, type Sandbox } from '../test/e2e/harness.ts';
-import { ageStoredToken } from '../test/e2e/fixtures.ts';
+import { ageStoredToken, forgetLastHandout, helperLine } from '../test/e2e/fixtures.ts';
 
 const RUNS = 25;
 const REFRESH_RUNS = 20;
@@ -232,7 +231,7 @@ async function benchHotPaths(lifetimeSeconds: number) {
       runTrue: { command: [process.execPath, CLI, 'run', '--', '/bin/true'], env, goal: 1.3 },
       runCodex: { command: [process.execPath, CLI, 'run', '--', 'codex'], env: { ...env, CODEX_AUTH_CODEX_BIN: standInCodex(sandbox.root, '0.171.0') }, goal: 1.3 },
     });
-    const helper = helperCommand(sandbox);
+    const helper = ['sh', '-c', `exec ${helperLine(sandbox)}`];
     // A new thread: the helper last handed the token out longer ago than its retry window
     // (config.toml unchanged, so the url it checked last time stands).
     const helperNewThread = await benchAgainstNode(peers, sandbox, { helper: { command: helper, env, goal: 1.2 } }, () => forgetLastHandout(sandbox));
@@ -243,22 +242,6 @@ async function benchHotPaths(lifetimeSeconds: number) {
   } finally {
     await peers.close();
   }
-}
-
-/** Moves the helper's note of its last answer back in time, as if the last thread began long ago. */
-function forgetLastHandout(sandbox: Sandbox): void {
-  const file = join(sandbox.stateDir, 'handouts', 'demo.json');
-  const handouts = JSON.parse(readFileSync(file, 'utf8')) as { last?: { at: number } };
-  if (handouts.last) handouts.last.at = 0;
-  writeFileSync(file, JSON.stringify(handouts));
-}
-
-/** The helper command line from the logged-in sandbox's config.toml, split for spawn (it is written for sh). */
-function helperCommand(sandbox: Sandbox): string[] {
-  const config = TOML.parse(readFileSync(sandbox.configPath, 'utf8')) as { mcp_servers: Record<string, { http_headers_helper?: string }> };
-  const line = config.mcp_servers.demo?.http_headers_helper;
-  if (!line) throw new Error('bench: the entry has no helper');
-  return ['sh', '-c', `exec ${line}`];
 }
 
 // ---------------------------------------------------------------- 1b. concurrent start

@@ -2,6 +2,7 @@
 // a real MCP server (SDK + jose) that validates the token, a sandboxed home with
 // a Codex config naming the server, and a headless browser as $BROWSER.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import TOML from '@iarna/toml';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startAuthServer, type AuthServer, type AuthServerOptions } from '../peers/auth-server.ts';
@@ -9,6 +10,7 @@ import { makeBrowserCommand, type BrowserMode } from '../peers/browser.ts';
 import { startMcpServer, type McpServer, type McpServerOptions } from '../peers/mcp-server.ts';
 import { execa } from 'execa';
 import { driveAuthorization } from '../peers/browser.ts';
+import { serverFileName } from '../../src/store/names.ts';
 import { capturedOutput, CLI, createSandbox, readJson, serverStateFile, type Sandbox } from './harness.ts';
 
 export interface Layout {
@@ -96,6 +98,22 @@ export interface StoredGrant {
 export function storedState(sandbox: Sandbox, name = 'demo'): StoredGrant | undefined {
   const file = serverStateFile(sandbox, name);
   return existsSync(file) ? readJson<StoredGrant>(file) : undefined;
+}
+
+/** The http_headers_helper command line codex-auth wrote into the entry (written for `sh -c`, as Codex runs it). */
+export function helperLine(sandbox: Sandbox, name = 'demo'): string {
+  const config = TOML.parse(sandbox.readConfig()) as { mcp_servers: Record<string, { http_headers_helper?: string }> };
+  const command = config.mcp_servers[name]?.http_headers_helper;
+  if (!command) throw new Error(`the ${name} entry has no http_headers_helper of codex-auth's`);
+  return command;
+}
+
+/** Moves the helper's note of its last answer back in time, as if the last thread began long ago. */
+export function forgetLastHandout(sandbox: Sandbox, name = 'demo'): void {
+  const file = join(sandbox.stateDir, 'handouts', `${serverFileName(name)}.json`);
+  const handouts = JSON.parse(readFileSync(file, 'utf8')) as { last?: { at: number } };
+  if (handouts.last) handouts.last.at = 0;
+  writeFileSync(file, JSON.stringify(handouts));
 }
 
 export function jwtClaims(token: string): Record<string, unknown> {

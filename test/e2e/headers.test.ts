@@ -7,21 +7,12 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
-import TOML from '@iarna/toml';
 import { listToolsWithToken } from '../peers/mcp-server.ts';
 import { codexBin } from '../peers/model-server.ts';
 import { expireStoredToken } from '../hardening/helpers.ts';
 import { holdLock } from '../hardening/lock-holder.ts';
 import { assertNoSecrets, runCli, serverStateFile, type Sandbox } from './harness.ts';
-import { ageStoredToken, authorizationRequests, storedState, withLayout, type Layout } from './fixtures.ts';
-
-/** The helper command line codex-auth wrote into the entry. */
-function helperCommand(sandbox: Sandbox, name = 'demo'): string {
-  const config = TOML.parse(sandbox.readConfig()) as { mcp_servers: Record<string, { http_headers_helper?: string }> };
-  const command = config.mcp_servers[name]?.http_headers_helper;
-  assert.ok(command, 'the entry has codex-auth\'s helper');
-  return command;
-}
+import { ageStoredToken, authorizationRequests, helperLine, storedState, withLayout, type Layout } from './fixtures.ts';
 
 /** Runs it as Codex does: `sh -c`, the thread's directory, only PATH, HOME and TERM. */
 async function runAsCodex(sandbox: Sandbox, command: string) {
@@ -39,7 +30,7 @@ async function runAsCodex(sandbox: Sandbox, command: string) {
 async function loggedIn(layout: Layout): Promise<string> {
   const login = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } });
   assert.equal(login.code, 0, login.stderr);
-  return helperCommand(layout.sandbox);
+  return helperLine(layout.sandbox);
 }
 
 describe('codex-auth headers, as Codex runs it', () => {
@@ -133,7 +124,7 @@ describe('codex-auth headers, as Codex runs it', () => {
       const stateDir = join(layout.sandbox.root, 'Library', 'Application Support', 'codex-auth');
       const login = await runCli(layout.sandbox, ['login', 'my server'], { env: { BROWSER: layout.browser(), CODEX_AUTH_HOME: stateDir } });
       assert.equal(login.code, 0, login.stderr);
-      const command = helperCommand(layout.sandbox, 'my server');
+      const command = helperLine(layout.sandbox, 'my server');
       assert.ok(command.includes("'my server'") && command.includes("'" + stateDir + "'"), command);
       const result = await runAsCodex(layout.sandbox, command);
       assert.equal(result.code, 0, result.stderr);
@@ -187,7 +178,7 @@ describe('status and doctor: how Codex gets each token', () => {
       const login = await runCli(layout.sandbox, ['login']);
       assert.equal(login.code, 0, login.stderr);
       assert.match(login.stdout + login.stderr, /demo: already logged in; config entry wired up/);
-      assert.equal(helperCommand(layout.sandbox), command, 'this install\'s line is back, where it stood');
+      assert.equal(helperLine(layout.sandbox), command, 'this install\'s line is back, where it stood');
       assert.equal(authorizationRequests(layout.auth).length, 1, 'no second browser round trip');
       const result = await runAsCodex(layout.sandbox, command);
       assert.equal(result.code, 0, result.stderr);
@@ -206,7 +197,7 @@ describe('status and doctor: how Codex gets each token', () => {
       assert.match(doctor.steps.find((step) => step.step === 'codex')!.detail.problems!.join('\n'), /still reads a variable that only codex-auth run provides/);
       const again = await runCli(layout.sandbox, ['login']);
       assert.equal(again.code, 0, again.stderr);
-      const command = helperCommand(layout.sandbox);
+      const command = helperLine(layout.sandbox);
       assert.doesNotMatch(layout.sandbox.readConfig(), /bearer_token_env_var/);
       assert.equal((await runAsCodex(layout.sandbox, command)).code, 0);
       assert.equal(authorizationRequests(layout.auth).length, 1, 'no second browser round trip');

@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
-import TOML from '@iarna/toml';
 import { CLI, runCli, type Sandbox } from './harness.ts';
-import { withLayout } from './fixtures.ts';
+import { forgetLastHandout, helperLine, withLayout } from './fixtures.ts';
 
 const RECORDER = new URL('../peers/module-recorder.mjs', import.meta.url).href;
 /** esbuild marks each bundled package with a `// node_modules/<package>/…` line. */
@@ -32,20 +31,6 @@ async function packagesLoaded(sandbox: Sandbox, command: string[]): Promise<Set<
   return new Set(PACKAGES.filter((name) => text.includes(`// node_modules/${name}/`)));
 }
 
-function helperArgv(sandbox: Sandbox): string[] {
-  const config = TOML.parse(sandbox.readConfig()) as { mcp_servers: Record<string, { http_headers_helper?: string }> };
-  // Written for sh with single-quoted words only where needed; the sandbox paths need none.
-  return config.mcp_servers.demo!.http_headers_helper!.split(' ');
-}
-
-/** The helper's memory of its last answer, moved back in time: the next call is a new thread. */
-function forgetLastHandout(sandbox: Sandbox): void {
-  const file = join(sandbox.stateDir, 'handouts', 'demo.json');
-  const handouts = JSON.parse(readFileSync(file, 'utf8')) as { last?: { at: number } };
-  handouts.last!.at = 0;
-  writeFileSync(file, JSON.stringify(handouts));
-}
-
 describe('hot paths load only what they use', () => {
   it('run -- true with a fresh token, and the header helper on a new thread', async () => {
     await withLayout({}, async (layout) => {
@@ -56,7 +41,7 @@ describe('hot paths load only what they use', () => {
       const run = await packagesLoaded(sandbox, [process.execPath, CLI, 'run', '--', 'true']);
       assert.deepEqual([...run].sort(), ['@iarna/toml', 'execa'], 'run reads config.toml and launches; no command-line parser, config editor or OAuth engine');
 
-      const helper = helperArgv(sandbox);
+      const helper = ['sh', '-c', `exec ${helperLine(sandbox)}`];
       assert.equal((await execa(helper[0]!, helper.slice(1), { env: sandbox.env, extendEnv: false })).exitCode, 0);
       forgetLastHandout(sandbox);
       const newThread = await packagesLoaded(sandbox, helper);
