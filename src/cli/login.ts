@@ -2,7 +2,7 @@
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
 import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
 import { planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
-import { currentWiring, isWiredAs, userSetting } from '../codex/wiring.ts';
+import { isWiredAs, userSetting } from '../codex/wiring.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { CodexAuthError } from '../errors.ts';
 import { login, type Grant, type LoginDeps, type LoginRequest } from '../oauth/flow.ts';
@@ -238,7 +238,7 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
   if (!named && !options.force && hasFreshGrant(ctx, entry)) {
     // Wired by this install for the Codex in use: nothing to do. A helper line naming a node or a
     // codex-auth that has moved since (an upgrade) is rewritten like a lost one.
-    if (recorded && currentWiring(entry, recorded) && isWiredAs(entry, recorded, rewrite.plan)) {
+    if (isWiredAs(entry, recorded, rewrite.plan)) {
       out.info(`${out.color.dim('-')} ${name}: already logged in (use --force to log in again)`);
       return { server: name, status: 'already-logged-in' };
     }

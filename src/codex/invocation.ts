@@ -108,8 +108,9 @@ function entryOverride(text: string, server: string): { key: string; value: unkn
   if (equals < 0) return undefined;
   const path = text.slice(0, equals).trim();
   const raw = text.slice(equals + 1).trim();
-  const key = [`mcp_servers.${server}.`, `mcp_servers."${server}".`].flatMap((prefix) => (path.startsWith(prefix) ? [path.slice(prefix.length)] : []))[0];
-  if (key === undefined) return undefined;
+  const prefix = [`mcp_servers.${server}.`, `mcp_servers."${server}".`].find((candidate) => path.startsWith(candidate));
+  if (prefix === undefined) return undefined;
+  const key = path.slice(prefix.length);
   try {
     return { key, value: parseTomlValues(`value = ${raw}`).value };
   } catch {
