@@ -159,7 +159,7 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
             .option('scopes', { type: 'string', requiresArg: true, describe: 'Scopes to request, comma or space separated (default: what the server advertises)' })
             .option('resource', { type: 'string', requiresArg: true, describe: 'RFC 8707 resource to request (overrides discovery)' })
             .option('client-id', { type: 'string', requiresArg: true, describe: 'A client id registered with the authorization server beforehand' })
-            .option('client-secret-env', { type: 'string', requiresArg: true, describe: 'Name of the environment variable holding that client\'s secret (never pass a secret itself)' })
+            .option('client-secret-env', { type: 'string', requiresArg: true, describe: 'Name of the environment variable holding that client\'s secret (never pass a secret itself); one server only, the secret is then bound to its authorization server' })
             .option('client-metadata-url', { type: 'string', requiresArg: true, describe: 'Client ID Metadata Document URL, used when the server supports it' })
             .option('client-name', { type: 'string', requiresArg: true, describe: 'The client_name to register under, for servers that register only names they know (remembered for the server)' })
             .option('callback-port', { type: 'string', requiresArg: true, coerce: parsePort, describe: 'Fixed loopback port for the redirect (1-65535)' })
