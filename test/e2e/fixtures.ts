@@ -178,3 +178,16 @@ export async function deviceLogin(sandbox: Sandbox, name: string, beforeApprovin
   capturedOutput.push(out.stdout, out.stderr);
   return out;
 }
+
+/** Runs it as Codex does: `sh -c`, the thread's directory, only PATH, HOME and TERM. */
+export async function runAsCodex(sandbox: Sandbox, command: string) {
+  const result = await execa('sh', ['-c', command], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sandbox.home, TERM: 'xterm' },
+    extendEnv: false,
+    cwd: sandbox.root,
+    reject: false,
+    stdin: 'ignore',
+    stripFinalNewline: false,
+  });
+  return { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
