@@ -72,7 +72,17 @@ describe('login --grant client_credentials', () => {
       assert.notEqual(renewed, first);
       assert.equal(layout.auth.tokenRequests('client_credentials').length, 2, 'the helper asked again the same way, once');
       assert.equal(layout.auth.tokenRequests('refresh_token').length, 0);
-      assertNoSecrets([login.stdout, login.stderr, layout.sandbox.readConfig()], [SECRET]);
+      const status = await runCli(layout.sandbox, ['status', '--json']);
+      const server = (JSON.parse(status.stdout) as { servers: { name: string; grant?: string; credentials?: string; refreshable?: boolean }[] }).servers.find((entry) => entry.name === 'demo');
+      assert.equal(server?.grant, 'client_credentials');
+      assert.match(server?.credentials ?? '', /client ci, secret \(client_secret_basic\) copied at login into codex-auth's state/);
+      const text = await runCli(layout.sandbox, ['status']);
+      assert.match(text.stdout, /grant: {4}client_credentials, no person needed/);
+      const doctor = await runCli(layout.sandbox, ['doctor', 'demo', '--json']);
+      assert.equal(doctor.code, 0, doctor.stderr);
+      const plan = (JSON.parse(doctor.stdout) as { steps: { step: string; ok: boolean; detail: Record<string, unknown> }[] }).steps.find((step) => step.step === 'plan');
+      assert.deepEqual([plan?.ok, plan?.detail.grant], [true, 'client_credentials']);
+      assertNoSecrets([login.stdout, login.stderr, layout.sandbox.readConfig(), status.stdout, text.stdout, doctor.stdout], [SECRET]);
       assert.equal(readFileSync(serverStateFile(layout.sandbox, 'demo')).includes(SECRET), true, 'the secret is kept only in the 0600 state, for the helper');
     });
   });
