@@ -4,7 +4,6 @@
 // token is renewed by asking again the same way, here by the header helper in Codex's cleared
 // environment. Every refusal is one error line and leaves the stored login as it was.
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,24 +12,9 @@ import * as jose from 'jose';
 import { listToolsWithToken } from '../peers/mcp-server.ts';
 import type { AuthServerOptions, PreRegisteredClient } from '../peers/auth-server.ts';
 import { assertNoSecrets, runCli, serverStateFile } from './harness.ts';
-import { ageStoredToken, helperLine, runAsCodex, storedState, withLayout, type Layout } from './fixtures.ts';
+import { ageStoredToken, helperLine, keyClient, runAsCodex, secretClient, storedState, withLayout, type Layout } from './fixtures.ts';
 
 const SECRET = 'ci-client-secret-that-must-never-show';
-
-function secretClient(method: string): PreRegisteredClient {
-  return { client_id: 'ci', client_secret: SECRET, token_endpoint_auth_method: method, redirect_uris: [], grant_types: ['client_credentials'], scope: 'mcp:read mcp:write' };
-}
-
-async function keyClient(root: string): Promise<{ client: PreRegisteredClient; keyFile: string }> {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const keyFile = join(root, 'ci-key.pem');
-  writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  const jwk = { ...(await jose.exportJWK(publicKey)), alg: 'ES256', use: 'sig' };
-  return {
-    keyFile,
-    client: { client_id: 'ci-key', token_endpoint_auth_method: 'private_key_jwt', redirect_uris: [], grant_types: ['client_credentials'], scope: 'mcp:read mcp:write', jwks: { keys: [jwk] } },
-  };
-}
 
 function authWith(clients: PreRegisteredClient[], extra: Partial<AuthServerOptions> = {}): Omit<AuthServerOptions, 'resources'> {
   return { clientCredentials: true, clients, ...extra };
@@ -50,7 +34,7 @@ async function helperToken(layout: Layout): Promise<string> {
 
 describe('login --grant client_credentials', () => {
   it('with a secret sent by HTTP Basic: no browser, resource and scope on the request, renewed by the helper in a cleared environment', async () => {
-    await withLayout({ auth: authWith([secretClient('client_secret_basic')]) }, async (layout) => {
+    await withLayout({ auth: authWith([secretClient('client_secret_basic', SECRET)]) }, async (layout) => {
       const login = await loginWithSecret(layout, ['--json']);
       assert.equal(login.code, 0, login.stderr);
       const report = JSON.parse(login.stdout) as { ok: boolean; servers: { status: string; grant?: string }[] };
@@ -88,7 +72,7 @@ describe('login --grant client_credentials', () => {
   });
 
   it('with a secret sent in the form when the server lists only client_secret_post', async () => {
-    await withLayout({ auth: authWith([secretClient('client_secret_post')], { advertised: { authMethods: ['client_secret_post', 'private_key_jwt'] } }) }, async (layout) => {
+    await withLayout({ auth: authWith([secretClient('client_secret_post', SECRET)], { advertised: { authMethods: ['client_secret_post', 'private_key_jwt'] } }) }, async (layout) => {
       const login = await loginWithSecret(layout);
       assert.equal(login.code, 0, login.stderr);
       const [request] = layout.auth.tokenRequests('client_credentials');
@@ -123,7 +107,7 @@ describe('login --grant client_credentials', () => {
 
 describe('login --grant client_credentials refuses, with one error line, and keeps every stored login', () => {
   it('a server that does not list the grant, a refused secret, a key file that is not a key, flags that do not fit', async () => {
-    await withLayout({ auth: authWith([secretClient('client_secret_basic')]) }, async (layout) => {
+    await withLayout({ auth: authWith([secretClient('client_secret_basic', SECRET)]) }, async (layout) => {
       assert.equal((await loginWithSecret(layout)).code, 0);
       const before = readFileSync(serverStateFile(layout.sandbox, 'demo'), 'utf8');
       const config = layout.sandbox.readConfig();
@@ -154,7 +138,7 @@ describe('login --grant client_credentials refuses, with one error line, and kee
       assert.equal(layout.sandbox.readConfig(), config);
       assertNoSecrets([wrongSecret.stdout, wrongSecret.stderr], [SECRET, 'not-the-secret']);
     });
-    await withLayout({ auth: authWith([secretClient('client_secret_basic')], { advertised: { grantTypes: ['authorization_code', 'refresh_token'] } }) }, async (layout) => {
+    await withLayout({ auth: authWith([secretClient('client_secret_basic', SECRET)], { advertised: { grantTypes: ['authorization_code', 'refresh_token'] } }) }, async (layout) => {
       const unlisted = await loginWithSecret(layout);
       assert.equal(unlisted.code, 4, unlisted.stderr);
       assert.match(unlisted.stderr, /^error: demo: authorization-server metadata: The authorization server .* does not offer the client_credentials grant \(grant_types_supported: authorization_code, refresh_token\)/m);

@@ -367,7 +367,7 @@ async function buildConfiguration(options: AuthServerOptions, issuerPath: string
     clientDefaults: { id_token_signed_response_alg: 'ES256' },
     pkce: { required: () => true },
     // Every artifact's lifetime is set so oidc-provider does not print a notice for each default.
-    ttl: { AccessToken: ttl, AuthorizationCode: 60, IdToken: 3600, DeviceCode: 600, Interaction: 600, Session: 86400, Grant: 86400, RefreshToken: 86400 },
+    ttl: { AccessToken: ttl, ClientCredentials: ttl, AuthorizationCode: 60, IdToken: 3600, DeviceCode: 600, Interaction: 600, Session: 86400, Grant: 86400, RefreshToken: 86400 },
     features: {
       devInteractions: { enabled: false },
       registration: { enabled: true },
