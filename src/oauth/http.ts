@@ -48,7 +48,10 @@ export function kindForStep(step: Step): ErrorKind {
     case 'refresh':
     case 'revocation':
     case 'device-authorization':
+    case 'client-credentials':
       return 'token';
+    case 'credentials':
+      return 'credentials';
     default:
       return 'failure';
   }
