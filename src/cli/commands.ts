@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { ExitCode } from '../errors.ts';
+import type { UnattendedGrant } from '../oauth/flow.ts';
 import { createContext, type CliContext, type GlobalOptions, type Program } from './context.ts';
 import { reportFailure } from './report.ts';
 import { executeRun, splitRunCommand, type RunArgs } from './run-command.ts';
@@ -21,7 +22,7 @@ const LEARN_MORE = `Learn more:
 const TOP_EPILOGUE = `Exit codes:
   0 ok, 1 unexpected failure, 2 usage, 3 config, 4 discovery, 5 registration,
   6 authorization, 7 token, 8 network, 9 storage, 10 launch, 11 not logged in (run --strict),
-  130 interrupted. \`run\` exits with the command's own code once it has started. With several
+  12 a credential of a login with no person (key file, secret) unusable, 130 interrupted. \`run\` exits with the command's own code once it has started. With several
   servers, a command goes on past a failing one and exits with the first failure's code.
 
 Environment:
@@ -160,6 +161,9 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
             .option('resource', { type: 'string', requiresArg: true, describe: 'RFC 8707 resource to request (overrides discovery)' })
             .option('client-id', { type: 'string', requiresArg: true, describe: 'A client id registered with the authorization server beforehand' })
             .option('client-secret-env', { type: 'string', requiresArg: true, describe: 'Name of the environment variable holding that client\'s secret (never pass a secret itself); one server only, the secret is then bound to its authorization server' })
+            .option('grant', { type: 'string', requiresArg: true, choices: ['client_credentials'], describe: 'Log in with no person (CI, services): client_credentials, with --client-id and --client-secret-env or --private-key' })
+            .option('private-key', { type: 'string', requiresArg: true, describe: 'The client\'s PEM private key file, for private_key_jwt (read at every token request, never copied)' })
+            .option('signing-alg', { type: 'string', requiresArg: true, describe: 'The JWS algorithm for --private-key (default: ES256 when the server lists it, else what the server and the key share)' })
             .option('client-metadata-url', { type: 'string', requiresArg: true, describe: 'Client ID Metadata Document URL, used when the server supports it' })
             .option('client-name', { type: 'string', requiresArg: true, describe: 'The client_name to register under, for servers that register only names they know (remembered for the server)' })
             .option('callback-port', { type: 'string', requiresArg: true, coerce: parsePort, describe: 'Fixed loopback port for the redirect (1-65535)' })
@@ -167,13 +171,15 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
             .option('device', { type: 'boolean', default: false, describe: 'Use the device authorization grant (RFC 8628) on a headless machine' })
             .option('force', { type: 'boolean', default: false, describe: 'Log in again from scratch (registering a new client), and manage entries that set their own bearer_token_env_var' })
             .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON (a complete document, failures included)' }),
-          ['scopes', 'resource', 'client-id', 'client-secret-env', 'client-metadata-url', 'client-name', 'callback-port', 'browser', 'device', 'force', 'json'],
+          ['scopes', 'resource', 'client-id', 'client-secret-env', 'grant', 'private-key', 'signing-alg', 'client-metadata-url', 'client-name', 'callback-port', 'browser', 'device', 'force', 'json'],
           [
             ['$0 login fastmail', 'Log in to the server named fastmail in config.toml'],
             ['$0 login', 'Log in to every remote server that needs it, and finish wiring the others'],
             ['$0 login fastmail --scopes "https://www.fastmail.com/dev/mcp offline_access"', 'Ask for specific scopes'],
             ['$0 login work --client-id abc --client-secret-env WORK_SECRET --callback-port 8765', 'Use a pre-registered client'],
             ['$0 login --no-browser', 'On a remote machine: open the URL elsewhere, paste the final address back'],
+            ['$0 login ci-tools --grant client_credentials --client-id ci --client-secret-env CI_SECRET', 'In CI: log in with no browser as a client (renewed the same way when due)'],
+            ['$0 login ci-tools --grant client_credentials --client-id ci --private-key ci-key.pem', 'The same with private_key_jwt (RFC 7523)'],
           ],
         ),
       withContext(async (ctx, args) => {
@@ -190,6 +196,9 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
           ...(args.resource ? { resource: args.resource } : {}),
           ...(args['client-id'] ? { clientId: args['client-id'] } : {}),
           ...(args['client-secret-env'] ? { clientSecretEnv: args['client-secret-env'] } : {}),
+          ...(args.grant ? { grant: args.grant as UnattendedGrant } : {}),
+          ...(args['private-key'] ? { privateKey: args['private-key'] } : {}),
+          ...(args['signing-alg'] ? { signingAlg: args['signing-alg'] } : {}),
           ...(args['client-metadata-url'] ? { clientMetadataUrl: args['client-metadata-url'] } : {}),
           ...(args['client-name'] ? { clientName: args['client-name'] } : {}),
           ...(callbackPort ? { callbackPort } : {}),

@@ -5,7 +5,7 @@ import { readCodexConfig, findServer, resolveHeaders, type McpServerEntry } from
 import { probe, type ProbeResult } from '../oauth/challenge.ts';
 import { discoverAuthorizationServer, discoverProtectedResource, type ProtectedResourceInfo } from '../oauth/discovery.ts';
 import { DEFAULT_CLIENT_NAME } from '../oauth/flow.ts';
-import { bodyExcerpt, redactUrl } from '../oauth/http.ts';
+import { bodyExcerpt, describeNetworkError, redactUrl } from '../oauth/http.ts';
 import { httpClientFor } from './http-client.ts';
 import { selectResource } from '../oauth/resource.ts';
 import { selectScopes } from '../oauth/scopes.ts';
@@ -13,7 +13,7 @@ import type { AuthorizationServer } from 'oauth4webapi';
 import { shellCommand } from '../shell.ts';
 import { batchExitCode, describeFailure, printSummary, type ServerFailure } from './batch.ts';
 import type { CliContext } from './context.ts';
-import { collectStatus, type StatusReport } from './status.ts';
+import { collectStatus, describeCredentials, type StatusReport } from './status.ts';
 
 export interface DoctorStep {
   step: string;
@@ -61,7 +61,7 @@ function recordingFetch(inner: typeof fetch, requests: DoctorReport['requests'])
       requests.push({ method, url: redactUrl(url), status: response.status, ...(answer ? { answer } : {}) });
       return response;
     } catch (error) {
-      requests.push({ method, url: redactUrl(url), status: (error as Error).name });
+      requests.push({ method, url: redactUrl(url), status: describeNetworkError(error) });
       throw error;
     }
   };
@@ -80,6 +80,7 @@ function describeAuthorizationServer(as: AuthorizationServer): Record<string, un
     authorization_response_iss_parameter_supported: as.authorization_response_iss_parameter_supported ?? false,
     scopes_supported: as.scopes_supported ?? null,
     token_endpoint_auth_methods_supported: as.token_endpoint_auth_methods_supported ?? null,
+    grant_types_supported: as.grant_types_supported ?? null,
     revocation_endpoint: as.revocation_endpoint ?? null,
     device_authorization_endpoint: as.device_authorization_endpoint ?? null,
   };
@@ -112,12 +113,20 @@ async function diagnose(ctx: CliContext, entry: McpServerEntry, report: DoctorRe
     },
   });
   const issuer = prm?.authorizationServers[0] ?? mcpUrl.origin;
-  const as = await discoverAuthorizationServer(issuer, http);
+  // Read without creating anything: doctor leaves no trace.
+  const stored = ctx.store.knownServers().find((state) => state.serverName === entry.name);
+  const unattended = stored?.grant?.mcpUrl === entry.url ? stored?.grant : undefined;
+  const as = await discoverAuthorizationServer(issuer, http, unattended?.grantType ? 'unattended' : 'person');
   report.steps.push({ step: 'authorization-server-metadata', ok: true, detail: describeAuthorizationServer(as) });
   const resource = selectResource({ mcpUrl, ...(entry.oauthResource ? { override: entry.oauthResource } : {}), ...(prm ? { protectedResource: prm } : {}) });
   const scopes = selectScopes({ authorizationServer: as, ...(entry.scopes ? { explicit: entry.scopes } : {}), ...(challenge.scopes ? { challenge: challenge.scopes } : {}), ...(prm ? { protectedResource: prm } : {}) });
-  // Read without creating anything: doctor leaves no trace.
-  const clientName = ctx.store.knownServers().find((state) => state.serverName === entry.name)?.clientName ?? DEFAULT_CLIENT_NAME;
+  if (unattended?.grantType) {
+    const offered = as.grant_types_supported === undefined || as.grant_types_supported.includes(unattended.grantType);
+    const plan = { resource, scope: unattended.scopesRequested?.join(' ') ?? '(omitted)', grant: unattended.grantType, client: describeCredentials(unattended) };
+    report.steps.push({ step: 'plan', ok: offered, detail: offered ? plan : { ...plan, problem: `the server no longer lists ${unattended.grantType} in grant_types_supported` } });
+    return;
+  }
+  const clientName = stored?.clientName ?? DEFAULT_CLIENT_NAME;
   report.steps.push({ step: 'plan', ok: true, detail: { resource, scope: scopes?.join(' ') ?? '(omitted)', ...clientPlan(entry, as, ctx.env, clientName), pkce: 'S256' } });
 }
 

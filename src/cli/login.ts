@@ -4,8 +4,9 @@ import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type Mcp
 import { planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
 import { isWiredAs, userSetting } from '../codex/wiring.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
+import { resolve } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
-import { login, type Grant, type LoginDeps, type LoginRequest } from '../oauth/flow.ts';
+import { login, type Grant, type LoginDeps, type LoginRequest, type PreRegisteredClient, type UnattendedGrant } from '../oauth/flow.ts';
 import { parseScopeList } from '../oauth/scopes.ts';
 import { withServerLock } from '../store/lock.ts';
 import { interactiveAuthorizer } from '../ui/authorize.ts';
@@ -22,6 +23,11 @@ export interface LoginOptions {
   resource?: string;
   clientId?: string;
   clientSecretEnv?: string;
+  /** A grant with no person (no browser, no refresh token); absent: the browser or device flow. */
+  grant?: UnattendedGrant;
+  /** private_key_jwt: the client's PEM private key file (kept as an absolute path), and --signing-alg. */
+  privateKey?: string;
+  signingAlg?: string;
   clientMetadataUrl?: string;
   /** client_name for dynamic registration (servers that register only names they know); remembered per server. */
   clientName?: string;
@@ -41,6 +47,8 @@ export interface LoginReport {
   resource?: string;
   scope?: string;
   expiresAt?: string;
+  /** Set for a login with no person: the grant its token is renewed with. */
+  grant?: string;
   envVar?: string;
   /** How Codex gets the token: `helper` (http_headers_helper) or `environment` (bearer_token_env_var). */
   wiring?: string;
@@ -99,7 +107,36 @@ function targetNames(config: CodexConfig, options: LoginOptions): string[] {
 function hasFreshGrant(ctx: CliContext, entry: McpServerEntry): boolean {
   const grant = ctx.store.server(entry.name).grant;
   if (!grant || grant.mcpUrl !== entry.url) return false;
-  return grant.tokens.refreshToken !== undefined || (grant.tokens.expiresAt ?? 0) > ctx.now();
+  return grant.tokens.refreshToken !== undefined || grant.grantType !== undefined || (grant.tokens.expiresAt ?? 0) > ctx.now();
+}
+
+/** The pre-registered client, with its secret (kept in the 0600 state) or its private key file. */
+function preRegistered(clientId: string, options: LoginOptions, secret: string | undefined): PreRegisteredClient {
+  return {
+    clientId,
+    ...(secret ? { clientSecret: secret } : {}),
+    ...(options.privateKey ? { privateKey: { path: resolve(options.privateKey), ...(options.signingAlg ? { alg: options.signingAlg } : {}) } } : {}),
+  };
+}
+
+function usageError(message: string, hint: string): CodexAuthError {
+  return new CodexAuthError({ kind: 'usage', step: 'arguments', message, hint });
+}
+
+/** A grant with no person is for one server, with the client registered for it and one way to authenticate it. */
+function checkUnattendedOptions(options: LoginOptions): void {
+  if (!options.grant) {
+    if (options.privateKey || options.signingAlg) throw usageError('--private-key and --signing-alg are for --grant client_credentials', 'add --grant client_credentials, or leave them out');
+    return;
+  }
+  const example = `codex-auth login <name> --grant ${options.grant} --client-id <id> --client-secret-env <VAR>`;
+  if (options.names.length !== 1) throw usageError(`--grant ${options.grant} logs in to one server at a time`, `name the server: ${example}`);
+  if (options.device) throw usageError(`--grant ${options.grant} needs no device code; --device is for a person`, 'leave out --device');
+  if (!options.clientId) throw usageError(`--grant ${options.grant} needs the client registered for it (--client-id)`, example);
+  if (Boolean(options.clientSecretEnv) === Boolean(options.privateKey)) {
+    throw usageError(`--grant ${options.grant} needs exactly one of --client-secret-env and --private-key`, 'give the variable holding the client secret, or the client\'s PEM private key file');
+  }
+  if (options.signingAlg && !options.privateKey) throw usageError('--signing-alg goes with --private-key', 'add --private-key <PEM file>, or leave out --signing-alg');
 }
 
 function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntry, options: LoginOptions, secret: string | undefined): LoginRequest {
@@ -119,7 +156,8 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
     ...(options.force && !options.stepUp ? { reRegister: true } : {}),
     ...(scopes ? { scopes } : {}),
     ...(resource ? { resource } : {}),
-    ...(clientId ? { preRegistered: { clientId, ...(secret ? { clientSecret: secret } : {}) }, credentialBindings: ctx.store.credentialBindings() } : {}),
+    ...(clientId ? { preRegistered: preRegistered(clientId, options, secret), credentialBindings: ctx.store.credentialBindings() } : {}),
+    ...(options.grant ? { grantType: options.grant } : {}),
     ...(clientMetadataUrl ? { clientMetadataUrl } : {}),
     ...(callbackPort ? { callbackPort } : {}),
     // The 403's challenge stands in for the probe: a server may leave `initialize` open.
@@ -160,7 +198,7 @@ export async function loginServer(ctx: CliContext, config: CodexConfig, entry: M
     ctx.store.saveGrant(entry.name, grant);
     if (options.clientName) ctx.store.rememberClientName(entry.name, options.clientName);
   });
-  if (!grant.tokens.refreshToken) {
+  if (!grant.tokens.refreshToken && !grant.grantType) {
     const until = expiryDate(grant);
     out.warn(`${entry.name}: the server issued no refresh token, so this login ends when the token expires${until ? ` (${until.toLocaleString()})` : ''}; then run codex-auth login ${entry.name} again`);
   }
@@ -200,6 +238,7 @@ function report(grant: Grant, rewrite: RewriteOutcome | undefined): LoginReport 
     resource: grant.resource,
     ...(grant.tokens.scopes?.length ? { scope: grant.tokens.scopes.join(' ') } : {}),
     ...(expiresAt ? { expiresAt } : {}),
+    ...(grant.grantType ? { grant: grant.grantType } : {}),
     ...(rewrite?.varName ? { envVar: rewrite.varName } : {}),
     ...(rewrite?.wiring ? { wiring: rewrite.wiring } : {}),
   };
@@ -279,6 +318,7 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
 
 export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<number> {
   const { out } = ctx;
+  checkUnattendedOptions(options);
   requireOneServerForClient(options);
   const secret = clientSecretFrom(ctx, options.clientSecretEnv);
   const config = readCodexConfig(ctx.configPath);

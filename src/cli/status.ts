@@ -26,6 +26,9 @@ export interface ServerStatus {
   audience?: string | string[];
   expiresInSeconds?: number;
   refreshable?: boolean;
+  /** A login with no person: the grant its token is renewed with, and where that grant's credentials come from. */
+  grant?: string;
+  credentials?: string;
   envVar?: string;
   /** How the entry hands Codex the token now: Codex runs codex-auth's helper, or reads envVar. */
   wiring?: Wiring;
@@ -88,8 +91,16 @@ function describeGrant(state: ServerState | undefined, url: string | undefined, 
     ...(grant.tokens.scopes?.length ? { scopes: grant.tokens.scopes } : {}),
     audience: audienceOf(grant),
     ...(grant.tokens.expiresAt !== undefined ? { expiresInSeconds: Math.round((grant.tokens.expiresAt - now) / 1000) } : {}),
-    refreshable: grant.tokens.refreshToken !== undefined,
+    refreshable: grant.tokens.refreshToken !== undefined || grant.grantType !== undefined,
+    ...(grant.grantType ? { grant: grant.grantType, credentials: describeCredentials(grant) } : {}),
   };
+}
+
+/** Where a login with no person gets its client's credentials each time it renews; never the secret itself. */
+export function describeCredentials(grant: Grant): string {
+  const { client } = grant;
+  if (client.privateKey) return `client ${client.clientId}, private key ${client.privateKey.path} (private_key_jwt, ${client.privateKey.alg}), read at every renewal`;
+  return `client ${client.clientId}, secret (${client.tokenEndpointAuthMethod}) copied at login into codex-auth's state (0600)`;
 }
 
 /**
@@ -208,7 +219,9 @@ export function runStatus(ctx: CliContext, options: { json: boolean }): number {
       ctx.out.print(`  issuer:   ${server.issuer}`);
       ctx.out.print(`  audience: ${[server.audience].flat().join(', ')}`);
       ctx.out.print(`  scopes:   ${server.scopes?.join(' ') ?? '(none granted explicitly)'}`);
-      ctx.out.print(`  token:    ${humanExpiry(server.expiresInSeconds)}${server.refreshable ? ', refreshable' : ', no refresh token: log in again when it expires'}`);
+      if (server.grant) ctx.out.print(`  grant:    ${server.grant}, no person needed; ${server.credentials}`);
+      const renewal = server.grant ? `, renewed with ${server.grant} when due` : server.refreshable ? ', refreshable' : ', no refresh token: log in again when it expires';
+      ctx.out.print(`  token:    ${humanExpiry(server.expiresInSeconds)}${renewal}`);
     }
     if (server.rewritten) ctx.out.print(`  codex:    ${describeWiring(server, codex)}`);
     else if (server.envVar) ctx.out.print(`  codex:    ${color.yellow('the config entry is not wired to codex-auth')}`);

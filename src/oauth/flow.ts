@@ -9,7 +9,9 @@ import { assertCredentialBoundTo, type ClientCredential, type CredentialBindings
 import { isPortTaken, listenForCallback, validateCallback, type CallbackListener } from './callback.ts';
 import { probe, type ProbeResult } from './challenge.ts';
 import { deviceAuthorizationEndpoint, deviceLogin, type DeviceCodeInfo } from './device.ts';
-import { discoverAuthorizationServer, discoverProtectedResource } from './discovery.ts';
+import { chooseSigningAlg } from './client-assertion.ts';
+import { CLIENT_CREDENTIALS_GRANT, requestClientCredentialsToken } from './client-credentials.ts';
+import { discoverAuthorizationServer, discoverProtectedResource, requireGrantType } from './discovery.ts';
 import { assertAllowedUrl, kindForStep, parseUrl, redactUrl, type HttpClient } from './http.ts';
 import {
   metadataDocumentClient,
@@ -35,7 +37,12 @@ export interface LoginRequest {
   challenge?: ProbeResult;
   /** Explicit resource override (oauth_resource / --resource). */
   resource?: string;
-  preRegistered?: { clientId: string; clientSecret?: string; tokenEndpointAuthMethod?: string };
+  preRegistered?: PreRegisteredClient;
+  /**
+   * A login with no person: the client credentials grant, with the pre-registered client (its
+   * secret, or its private key for private_key_jwt). Absent: the browser or device flow.
+   */
+  grantType?: UnattendedGrant;
   /**
    * Where a pre-registered client's secret is bound to its issuer: required with a secret, which
    * is then sent only to the issuer it was first accepted by.
@@ -82,6 +89,8 @@ const SNAPSHOT_FIELDS = [
   'authorization_response_iss_parameter_supported',
   'client_id_metadata_document_supported',
   'id_token_signing_alg_values_supported',
+  'grant_types_supported',
+  'token_endpoint_auth_signing_alg_values_supported',
 ] as const;
 
 /** The authorization-server metadata needed later (refresh, revoke) without rediscovery; JSON-serialisable. */
@@ -97,6 +106,21 @@ export interface Grant {
   scopesRequested?: string[];
   tokens: TokenSet;
   obtainedAt: number;
+  /**
+   * How a login with no person was made, and so how its token is renewed: asked for again the
+   * same way. Absent: a browser or device login, renewed with its refresh token.
+   */
+  grantType?: UnattendedGrant;
+}
+
+export type UnattendedGrant = typeof CLIENT_CREDENTIALS_GRANT;
+
+export interface PreRegisteredClient {
+  clientId: string;
+  clientSecret?: string;
+  tokenEndpointAuthMethod?: string;
+  /** private_key_jwt: the PEM file, and the algorithm asked for (--signing-alg). */
+  privateKey?: { path: string; alg?: string };
 }
 
 export type LoginOutcome = { kind: 'no-authorization-needed' } | { kind: 'logged-in'; grant: Grant };
@@ -151,16 +175,17 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
   const issuer = protectedResource?.authorizationServers[0] ?? mcpUrl.origin;
 
   report('authorization-server-metadata', issuer);
-  const as = await discoverAuthorizationServer(issuer, http);
+  const unattended = request.grantType !== undefined;
+  const as = await discoverAuthorizationServer(issuer, http, unattended ? 'unattended' : 'person');
   const resource = selectResource({ override: request.resource, protectedResource, mcpUrl });
   const scopes = request.stepUp
     ? stepUpScopes(request.scopes, request.stepUp, as)
-    : selectScopes({ explicit: request.scopes, challenge: challenge.scopes, protectedResource, authorizationServer: as });
+    : selectScopes({ explicit: request.scopes, challenge: challenge.scopes, protectedResource, authorizationServer: as, refreshTokens: !unattended });
 
   const credential = userCredential(request);
   if (credential) assertCredentialBoundTo(credential.bindings, credential, as.issuer, request.serverName);
   const session: LoginSession = { request, deps, as, resource, scopes, report };
-  const { client, tokens } = request.useDeviceFlow ? await loginWithDevice(session) : await loginWithBrowser(session);
+  const { client, tokens } = unattended ? await loginWithClientCredentials(session) : request.useDeviceFlow ? await loginWithDevice(session) : await loginWithBrowser(session);
   if (credential && !credential.bindings.find(credential)) credential.bindings.bind(credential, as.issuer, request.serverName, deps.now());
   const grant: Grant = {
     serverName: request.serverName,
@@ -173,6 +198,7 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
     obtainedAt: deps.now(),
   };
   if (scopes) grant.scopesRequested = scopes;
+  if (request.grantType) grant.grantType = request.grantType;
   return { kind: 'logged-in', grant };
 }
 
@@ -228,6 +254,40 @@ async function loginWithBrowser(session: LoginSession): Promise<Authorized> {
   }
 }
 
+/** No person: the pre-registered client asks for a token itself, after the server is seen to offer the grant. */
+async function loginWithClientCredentials(session: LoginSession): Promise<Authorized> {
+  const { request, deps, as, resource, scopes, report } = session;
+  requireGrantType(as, CLIENT_CREDENTIALS_GRANT, 'Ask the server operator for a client allowed the client_credentials grant, or log in without --grant.');
+  if (!request.preRegistered) {
+    throw new CodexAuthError({ kind: 'usage', step: 'arguments', message: 'The client credentials grant needs the client registered for it.', hint: 'Give --client-id with --client-secret-env or --private-key.' });
+  }
+  const client = preRegisteredClient(as, unattendedClientAuth(as, request.preRegistered), undefined, deps.now);
+  report('client-credentials', as.token_endpoint ?? as.issuer);
+  const tokens = await requestClientCredentialsToken({ as, client, resource, ...(scopes ? { scopes } : {}) }, deps.http, deps.now);
+  return { client, tokens };
+}
+
+/**
+ * The client's authentication for a grant with no person: private_key_jwt with a key (its
+ * algorithm chosen against the server's list now, so a mismatch fails at login), else the
+ * secret sent the way the server's metadata says.
+ */
+function unattendedClientAuth(as: AuthorizationServer, client: PreRegisteredClient): Parameters<typeof preRegisteredClient>[1] {
+  const { privateKey, ...withSecret } = client;
+  if (!privateKey) return withSecret;
+  const { path } = privateKey;
+  const methods = as.token_endpoint_auth_methods_supported;
+  if (methods !== undefined && !methods.includes('private_key_jwt')) {
+    throw new CodexAuthError({
+      kind: 'discovery',
+      step: 'authorization-server-metadata',
+      message: `The authorization server ${as.issuer} does not accept private_key_jwt client authentication (token_endpoint_auth_methods_supported: ${methods.join(', ')}).`,
+      hint: methods.some((method) => method.startsWith('client_secret')) ? 'Use the client\'s secret instead: --client-secret-env <VAR>.' : 'Ask the server operator which client authentication it accepts.',
+    });
+  }
+  return { ...withSecret, tokenEndpointAuthMethod: 'private_key_jwt', privateKey: { path, alg: chooseSigningAlg(path, as, privateKey.alg) } };
+}
+
 async function loginWithDevice(session: LoginSession): Promise<Authorized> {
   const { deps, as, resource, scopes, report } = session;
   const showDeviceCode = deps.showDeviceCode;
@@ -262,7 +322,11 @@ async function forgettingRejectedClient<T>(clients: ClientStore, client: ClientR
 /** Pre-registered > Client ID Metadata Document > stored registration that still fits > new registration. */
 async function resolveClient(session: LoginSession, redirectUri: string | undefined, stored: ClientRecord | undefined): Promise<ClientRecord> {
   const { request, deps, as, scopes, report } = session;
-  if (request.preRegistered) return preRegisteredClient(as, request.preRegistered, redirectUri, deps.now);
+  if (request.preRegistered) {
+    // A private key serves only the grants with no person (the CLI allows it only there).
+    const { privateKey: _unattendedOnly, ...client } = request.preRegistered;
+    return preRegisteredClient(as, client, redirectUri, deps.now);
+  }
   if (request.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
     return metadataDocumentClient(as, request.clientMetadataUrl, redirectUri, deps.now);
   }
@@ -311,8 +375,17 @@ function loopbackPortOf(redirectUri: string | undefined): number | undefined {
   return Number(url.port);
 }
 
+/**
+ * Renews the grant's access token: with its refresh token, or for a login with no person by
+ * asking again the same way (the key file, and the secret kept in the 0600 state, read afresh).
+ */
 export async function refreshGrant(grant: Grant, deps: { http: HttpClient; now: () => number }): Promise<Grant> {
   try {
+    if (grant.grantType === CLIENT_CREDENTIALS_GRANT) {
+      const scopes = grant.scopesRequested;
+      const tokens = await requestClientCredentialsToken({ as: grant.authorizationServer, client: grant.client, resource: grant.resource, ...(scopes ? { scopes } : {}) }, deps.http, deps.now);
+      return { ...grant, tokens, obtainedAt: deps.now() };
+    }
     if (!grant.tokens.refreshToken) {
       throw new CodexAuthError({
         kind: 'notLoggedIn',

@@ -31,6 +31,8 @@ const STEP_LABELS: Record<Step, string> = {
   refresh: 'token refresh',
   revocation: 'revocation',
   'device-authorization': 'device authorization',
+  credentials: 'reading credentials',
+  'client-credentials': 'client credentials grant',
   state: 'state',
   rewrite: 'config rewrite',
   'env-file': 'env file',

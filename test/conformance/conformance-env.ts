@@ -19,6 +19,9 @@ export interface ConformanceContext {
   client_id?: string;
   client_secret?: string;
   issuer?: string;
+  /** auth/client-credentials-jwt: the client's PKCS#8 key and the algorithm the server expects. */
+  private_key_pem?: string;
+  signing_algorithm?: string;
 }
 
 export interface ConformanceEnv {
@@ -49,7 +52,13 @@ function parseContext(raw: string | undefined): ConformanceContext {
   if (typeof value !== 'object' || value === null) return {};
   const record = value as Record<string, unknown>;
   const text = (key: string) => (typeof record[key] === 'string' ? record[key] : undefined);
-  return { client_id: text('client_id'), client_secret: text('client_secret'), issuer: text('issuer') };
+  return {
+    client_id: text('client_id'),
+    client_secret: text('client_secret'),
+    issuer: text('issuer'),
+    private_key_pem: text('private_key_pem'),
+    signing_algorithm: text('signing_algorithm'),
+  };
 }
 
 const MAX_REDIRECTS = 5;
