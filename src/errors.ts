@@ -38,6 +38,7 @@ export type Step =
   | 'device-authorization'
   | 'credentials'
   | 'client-credentials'
+  | 'jwt-bearer'
   | 'state'
   | 'rewrite'
   | 'env-file'

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { ExitCode } from '../errors.ts';
-import type { UnattendedGrant } from '../oauth/flow.ts';
+import { UNATTENDED_GRANTS, type UnattendedGrant } from '../oauth/unattended.ts';
 import { createContext, type CliContext, type GlobalOptions, type Program } from './context.ts';
 import { reportFailure } from './report.ts';
 import { executeRun, splitRunCommand, type RunArgs } from './run-command.ts';
@@ -71,7 +71,7 @@ function usageMessage(message: string, argv: string[]): string {
   return message.split('\n')[0]!.replace(/^[A-Z](?=[a-z])/, (letter) => letter.toLowerCase());
 }
 
-const BOOLEAN_OPTIONS = new Set(['browser', 'device', 'force', 'json', 'strict', 'proxy', 'login', 'debug', 'color', 'help', 'version']);
+const BOOLEAN_OPTIONS = new Set(['browser', 'device', 'force', 'assertion-github-actions', 'json', 'strict', 'proxy', 'login', 'debug', 'color', 'help', 'version']);
 
 /** yargs reads `--json=maybe` as false; a boolean option given any value but true or false is a mistake. */
 function booleanValueProblem(argv: string[]): string | undefined {
@@ -161,8 +161,13 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
             .option('resource', { type: 'string', requiresArg: true, describe: 'RFC 8707 resource to request (overrides discovery)' })
             .option('client-id', { type: 'string', requiresArg: true, describe: 'A client id registered with the authorization server beforehand' })
             .option('client-secret-env', { type: 'string', requiresArg: true, describe: 'Name of the environment variable holding that client\'s secret (never pass a secret itself)' })
-            .option('grant', { type: 'string', requiresArg: true, choices: ['client_credentials'], describe: 'Log in with no person (CI, services): client_credentials, with --client-id and --client-secret-env or --private-key' })
+            .option('grant', { type: 'string', requiresArg: true, choices: [...UNATTENDED_GRANTS], describe: 'Log in with no person (CI, services): client_credentials (--client-id with --client-secret-env or --private-key), or jwt-bearer (--client-id and a source of the workload JWT)' })
             .option('private-key', { type: 'string', requiresArg: true, describe: 'The client\'s PEM private key file, for private_key_jwt (read at every token request, never copied)' })
+            .option('assertion-file', { type: 'string', requiresArg: true, describe: 'jwt-bearer: a file holding the workload JWT (read at every token request)' })
+            .option('assertion-env', { type: 'string', requiresArg: true, describe: 'jwt-bearer: the variable holding the workload JWT (taken at login, kept in the 0600 state)' })
+            .option('assertion-command', { type: 'string', requiresArg: true, describe: 'jwt-bearer: a command (run with sh -c at every token request) printing the workload JWT' })
+            .option('assertion-github-actions', { type: 'boolean', describe: 'jwt-bearer: ask the GitHub Actions runner for an OIDC token at every token request (needs id-token: write)' })
+            .option('audience', { type: 'string', requiresArg: true, describe: "The audience asked of GitHub Actions (default: the authorization server's issuer)" })
             .option('signing-alg', { type: 'string', requiresArg: true, describe: 'The JWS algorithm for --private-key (default: ES256 when the server lists it, else what the server and the key share)' })
             .option('client-metadata-url', { type: 'string', requiresArg: true, describe: 'Client ID Metadata Document URL, used when the server supports it' })
             .option('client-name', { type: 'string', requiresArg: true, describe: 'The client_name to register under, for servers that register only names they know (remembered for the server)' })
@@ -171,7 +176,7 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
             .option('device', { type: 'boolean', default: false, describe: 'Use the device authorization grant (RFC 8628) on a headless machine' })
             .option('force', { type: 'boolean', default: false, describe: 'Log in again from scratch (registering a new client), and manage entries that set their own bearer_token_env_var' })
             .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON (a complete document, failures included)' }),
-          ['scopes', 'resource', 'client-id', 'client-secret-env', 'grant', 'private-key', 'signing-alg', 'client-metadata-url', 'client-name', 'callback-port', 'browser', 'device', 'force', 'json'],
+          ['scopes', 'resource', 'client-id', 'client-secret-env', 'grant', 'private-key', 'signing-alg', 'assertion-file', 'assertion-env', 'assertion-command', 'assertion-github-actions', 'audience', 'client-metadata-url', 'client-name', 'callback-port', 'browser', 'device', 'force', 'json'],
           [
             ['$0 login fastmail', 'Log in to the server named fastmail in config.toml'],
             ['$0 login', 'Log in to every remote server that needs it, and finish wiring the others'],
@@ -180,6 +185,7 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
             ['$0 login --no-browser', 'On a remote machine: open the URL elsewhere, paste the final address back'],
             ['$0 login ci-tools --grant client_credentials --client-id ci --client-secret-env CI_SECRET', 'In CI: log in with no browser as a client (renewed the same way when due)'],
             ['$0 login ci-tools --grant client_credentials --client-id ci --private-key ci-key.pem', 'The same with private_key_jwt (RFC 7523)'],
+            ['$0 login ci-tools --grant jwt-bearer --client-id ci --assertion-github-actions', 'In GitHub Actions: present the job\'s OIDC token (workload identity federation)'],
           ],
         ),
       withContext(async (ctx, args) => {
@@ -199,6 +205,11 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
           ...(args.grant ? { grant: args.grant as UnattendedGrant } : {}),
           ...(args['private-key'] ? { privateKey: args['private-key'] } : {}),
           ...(args['signing-alg'] ? { signingAlg: args['signing-alg'] } : {}),
+          ...(args['assertion-file'] ? { assertionFile: args['assertion-file'] } : {}),
+          ...(args['assertion-env'] ? { assertionEnv: args['assertion-env'] } : {}),
+          ...(args['assertion-command'] ? { assertionCommand: args['assertion-command'] } : {}),
+          ...(args['assertion-github-actions'] ? { assertionGithubActions: true } : {}),
+          ...(args.audience ? { audience: args.audience } : {}),
           ...(args['client-metadata-url'] ? { clientMetadataUrl: args['client-metadata-url'] } : {}),
           ...(args['client-name'] ? { clientName: args['client-name'] } : {}),
           ...(callbackPort ? { callbackPort } : {}),

@@ -6,7 +6,9 @@ import { isWiredAs, userSetting } from '../codex/wiring.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { resolve } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
-import { login, type Grant, type LoginDeps, type LoginRequest, type PreRegisteredClient, type UnattendedGrant } from '../oauth/flow.ts';
+import { login, type Grant, type LoginDeps, type LoginRequest } from '../oauth/flow.ts';
+import { gitHubActionsSource, type AssertionSource } from '../oauth/assertion-source.ts';
+import type { PreRegisteredClient, UnattendedGrant } from '../oauth/unattended.ts';
 import { parseScopeList } from '../oauth/scopes.ts';
 import { withServerLock } from '../store/lock.ts';
 import { interactiveAuthorizer } from '../ui/authorize.ts';
@@ -28,6 +30,13 @@ export interface LoginOptions {
   /** private_key_jwt: the client's PEM private key file (kept as an absolute path), and --signing-alg. */
   privateKey?: string;
   signingAlg?: string;
+  /** jwt-bearer: where the workload's JWT comes from (one of them). */
+  assertionFile?: string;
+  assertionEnv?: string;
+  assertionCommand?: string;
+  assertionGithubActions?: boolean;
+  /** The audience asked of the GitHub Actions OIDC endpoint (default: the authorization server's issuer). */
+  audience?: string;
   clientMetadataUrl?: string;
   /** client_name for dynamic registration (servers that register only names they know); remembered per server. */
   clientName?: string;
@@ -92,7 +101,7 @@ function targetNames(config: CodexConfig, options: LoginOptions): string[] {
 function hasFreshGrant(ctx: CliContext, entry: McpServerEntry): boolean {
   const grant = ctx.store.server(entry.name).grant;
   if (!grant || grant.mcpUrl !== entry.url) return false;
-  return grant.tokens.refreshToken !== undefined || grant.grantType !== undefined || (grant.tokens.expiresAt ?? 0) > ctx.now();
+  return grant.tokens.refreshToken !== undefined || grant.unattended !== undefined || (grant.tokens.expiresAt ?? 0) > ctx.now();
 }
 
 /** The pre-registered client, with its secret (kept in the 0600 state) or its private key file. */
@@ -108,23 +117,49 @@ function usageError(message: string, hint: string): CodexAuthError {
   return new CodexAuthError({ kind: 'usage', step: 'arguments', message, hint });
 }
 
+/** Where the JWT-bearer grant's JWT comes from: the one source flag given (checked by checkUnattendedOptions). */
+function assertionSource(ctx: CliContext, options: LoginOptions): AssertionSource | undefined {
+  if (options.assertionFile) return { kind: 'file', path: resolve(options.assertionFile) };
+  if (options.assertionCommand) return { kind: 'command', command: options.assertionCommand };
+  if (options.assertionGithubActions) return gitHubActionsSource(ctx.env, options.audience);
+  if (!options.assertionEnv) return undefined;
+  const value = ctx.env[options.assertionEnv];
+  if (!value) throw usageError(`--assertion-env names ${options.assertionEnv}, but that variable is not set`, `export ${options.assertionEnv}=<the workload JWT> and run the command again`);
+  return { kind: 'env', variable: options.assertionEnv, value };
+}
+
+function assertionFlags(options: LoginOptions): string[] {
+  const given = { '--assertion-file': options.assertionFile, '--assertion-env': options.assertionEnv, '--assertion-command': options.assertionCommand, '--assertion-github-actions': options.assertionGithubActions };
+  return Object.entries(given).filter(([, value]) => Boolean(value)).map(([flag]) => flag);
+}
+
 /** A grant with no person is for one server, with the client registered for it and one way to authenticate it. */
 function checkUnattendedOptions(options: LoginOptions): void {
+  const sources = assertionFlags(options);
+  if (options.grant !== 'jwt-bearer' && (sources.length > 0 || options.audience)) throw usageError(`${[...sources, ...(options.audience ? ['--audience'] : [])].join(' and ')} go with --grant jwt-bearer`, 'add --grant jwt-bearer, or leave them out');
   if (!options.grant) {
-    if (options.privateKey || options.signingAlg) throw usageError('--private-key and --signing-alg are for --grant client_credentials', 'add --grant client_credentials, or leave them out');
+    if (options.privateKey || options.signingAlg) throw usageError('--private-key and --signing-alg are for --grant client_credentials or jwt-bearer', 'add --grant, or leave them out');
     return;
   }
-  const example = `codex-auth login <name> --grant ${options.grant} --client-id <id> --client-secret-env <VAR>`;
+  const example =
+    options.grant === 'jwt-bearer'
+      ? 'codex-auth login <name> --grant jwt-bearer --client-id <id> --assertion-file <JWT file>'
+      : `codex-auth login <name> --grant ${options.grant} --client-id <id> --client-secret-env <VAR>`;
   if (options.names.length !== 1) throw usageError(`--grant ${options.grant} logs in to one server at a time`, `name the server: ${example}`);
   if (options.device) throw usageError(`--grant ${options.grant} needs no device code; --device is for a person`, 'leave out --device');
   if (!options.clientId) throw usageError(`--grant ${options.grant} needs the client registered for it (--client-id)`, example);
-  if (Boolean(options.clientSecretEnv) === Boolean(options.privateKey)) {
+  if (options.clientSecretEnv && options.privateKey) throw usageError('--client-secret-env and --private-key are two ways to authenticate the client: give one', example);
+  if (options.grant === 'jwt-bearer') {
+    if (sources.length !== 1) throw usageError('--grant jwt-bearer needs exactly one source of the workload JWT', 'give one of --assertion-file, --assertion-env, --assertion-command, --assertion-github-actions');
+    if (options.audience && !options.assertionGithubActions) throw usageError('--audience goes with --assertion-github-actions', 'leave out --audience');
+  } else if (!options.clientSecretEnv && !options.privateKey) {
     throw usageError(`--grant ${options.grant} needs exactly one of --client-secret-env and --private-key`, 'give the variable holding the client secret, or the client\'s PEM private key file');
   }
   if (options.signingAlg && !options.privateKey) throw usageError('--signing-alg goes with --private-key', 'add --private-key <PEM file>, or leave out --signing-alg');
 }
 
 function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntry, options: LoginOptions, secret: string | undefined): LoginRequest {
+  const assertion = assertionSource(ctx, options);
   const clientId = options.clientId ?? entry.clientId;
   const callbackPort = options.callbackPort ?? entry.callbackPort ?? config.callbackPort;
   const scopes = options.scopes ?? entry.scopes;
@@ -142,7 +177,7 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
     ...(scopes ? { scopes } : {}),
     ...(resource ? { resource } : {}),
     ...(clientId ? { preRegistered: preRegistered(clientId, options, secret) } : {}),
-    ...(options.grant ? { grantType: options.grant } : {}),
+    ...(options.grant ? { unattended: { grant: options.grant, ...(assertion ? { assertion } : {}) } } : {}),
     ...(clientMetadataUrl ? { clientMetadataUrl } : {}),
     ...(callbackPort ? { callbackPort } : {}),
     // The 403's challenge stands in for the probe: a server may leave `initialize` open.
@@ -183,7 +218,7 @@ export async function loginServer(ctx: CliContext, config: CodexConfig, entry: M
     ctx.store.saveGrant(entry.name, grant);
     if (options.clientName) ctx.store.rememberClientName(entry.name, options.clientName);
   });
-  if (!grant.tokens.refreshToken && !grant.grantType) {
+  if (!grant.tokens.refreshToken && !grant.unattended) {
     const until = expiryDate(grant);
     out.warn(`${entry.name}: the server issued no refresh token, so this login ends when the token expires${until ? ` (${until.toLocaleString()})` : ''}; then run codex-auth login ${entry.name} again`);
   }
@@ -223,7 +258,7 @@ function report(grant: Grant, rewrite: RewriteOutcome | undefined): LoginReport 
     resource: grant.resource,
     ...(grant.tokens.scopes?.length ? { scope: grant.tokens.scopes.join(' ') } : {}),
     ...(expiresAt ? { expiresAt } : {}),
-    ...(grant.grantType ? { grant: grant.grantType } : {}),
+    ...(grant.unattended ? { grant: grant.unattended.grant } : {}),
     ...(rewrite?.varName ? { envVar: rewrite.varName } : {}),
     ...(rewrite?.wiring ? { wiring: rewrite.wiring } : {}),
   };

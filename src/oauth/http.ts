@@ -49,6 +49,7 @@ export function kindForStep(step: Step): ErrorKind {
     case 'revocation':
     case 'device-authorization':
     case 'client-credentials':
+    case 'jwt-bearer':
       return 'token';
     case 'credentials':
       return 'credentials';

@@ -33,6 +33,7 @@ const STEP_LABELS: Record<Step, string> = {
   'device-authorization': 'device authorization',
   credentials: 'reading credentials',
   'client-credentials': 'client credentials grant',
+  'jwt-bearer': 'JWT bearer grant',
   state: 'state',
   rewrite: 'config rewrite',
   'env-file': 'env file',

@@ -22,6 +22,8 @@ export interface ConformanceContext {
   /** auth/client-credentials-jwt: the client's PKCS#8 key and the algorithm the server expects. */
   private_key_pem?: string;
   signing_algorithm?: string;
+  /** auth/wif-jwt-bearer: a workload JWT for the scenario's authorization server. */
+  valid_jwt?: string;
 }
 
 export interface ConformanceEnv {
@@ -58,6 +60,7 @@ function parseContext(raw: string | undefined): ConformanceContext {
     issuer: text('issuer'),
     private_key_pem: text('private_key_pem'),
     signing_algorithm: text('signing_algorithm'),
+    valid_jwt: text('valid_jwt'),
   };
 }
 
