@@ -39,6 +39,7 @@ export type Step =
   | 'credentials'
   | 'client-credentials'
   | 'jwt-bearer'
+  | 'idp-token-exchange'
   | 'state'
   | 'rewrite'
   | 'env-file'

@@ -167,6 +167,12 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
             .option('assertion-env', { type: 'string', requiresArg: true, describe: 'jwt-bearer: the variable holding the workload JWT (taken at login, kept in the 0600 state)' })
             .option('assertion-command', { type: 'string', requiresArg: true, describe: 'jwt-bearer: a command (run with sh -c at every token request) printing the workload JWT' })
             .option('assertion-github-actions', { type: 'boolean', describe: 'jwt-bearer: ask the GitHub Actions runner for an OIDC token at every token request (needs id-token: write)' })
+            .option('idp-token-endpoint', { type: 'string', requiresArg: true, describe: 'enterprise: the token endpoint of your identity provider (RFC 8693 token exchange for an ID-JAG)' })
+            .option('idp-client-id', { type: 'string', requiresArg: true, describe: "enterprise: codex-auth's client id at the identity provider" })
+            .option('idp-client-secret-env', { type: 'string', requiresArg: true, describe: 'enterprise: the variable holding that client\'s secret (kept in the 0600 state)' })
+            .option('id-token-file', { type: 'string', requiresArg: true, describe: 'enterprise: a file holding your ID token from the identity provider (read at every token request)' })
+            .option('id-token-env', { type: 'string', requiresArg: true, describe: 'enterprise: the variable holding your ID token (taken at login, kept in the 0600 state)' })
+            .option('id-token-command', { type: 'string', requiresArg: true, describe: 'enterprise: a command (sh -c, at every token request) printing your ID token' })
             .option('audience', { type: 'string', requiresArg: true, describe: "The audience asked of GitHub Actions (default: the authorization server's issuer)" })
             .option('signing-alg', { type: 'string', requiresArg: true, describe: 'The JWS algorithm for --private-key (default: ES256 when the server lists it, else what the server and the key share)' })
             .option('client-metadata-url', { type: 'string', requiresArg: true, describe: 'Client ID Metadata Document URL, used when the server supports it' })
@@ -176,7 +182,7 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
             .option('device', { type: 'boolean', default: false, describe: 'Use the device authorization grant (RFC 8628) on a headless machine' })
             .option('force', { type: 'boolean', default: false, describe: 'Log in again from scratch (registering a new client), and manage entries that set their own bearer_token_env_var' })
             .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON (a complete document, failures included)' }),
-          ['scopes', 'resource', 'client-id', 'client-secret-env', 'grant', 'private-key', 'signing-alg', 'assertion-file', 'assertion-env', 'assertion-command', 'assertion-github-actions', 'audience', 'client-metadata-url', 'client-name', 'callback-port', 'browser', 'device', 'force', 'json'],
+          ['scopes', 'resource', 'client-id', 'client-secret-env', 'grant', 'private-key', 'signing-alg', 'assertion-file', 'assertion-env', 'assertion-command', 'assertion-github-actions', 'audience', 'idp-token-endpoint', 'idp-client-id', 'idp-client-secret-env', 'id-token-file', 'id-token-env', 'id-token-command', 'client-metadata-url', 'client-name', 'callback-port', 'browser', 'device', 'force', 'json'],
           [
             ['$0 login fastmail', 'Log in to the server named fastmail in config.toml'],
             ['$0 login', 'Log in to every remote server that needs it, and finish wiring the others'],
@@ -186,6 +192,7 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
             ['$0 login ci-tools --grant client_credentials --client-id ci --client-secret-env CI_SECRET', 'In CI: log in with no browser as a client (renewed the same way when due)'],
             ['$0 login ci-tools --grant client_credentials --client-id ci --private-key ci-key.pem', 'The same with private_key_jwt (RFC 7523)'],
             ['$0 login ci-tools --grant jwt-bearer --client-id ci --assertion-github-actions', 'In GitHub Actions: present the job\'s OIDC token (workload identity federation)'],
+            ['$0 login wiki --grant enterprise --idp-token-endpoint https://idp.example/token --idp-client-id codex --id-token-file id.jwt --client-id codex --client-secret-env WIKI_SECRET', 'Behind your company\'s IdP (enterprise-managed authorization)'],
           ],
         ),
       withContext(async (ctx, args) => {
@@ -210,6 +217,12 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
           ...(args['assertion-command'] ? { assertionCommand: args['assertion-command'] } : {}),
           ...(args['assertion-github-actions'] ? { assertionGithubActions: true } : {}),
           ...(args.audience ? { audience: args.audience } : {}),
+          ...(args['idp-token-endpoint'] ? { idpTokenEndpoint: args['idp-token-endpoint'] } : {}),
+          ...(args['idp-client-id'] ? { idpClientId: args['idp-client-id'] } : {}),
+          ...(args['idp-client-secret-env'] ? { idpClientSecretEnv: args['idp-client-secret-env'] } : {}),
+          ...(args['id-token-file'] ? { idTokenFile: args['id-token-file'] } : {}),
+          ...(args['id-token-env'] ? { idTokenEnv: args['id-token-env'] } : {}),
+          ...(args['id-token-command'] ? { idTokenCommand: args['id-token-command'] } : {}),
           ...(args['client-metadata-url'] ? { clientMetadataUrl: args['client-metadata-url'] } : {}),
           ...(args['client-name'] ? { clientName: args['client-name'] } : {}),
           ...(callbackPort ? { callbackPort } : {}),

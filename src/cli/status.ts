@@ -100,7 +100,9 @@ function describeGrant(state: ServerState | undefined, url: string | undefined, 
 /** Where a login with no person gets its client's credentials each time it renews; never the secret itself. */
 export function describeCredentials(grant: Grant): string {
   const { client } = grant;
-  const assertion = grant.unattended?.assertion ? `; JWT from ${describeAssertionSource(grant.unattended.assertion)}` : '';
+  const { assertion: source, idp } = grant.unattended ?? {};
+  const jwt = source ? `; ${idp ? 'ID token' : 'JWT'} from ${describeAssertionSource(source)}` : '';
+  const assertion = idp ? `${jwt}, exchanged at the IdP ${idp.tokenEndpoint} as client ${idp.clientId}` : jwt;
   if (client.privateKey) return `client ${client.clientId}, private key ${client.privateKey.path} (private_key_jwt, ${client.privateKey.alg}), read at every renewal${assertion}`;
   if (client.clientSecret) return `client ${client.clientId}, secret (${client.tokenEndpointAuthMethod}) copied at login into codex-auth's state (0600)${assertion}`;
   return `client ${client.clientId} (no client authentication)${assertion}`;

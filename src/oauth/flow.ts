@@ -235,7 +235,7 @@ async function loginUnattended(session: LoginSession): Promise<Authorized & { me
     throw new CodexAuthError({ kind: 'usage', step: 'arguments', message: 'A login with no person needs the client registered for it.', hint: 'Give --client-id (and its secret or key).' });
   }
   const { method, client } = prepareUnattended(as, request.unattended, request.preRegistered, deps.now);
-  report(stepOf(method.grant), as.token_endpoint ?? as.issuer);
+  report(stepOf(method.grant), method.idp?.tokenEndpoint ?? as.token_endpoint ?? as.issuer);
   const tokens = await requestUnattendedToken(method, { as, client, resource, ...(scopes ? { scopes } : {}) }, deps.http, deps.now);
   return { client, tokens, method };
 }

@@ -50,6 +50,7 @@ export function kindForStep(step: Step): ErrorKind {
     case 'device-authorization':
     case 'client-credentials':
     case 'jwt-bearer':
+    case 'idp-token-exchange':
       return 'token';
     case 'credentials':
       return 'credentials';

@@ -1,7 +1,8 @@
-// Logins with no person: the client credentials grant (SEP-1046) and the JWT-bearer grant of
-// workload identity federation (SEP-1933). Both log in and renew the same way: the
-// pre-registered client, authenticated by its secret or private key, asks the token endpoint
-// itself, presenting a JWT read afresh for the JWT-bearer grant. No browser, no refresh token.
+// Logins with no person: the client credentials grant (SEP-1046), the JWT-bearer grant of
+// workload identity federation (SEP-1933), and enterprise-managed authorization (SEP-990: the
+// user's ID token exchanged at the IdP for an ID-JAG, presented with the JWT-bearer grant). All
+// log in and renew the same way: the pre-registered client, authenticated by its secret or
+// private key, asks the token endpoint itself, with any JWT read afresh. No browser, no refresh token.
 import type { AuthorizationServer } from 'oauth4webapi';
 import { CodexAuthError, type Step } from '../errors.ts';
 import { readAssertion, type AssertionSource } from './assertion-source.ts';
@@ -10,21 +11,24 @@ import { CLIENT_CREDENTIALS_GRANT, requestClientCredentialsToken } from './clien
 import { requireGrantType } from './discovery.ts';
 import type { HttpClient } from './http.ts';
 import { JWT_BEARER_GRANT, requestJwtBearerToken } from './jwt-bearer.ts';
+import { exchangeForIdJag, type IdentityProvider } from './token-exchange.ts';
 import { preRegisteredClient, type ClientRecord } from './registration.ts';
 import type { TokenSet } from './tokens.ts';
 
 /** The grants, as the command line names them. */
-export const UNATTENDED_GRANTS = ['client_credentials', 'jwt-bearer'] as const;
+export const UNATTENDED_GRANTS = ['client_credentials', 'jwt-bearer', 'enterprise'] as const;
 export type UnattendedGrant = (typeof UNATTENDED_GRANTS)[number];
 
-const GRANT_TYPES: Record<UnattendedGrant, string> = { client_credentials: CLIENT_CREDENTIALS_GRANT, 'jwt-bearer': JWT_BEARER_GRANT };
-const STEPS: Record<UnattendedGrant, Step> = { client_credentials: 'client-credentials', 'jwt-bearer': 'jwt-bearer' };
+const GRANT_TYPES: Record<UnattendedGrant, string> = { client_credentials: CLIENT_CREDENTIALS_GRANT, 'jwt-bearer': JWT_BEARER_GRANT, enterprise: JWT_BEARER_GRANT };
+const STEPS: Record<UnattendedGrant, Step> = { client_credentials: 'client-credentials', 'jwt-bearer': 'jwt-bearer', enterprise: 'idp-token-exchange' };
 
 /** How a login with no person renews itself; kept with its grant in the 0600 state. */
 export interface UnattendedMethod {
   grant: UnattendedGrant;
-  /** jwt-bearer: where the workload's JWT comes from. */
+  /** jwt-bearer: where the workload's JWT comes from; enterprise: where the user's ID token comes from. */
   assertion?: AssertionSource;
+  /** enterprise: the IdP that exchanges the ID token for an ID-JAG. */
+  idp?: IdentityProvider;
 }
 
 export interface PreRegisteredClient {
@@ -51,7 +55,7 @@ export function stepOf(grant: UnattendedGrant): Step {
 export function prepareUnattended(as: AuthorizationServer, method: UnattendedMethod, client: PreRegisteredClient, now: () => number): { method: UnattendedMethod; client: ClientRecord } {
   requireGrantType(as, GRANT_TYPES[method.grant], `Ask the server operator for a client allowed the ${method.grant} grant, or log in without --grant.`);
   const assertion = method.assertion?.kind === 'github-actions' && !method.assertion.audience ? { ...method.assertion, audience: as.issuer } : method.assertion;
-  return { method: { grant: method.grant, ...(assertion ? { assertion } : {}) }, client: preRegisteredClient(as, clientAuth(as, client), undefined, now) };
+  return { method: { ...method, ...(assertion ? { assertion } : {}) }, client: preRegisteredClient(as, clientAuth(as, client), undefined, now) };
 }
 
 /**
@@ -82,8 +86,11 @@ export async function requestUnattendedToken(
 ): Promise<TokenSet> {
   if (method.grant === 'client_credentials') return requestClientCredentialsToken(input, http, now);
   if (!method.assertion) {
-    throw new CodexAuthError({ kind: 'usage', step: 'arguments', message: 'The JWT-bearer grant needs the workload JWT.', hint: 'Give --assertion-file, --assertion-env, --assertion-command or --assertion-github-actions.' });
+    throw new CodexAuthError({ kind: 'usage', step: 'arguments', message: `The ${method.grant} grant needs a JWT to present.`, hint: 'Give its source (--assertion-… or --id-token-…).' });
   }
-  const assertion = await readAssertion(method.assertion, 'the workload JWT', http);
-  return requestJwtBearerToken({ ...input, assertion }, http, now);
+  if (method.grant === 'jwt-bearer') return requestJwtBearerToken({ ...input, assertion: await readAssertion(method.assertion, 'the workload JWT', http) }, http, now);
+  if (!method.idp) throw new CodexAuthError({ kind: 'usage', step: 'arguments', message: 'Enterprise-managed authorization needs the IdP.', hint: 'Give --idp-token-endpoint and --idp-client-id.' });
+  const idToken = await readAssertion(method.assertion, 'the ID token', http);
+  const idJag = await exchangeForIdJag({ idp: method.idp, idToken, audience: input.as.issuer, resource: input.resource, ...(input.scopes ? { scopes: input.scopes } : {}) }, http);
+  return requestJwtBearerToken({ ...input, assertion: idJag }, http, now);
 }

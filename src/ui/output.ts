@@ -34,6 +34,7 @@ const STEP_LABELS: Record<Step, string> = {
   credentials: 'reading credentials',
   'client-credentials': 'client credentials grant',
   'jwt-bearer': 'JWT bearer grant',
+  'idp-token-exchange': 'token exchange at the IdP',
   state: 'state',
   rewrite: 'config rewrite',
   'env-file': 'env file',

@@ -24,6 +24,10 @@ export interface ConformanceContext {
   signing_algorithm?: string;
   /** auth/wif-jwt-bearer: a workload JWT for the scenario's authorization server. */
   valid_jwt?: string;
+  /** auth/enterprise-managed-authorization: the IdP's token endpoint, codex-auth's client there, and the user's ID token. */
+  idp_token_endpoint?: string;
+  idp_client_id?: string;
+  idp_id_token?: string;
 }
 
 export interface ConformanceEnv {
@@ -61,6 +65,9 @@ function parseContext(raw: string | undefined): ConformanceContext {
     private_key_pem: text('private_key_pem'),
     signing_algorithm: text('signing_algorithm'),
     valid_jwt: text('valid_jwt'),
+    idp_token_endpoint: text('idp_token_endpoint'),
+    idp_client_id: text('idp_client_id'),
+    idp_id_token: text('idp_id_token'),
   };
 }
 
