@@ -5,7 +5,7 @@ import { readCodexConfig, findServer, resolveHeaders, type McpServerEntry } from
 import { probe, type ProbeResult } from '../oauth/challenge.ts';
 import { discoverAuthorizationServer, discoverProtectedResource, type ProtectedResourceInfo } from '../oauth/discovery.ts';
 import { DEFAULT_CLIENT_NAME } from '../oauth/flow.ts';
-import { bodyExcerpt, redactUrl } from '../oauth/http.ts';
+import { bodyExcerpt, describeNetworkError, redactUrl } from '../oauth/http.ts';
 import { httpClientFor } from './http-client.ts';
 import { selectResource } from '../oauth/resource.ts';
 import { selectScopes } from '../oauth/scopes.ts';
@@ -62,7 +62,7 @@ function recordingFetch(inner: typeof fetch, requests: DoctorReport['requests'])
       requests.push({ method, url: redactUrl(url), status: response.status, ...(answer ? { answer } : {}) });
       return response;
     } catch (error) {
-      requests.push({ method, url: redactUrl(url), status: (error as Error).name });
+      requests.push({ method, url: redactUrl(url), status: describeNetworkError(error) });
       throw error;
     }
   };

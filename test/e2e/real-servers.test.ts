@@ -291,6 +291,10 @@ describe('7. refresh tokens under the stock OpenID rule (oidc-provider, better-a
       const late = await runCli(layout.sandbox, ['run', '--', 'true']);
       assert.equal(late.code, 0, late.stderr);
       assert.match(late.stderr, /demo: its token expires in 4 min and the server gave no refresh token; then log in again: codex-auth login demo/);
+      ageStoredToken(layout.sandbox, -20_000);
+      const expired = await runCli(layout.sandbox, ['run', '--', 'true']);
+      assert.match(expired.stderr, /demo: its token has expired and the server gave no refresh token; log in again: codex-auth login demo/);
+      assert.doesNotMatch(expired.stderr, /expires in/, 'an expired token is not said to expire in a minute');
     });
   });
 });
