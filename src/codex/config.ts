@@ -1,6 +1,5 @@
 // Reads Codex's config.toml: where it is, and the [mcp_servers.<name>] entries codex-auth cares about.
 import fs from 'node:fs';
-import path from 'node:path';
 import TOML from '@iarna/toml';
 import { CodexAuthError } from '../errors.ts';
 import { shellCommand, shellWord } from '../shell.ts';

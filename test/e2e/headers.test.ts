@@ -6,12 +6,11 @@ import { spawn } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { execa } from 'execa';
 import { listToolsWithToken } from '../peers/mcp-server.ts';
 import { codexBin } from '../peers/model-server.ts';
 import { expireStoredToken } from '../hardening/helpers.ts';
 import { holdLock } from '../hardening/lock-holder.ts';
-import { assertNoSecrets, runCli, serverStateFile, type Sandbox } from './harness.ts';
+import { assertNoSecrets, runCli, serverStateFile } from './harness.ts';
 import { ageStoredToken, authorizationRequests, helperLine, runAsCodex, storedState, withLayout, type Layout } from './fixtures.ts';
 
 async function loggedIn(layout: Layout): Promise<string> {
