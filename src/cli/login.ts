@@ -235,7 +235,7 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
  */
 function refreshMayDo(ctx: CliContext, entry: McpServerEntry, options: LoginOptions): boolean {
   const grant = ctx.store.server(entry.name).grant;
-  if (!grant?.tokens.refreshToken || grant.grantType !== undefined || grant.mcpUrl !== entry.url) return false;
+  if (!grant?.tokens.refreshToken || grant.unattended !== undefined || grant.mcpUrl !== entry.url) return false;
   if (options.force || options.stepUp || options.grant || options.clientMetadataUrl) return false;
   if (options.clientId !== undefined && options.clientId !== grant.client.clientId) return false;
   if (options.resource !== undefined && options.resource !== grant.resource) return false;
