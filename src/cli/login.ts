@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
 import { login, type Grant, type LoginDeps, type LoginRequest, type PreRegisteredClient, type UnattendedGrant } from '../oauth/flow.ts';
 import { parseScopeList } from '../oauth/scopes.ts';
+import { ensureFresh } from '../session/fresh.ts';
 import { withServerLock } from '../store/lock.ts';
 import { interactiveAuthorizer } from '../ui/authorize.ts';
 import type { StepUp } from '../session/routes.ts';
@@ -42,7 +43,7 @@ export interface LoginOptions {
 
 export interface LoginReport {
   server: string;
-  status: 'logged-in' | 'wired-up' | 'no-authorization-needed' | 'already-logged-in' | 'skipped-user-token' | 'skipped-disabled';
+  status: 'logged-in' | 'refreshed' | 'wired-up' | 'no-authorization-needed' | 'already-logged-in' | 'skipped-user-token' | 'skipped-disabled';
   issuer?: string;
   resource?: string;
   scope?: string;
@@ -151,6 +152,41 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
       ? { ...(options.stepUp.grantedScopes.length > 0 ? { stepUp: { grantedScopes: options.stepUp.grantedScopes, challengedScopes: options.stepUp.challengedScopes } } : {}), challenge: options.stepUp.challenge }
       : {}),
   };
+}
+
+/**
+ * A named login may start with a refresh: when the stored login has a refresh token and the
+ * person asks for nothing it does not already hold (no other scopes, resource or client, no
+ * --force, --grant or step-up). It answers at once, where a browser sent to a server that has
+ * forgotten the registration would wait its full time on an error page.
+ */
+function refreshMayDo(ctx: CliContext, entry: McpServerEntry, options: LoginOptions): boolean {
+  const grant = ctx.store.server(entry.name).grant;
+  if (!grant?.tokens.refreshToken || grant.grantType !== undefined || grant.mcpUrl !== entry.url) return false;
+  if (options.force || options.stepUp || options.grant || options.clientMetadataUrl) return false;
+  if (options.clientId !== undefined && options.clientId !== grant.client.clientId) return false;
+  if (options.resource !== undefined && options.resource !== grant.resource) return false;
+  const wanted = options.scopes ?? entry.scopes ?? [];
+  const held = new Set(grant.tokens.scopes ?? []);
+  return wanted.every((scope) => held.has(scope));
+}
+
+/**
+ * Refreshes the stored login as `run` would after a rejected token. Undefined when that did not
+ * work: invalid_client has then dropped the issuer's registration, so the browser login that
+ * follows registers afresh; invalid_grant has dropped the tokens.
+ */
+async function refreshInstead(ctx: CliContext, entry: McpServerEntry): Promise<Grant | undefined> {
+  const stored = ctx.store.server(entry.name).grant!;
+  const deps = { store: ctx.store, paths: ctx.paths, now: ctx.now, http: httpClientFor(ctx, resolveHeaders(entry, ctx.env)) };
+  ctx.out.progress(entry.name, 'refresh', 'trying the stored refresh token first');
+  const freshness = await ensureFresh(deps, entry.name, entry.url!, { use: 'launch' }, stored.tokens.accessToken);
+  if (freshness.status === 'needs-login' || freshness.status === 'stale') {
+    const why = freshness.status === 'stale' ? freshness.error.message : freshness.reason;
+    ctx.out.info(`${entry.name}: the refresh did not work (${why}); logging in through the browser`);
+    return undefined;
+  }
+  return freshness.grant;
 }
 
 /** Runs the OAuth flow for one entry and stores the grant; undefined when the server needs no authorization. */
@@ -288,6 +324,14 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
   }
   // Refuse an entry that cannot be rewritten before the person goes through the browser.
   planRewrite(config, [name], ctx.store, rewrite);
+  if (named && refreshMayDo(ctx, entry, options)) {
+    const refreshed = await refreshInstead(ctx, entry);
+    if (refreshed) {
+      const wired = wireUp(ctx, entry, rewrite);
+      out.success(`${name}: the server refreshed the login, no browser needed; ${howCodexGetsIt(wired)} (use --force to log in again through the browser)`);
+      return { ...report(refreshed, wired), status: 'refreshed' };
+    }
+  }
   const grant = await loginServer(ctx, config, entry, options, secret);
   if (!grant) {
     ctx.store.markOpen(name, ctx.now());
