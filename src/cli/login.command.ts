@@ -25,7 +25,7 @@ export const loginCommand = defineCommand({
         .option('scopes', { type: 'string', requiresArg: true, describe: 'Scopes to request, comma or space separated (default: what the server advertises)' })
         .option('resource', { type: 'string', requiresArg: true, describe: 'RFC 8707 resource to request (overrides discovery)' })
         .option('client-id', { type: 'string', requiresArg: true, describe: 'A client id registered with the authorization server beforehand' })
-        .option('client-secret-env', { type: 'string', requiresArg: true, describe: 'Name of the environment variable holding that client\'s secret (never pass a secret itself)' })
+        .option('client-secret-env', { type: 'string', requiresArg: true, describe: 'Name of the environment variable holding that client\'s secret (never pass a secret itself); one server only, the secret is then bound to its authorization server' })
         .option('grant', { type: 'string', requiresArg: true, choices: ['client_credentials'], describe: 'Log in with no person (CI, services): client_credentials, with --client-id and --client-secret-env or --private-key' })
         .option('private-key', { type: 'string', requiresArg: true, describe: 'The client\'s PEM private key file, for private_key_jwt (read at every token request, never copied)' })
         .option('signing-alg', { type: 'string', requiresArg: true, describe: 'The JWS algorithm for --private-key (default: ES256 when the server lists it, else what the server and the key share)' })
