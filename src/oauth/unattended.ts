@@ -12,12 +12,10 @@ import { requireGrantType } from './discovery.ts';
 import type { HttpClient } from './http.ts';
 import { JWT_BEARER_GRANT, requestJwtBearerToken } from './jwt-bearer.ts';
 import { exchangeForIdJag, type IdentityProvider } from './token-exchange.ts';
+import type { UnattendedGrant } from './unattended-grants.ts';
 import { preRegisteredClient, type ClientRecord } from './registration.ts';
 import type { TokenSet } from './tokens.ts';
 
-/** The grants, as the command line names them. */
-export const UNATTENDED_GRANTS = ['client_credentials', 'jwt-bearer', 'enterprise'] as const;
-export type UnattendedGrant = (typeof UNATTENDED_GRANTS)[number];
 
 const GRANT_TYPES: Record<UnattendedGrant, string> = { client_credentials: CLIENT_CREDENTIALS_GRANT, 'jwt-bearer': JWT_BEARER_GRANT, enterprise: JWT_BEARER_GRANT };
 const STEPS: Record<UnattendedGrant, Step> = { client_credentials: 'client-credentials', 'jwt-bearer': 'jwt-bearer', enterprise: 'idp-token-exchange' };
