@@ -71,6 +71,21 @@ export function splitScopes(value: string | undefined): string[] | undefined {
   return scopes.length > 0 ? scopes : undefined;
 }
 
+/**
+ * A pre-registered client belongs to one authorization server: its id and secret are given for
+ * exactly one named server, never for several or for every one.
+ */
+function requireOneServerForClient(options: LoginOptions): void {
+  const given = [options.clientId && '--client-id', options.clientSecretEnv && '--client-secret-env'].filter(Boolean).join(' and ');
+  if (!given || options.names.length === 1) return;
+  throw new CodexAuthError({
+    kind: 'usage',
+    step: 'arguments',
+    message: `${given} belong to one server's authorization server, but ${options.names.length === 0 ? 'no server was named (that means every server)' : `${options.names.length} servers were named`}`,
+    hint: `log in to each server on its own: codex-auth login <name> ${shellCommand([...(options.clientId ? ['--client-id', options.clientId] : []), ...(options.clientSecretEnv ? ['--client-secret-env', options.clientSecretEnv] : [])])}`,
+  });
+}
+
 function clientSecretFrom(ctx: CliContext, variable: string | undefined): string | undefined {
   if (!variable) return undefined;
   const secret = ctx.env[variable];
@@ -155,7 +170,7 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
     ...(options.force && !options.stepUp ? { reRegister: true } : {}),
     ...(scopes ? { scopes } : {}),
     ...(resource ? { resource } : {}),
-    ...(clientId ? { preRegistered: preRegistered(clientId, options, secret) } : {}),
+    ...(clientId ? { preRegistered: preRegistered(clientId, options, secret), credentialBindings: ctx.store.credentialBindings() } : {}),
     ...(options.grant ? { grantType: options.grant } : {}),
     ...(clientMetadataUrl ? { clientMetadataUrl } : {}),
     ...(callbackPort ? { callbackPort } : {}),
@@ -361,6 +376,7 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
 export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<number> {
   const { out } = ctx;
   checkUnattendedOptions(options);
+  requireOneServerForClient(options);
   const secret = clientSecretFrom(ctx, options.clientSecretEnv);
   const { config, names } = withProjectEntries(ctx, readCodexConfig(ctx.configPath), options);
   if (names.length === 0) {

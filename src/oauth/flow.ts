@@ -5,6 +5,7 @@
 import type { AuthorizationServer } from 'oauth4webapi';
 import { CodexAuthError, type Step } from '../errors.ts';
 import { buildAuthorizationRequest } from './authorize.ts';
+import { assertCredentialBoundTo, type ClientCredential, type CredentialBindings } from './client-binding.ts';
 import { isPortTaken, listenForCallback, validateCallback, type CallbackListener } from './callback.ts';
 import { probe, type ProbeResult } from './challenge.ts';
 import { deviceAuthorizationEndpoint, deviceLogin, type DeviceCodeInfo } from './device.ts';
@@ -42,6 +43,11 @@ export interface LoginRequest {
    * secret, or its private key for private_key_jwt). Absent: the browser or device flow.
    */
   grantType?: UnattendedGrant;
+  /**
+   * Where a pre-registered client's secret is bound to its issuer: required with a secret, which
+   * is then sent only to the issuer it was first accepted by.
+   */
+  credentialBindings?: CredentialBindings;
   /** Client ID Metadata Document URL, used when the AS advertises client_id_metadata_document_supported. */
   clientMetadataUrl?: string;
   /** Fixed port; otherwise the stored registration's port if free, else any free port (then re-register). */
@@ -176,8 +182,11 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
     ? stepUpScopes(request.scopes, request.stepUp, as)
     : selectScopes({ explicit: request.scopes, challenge: challenge.scopes, protectedResource, authorizationServer: as, refreshTokens: !unattended });
 
+  const credential = userCredential(request);
+  if (credential) assertCredentialBoundTo(credential.bindings, credential, as.issuer, request.serverName);
   const session: LoginSession = { request, deps, as, resource, scopes, report };
   const { client, tokens } = unattended ? await loginWithClientCredentials(session) : request.useDeviceFlow ? await loginWithDevice(session) : await loginWithBrowser(session);
+  if (credential && !credential.bindings.find(credential)) credential.bindings.bind(credential, as.issuer, request.serverName, deps.now());
   const grant: Grant = {
     serverName: request.serverName,
     mcpUrl: request.mcpUrl,
@@ -191,6 +200,14 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
   if (scopes) grant.scopesRequested = scopes;
   if (request.grantType) grant.grantType = request.grantType;
   return { kind: 'logged-in', grant };
+}
+
+/** The pre-registered client's secret, with where it is bound; undefined for a client without one. */
+function userCredential(request: LoginRequest): (ClientCredential & { bindings: CredentialBindings }) | undefined {
+  const { preRegistered, credentialBindings } = request;
+  if (!preRegistered?.clientSecret) return undefined;
+  if (!credentialBindings) throw new Error('a pre-registered client secret needs credentialBindings to be bound to its issuer');
+  return { clientId: preRegistered.clientId, secret: preRegistered.clientSecret, bindings: credentialBindings };
 }
 
 /** The user's scopes, then what was granted and what is challenged (plus offline_access when offered). */
