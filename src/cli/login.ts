@@ -1,7 +1,8 @@
 // `codex-auth login [name...]`: runs the MCP OAuth flow for each server, stores
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
 import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
-import { planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
+import { addUserEntries, planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
+import { layeredConfig } from '../codex/layers.ts';
 import { isWiredAs, userSetting } from '../codex/wiring.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { resolve } from 'node:path';
@@ -99,10 +100,22 @@ function clientSecretFrom(ctx: CliContext, variable: string | undefined): string
   return secret;
 }
 
-/** Named servers as given; with no name, every remote entry (disabled ones are reported and skipped). */
-function targetNames(config: CodexConfig, options: LoginOptions): string[] {
-  if (options.names.length > 0) return options.names;
-  return config.servers.filter((entry) => entry.kind === 'remote').map((entry) => entry.name);
+/**
+ * The servers to log in to, as Codex sees them from here: named ones as given, else every remote
+ * entry, the trusted project's included. An entry only the project defines first gets its url in
+ * the user's config.toml (addUserEntries says why), so it is logged in and wired like any other.
+ */
+function withProjectEntries(ctx: CliContext, user: CodexConfig, options: LoginOptions): { config: CodexConfig; names: string[] } {
+  const layered = layeredConfig(user, process.cwd());
+  const remote = layered.servers.filter((entry) => entry.kind === 'remote');
+  const names = options.names.length > 0 ? options.names : remote.map((entry) => entry.name);
+  const adopted = remote.filter((entry) => entry.projectOnly && names.includes(entry.name));
+  const completed = addUserEntries(user, adopted);
+  for (const entry of adopted) {
+    ctx.out.info(`${entry.name}: defined in ${entry.source}; its url is now also in ${user.path}, where codex-auth wires it (the project's file is left as it is, and Codex still starts outside the project)`);
+  }
+  // The entries as Codex merges them (the project's scopes and resource count); edits go to the user's text.
+  return { config: { ...completed, servers: layeredConfig(completed, process.cwd()).servers }, names };
 }
 
 function hasFreshGrant(ctx: CliContext, entry: McpServerEntry): boolean {
@@ -365,8 +378,7 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
   checkUnattendedOptions(options);
   requireOneServerForClient(options);
   const secret = clientSecretFrom(ctx, options.clientSecretEnv);
-  const config = readCodexConfig(ctx.configPath);
-  const names = targetNames(config, options);
+  const { config, names } = withProjectEntries(ctx, readCodexConfig(ctx.configPath), options);
   if (names.length === 0) {
     out.info(`No remote MCP servers in ${config.path}. Add one with: codex mcp add <name> --url <url>`);
     if (options.json) out.printJson({ ok: true, servers: [] });

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { findBackgroundServer } from '../codex/background.ts';
 import { readCodexConfig } from '../codex/config.ts';
+import { layeredConfig } from '../codex/layers.ts';
 import { codexHome } from '../codex/home.ts';
 import { currentWiring, isOurHelper, isOurVar } from '../codex/wiring.ts';
 import { hasFeature } from '../codex/versions.ts';
@@ -15,6 +16,8 @@ import { codexInUse, wiringPlan } from './wiring.ts';
 
 export interface ServerStatus {
   name: string;
+  /** The config file its url comes from: the user's config.toml or a trusted project's `.codex/config.toml`. */
+  source: string;
   transport: 'remote' | 'stdio' | 'invalid';
   url?: string;
   /** `enabled = false` in config.toml: Codex does not start it, and `login` without names skips it. */
@@ -137,13 +140,16 @@ export function collectStatus(ctx: CliContext): StatusReport {
   const states = new Map(known.map((state) => [state.serverName, state]));
   const codex = collectCodex(ctx, known);
   const thisHelper = wiringPlan(ctx, codex.version).helperCommand;
-  const servers = (config?.servers ?? []).map((entry): ServerStatus => {
+  // The entries Codex uses from here: a trusted project's `.codex/config.toml` merged over the user's.
+  const entries = config ? layeredConfig(config, process.cwd()).servers : [];
+  const servers = entries.map((entry): ServerStatus => {
     const state = states.get(entry.name);
     const wiring = currentWiring(entry, state?.rewrite);
     const ours = wiring !== undefined && state?.rewrite !== undefined;
     const grant = entry.kind === 'remote' ? describeGrant(state, entry.url, ctx.now()) : {};
     return {
       name: entry.name,
+      source: entry.source,
       transport: entry.kind,
       ...(entry.url ? { url: entry.url } : {}),
       enabled: entry.enabled,
@@ -215,6 +221,7 @@ export function runStatus(ctx: CliContext, options: { json: boolean }): number {
     const state = server.loggedIn ? color.green('logged in') : server.userTokenVar ? color.dim(`uses your ${server.userTokenVar}`) : color.yellow('not logged in');
     const disabled = server.enabled ? '' : `  ${color.dim('(disabled in config.toml)')}`;
     ctx.out.print(`${color.bold(server.name)}  ${state}${disabled}  ${color.dim(server.url ?? '')}`);
+    if (server.source !== report.config) ctx.out.print(`  from:     ${server.source}`);
     if (server.loggedIn) {
       ctx.out.print(`  issuer:   ${server.issuer}`);
       ctx.out.print(`  audience: ${[server.audience].flat().join(', ')}`);
