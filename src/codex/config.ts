@@ -111,7 +111,8 @@ export function resolveHeaders(entry: McpServerEntry, env: NodeJS.ProcessEnv): R
   return headers;
 }
 
-function toEntry(name: string, value: unknown): McpServerEntry {
+/** One `[mcp_servers.<name>]` table's values as an entry. */
+export function toEntry(name: string, value: unknown): McpServerEntry {
   const table = isTable(value) ? value : {};
   const oauth = isTable(table.oauth) ? table.oauth : {};
   const entry: McpServerEntry = {
