@@ -9,6 +9,7 @@ import { login, type Grant, type LoginDeps, type LoginRequest } from '../oauth/f
 import { parseScopeList } from '../oauth/scopes.ts';
 import { withServerLock } from '../store/lock.ts';
 import { interactiveAuthorizer } from '../ui/authorize.ts';
+import { terminalText } from '../ui/output.ts';
 import type { StepUp } from '../session/routes.ts';
 import { shellCommand } from '../shell.ts';
 import { batchExitCode, eachServer, isFailure, printSummary } from './batch.ts';
@@ -136,7 +137,7 @@ export async function loginServer(ctx: CliContext, config: CodexConfig, entry: M
       request,
     ),
     showDeviceCode: ({ verificationUri, verificationUriComplete, userCode }) => {
-      out.info(`To authorize ${entry.name}, visit ${verificationUriComplete ?? verificationUri} and enter the code ${out.color.bold(userCode)}`);
+      out.info(`To authorize ${entry.name}, visit ${verificationUriComplete ?? verificationUri} and enter the code ${out.color.bold(terminalText(userCode))}`);
     },
   });
   if (outcome.kind === 'no-authorization-needed') return undefined;
