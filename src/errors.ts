@@ -15,6 +15,7 @@ export const ExitCode = {
   storage: 9,
   launch: 10,
   notLoggedIn: 11,
+  credentials: 12,
   interrupted: 130,
 } as const;
 
@@ -35,6 +36,10 @@ export type Step =
   | 'refresh'
   | 'revocation'
   | 'device-authorization'
+  | 'credentials'
+  | 'client-credentials'
+  | 'jwt-bearer'
+  | 'idp-token-exchange'
   | 'state'
   | 'rewrite'
   | 'env-file'

@@ -2,10 +2,11 @@
 // step, with every URL tried and its answer. What a user runs when a server
 // will not log in; nothing is stored and no client is registered.
 import { readCodexConfig, findServer, resolveHeaders, type McpServerEntry } from '../codex/config.ts';
+import { layeredConfig } from '../codex/layers.ts';
 import { probe, type ProbeResult } from '../oauth/challenge.ts';
 import { discoverAuthorizationServer, discoverProtectedResource, type ProtectedResourceInfo } from '../oauth/discovery.ts';
 import { DEFAULT_CLIENT_NAME } from '../oauth/flow.ts';
-import { bodyExcerpt, redactUrl } from '../oauth/http.ts';
+import { bodyExcerpt, describeNetworkError, redactUrl } from '../oauth/http.ts';
 import { httpClientFor } from './http-client.ts';
 import { selectResource } from '../oauth/resource.ts';
 import { selectScopes } from '../oauth/scopes.ts';
@@ -13,7 +14,8 @@ import type { AuthorizationServer } from 'oauth4webapi';
 import { shellCommand } from '../shell.ts';
 import { batchExitCode, describeFailure, printSummary, type ServerFailure } from './batch.ts';
 import type { CliContext } from './context.ts';
-import { collectStatus, type StatusReport } from './status.ts';
+import { collectStatus, describeCredentials, type StatusReport } from './status.ts';
+import { grantTypeOf } from '../oauth/unattended.ts';
 
 export interface DoctorStep {
   step: string;
@@ -61,7 +63,7 @@ function recordingFetch(inner: typeof fetch, requests: DoctorReport['requests'])
       requests.push({ method, url: redactUrl(url), status: response.status, ...(answer ? { answer } : {}) });
       return response;
     } catch (error) {
-      requests.push({ method, url: redactUrl(url), status: (error as Error).name });
+      requests.push({ method, url: redactUrl(url), status: describeNetworkError(error) });
       throw error;
     }
   };
@@ -80,6 +82,7 @@ function describeAuthorizationServer(as: AuthorizationServer): Record<string, un
     authorization_response_iss_parameter_supported: as.authorization_response_iss_parameter_supported ?? false,
     scopes_supported: as.scopes_supported ?? null,
     token_endpoint_auth_methods_supported: as.token_endpoint_auth_methods_supported ?? null,
+    grant_types_supported: as.grant_types_supported ?? null,
     revocation_endpoint: as.revocation_endpoint ?? null,
     device_authorization_endpoint: as.device_authorization_endpoint ?? null,
   };
@@ -112,12 +115,22 @@ async function diagnose(ctx: CliContext, entry: McpServerEntry, report: DoctorRe
     },
   });
   const issuer = prm?.authorizationServers[0] ?? mcpUrl.origin;
-  const as = await discoverAuthorizationServer(issuer, http);
+  // Read without creating anything: doctor leaves no trace.
+  const stored = ctx.store.knownServers().find((state) => state.serverName === entry.name);
+  const storedGrant = stored?.grant;
+  const unattended = storedGrant && storedGrant.mcpUrl === entry.url && storedGrant.unattended ? storedGrant : undefined;
+  const as = await discoverAuthorizationServer(issuer, http, unattended ? 'unattended' : 'person');
   report.steps.push({ step: 'authorization-server-metadata', ok: true, detail: describeAuthorizationServer(as) });
   const resource = selectResource({ mcpUrl, ...(entry.oauthResource ? { override: entry.oauthResource } : {}), ...(prm ? { protectedResource: prm } : {}) });
   const scopes = selectScopes({ authorizationServer: as, ...(entry.scopes ? { explicit: entry.scopes } : {}), ...(challenge.scopes ? { challenge: challenge.scopes } : {}), ...(prm ? { protectedResource: prm } : {}) });
-  // Read without creating anything: doctor leaves no trace.
-  const clientName = ctx.store.knownServers().find((state) => state.serverName === entry.name)?.clientName ?? DEFAULT_CLIENT_NAME;
+  if (unattended?.unattended) {
+    const { grant } = unattended.unattended;
+    const offered = as.grant_types_supported === undefined || as.grant_types_supported.includes(grantTypeOf(grant));
+    const plan = { resource, scope: unattended.scopesRequested?.join(' ') ?? '(omitted)', grant, client: describeCredentials(unattended) };
+    report.steps.push({ step: 'plan', ok: offered, detail: offered ? plan : { ...plan, problem: `the server no longer lists ${grantTypeOf(grant)} in grant_types_supported` } });
+    return;
+  }
+  const clientName = stored?.clientName ?? DEFAULT_CLIENT_NAME;
   report.steps.push({ step: 'plan', ok: true, detail: { resource, scope: scopes?.join(' ') ?? '(omitted)', ...clientPlan(entry, as, ctx.env, clientName), pkce: 'S256' } });
 }
 
@@ -169,7 +182,9 @@ function codexStep(status: StatusReport, name: string): DoctorStep {
 }
 
 export async function runDoctor(ctx: CliContext, options: { names: string[]; json: boolean }): Promise<number> {
-  const config = readCodexConfig(ctx.configPath);
+  const user = readCodexConfig(ctx.configPath);
+  // The entries Codex uses from here, a trusted project's included.
+  const config = { ...user, servers: layeredConfig(user, process.cwd()).servers };
   const status = collectStatus(ctx);
   const names = options.names.length > 0 ? options.names : config.servers.filter((entry) => entry.kind === 'remote').map((entry) => entry.name);
   const reports: DoctorReport[] = [];

@@ -1,12 +1,19 @@
 // `codex-auth login [name...]`: runs the MCP OAuth flow for each server, stores
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
 import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
-import { planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
+import { addUserEntries, planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
+import { layeredConfig } from '../codex/layers.ts';
 import { isWiredAs, userSetting } from '../codex/wiring.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
+import { resolve } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
 import { login, type Grant, type LoginDeps, type LoginRequest } from '../oauth/flow.ts';
+import { gitHubActionsSource, type AssertionSource } from '../oauth/assertion-source.ts';
+import type { IdentityProvider } from '../oauth/token-exchange.ts';
+import type { PreRegisteredClient } from '../oauth/unattended.ts';
+import type { UnattendedGrant } from '../oauth/unattended-grants.ts';
 import { parseScopeList } from '../oauth/scopes.ts';
+import { ensureFresh } from '../session/fresh.ts';
 import { withServerLock } from '../store/lock.ts';
 import { interactiveAuthorizer } from '../ui/authorize.ts';
 import { terminalText } from '../ui/output.ts';
@@ -23,6 +30,25 @@ export interface LoginOptions {
   resource?: string;
   clientId?: string;
   clientSecretEnv?: string;
+  /** A grant with no person (no browser, no refresh token); absent: the browser or device flow. */
+  grant?: UnattendedGrant;
+  /** private_key_jwt: the client's PEM private key file (kept as an absolute path), and --signing-alg. */
+  privateKey?: string;
+  signingAlg?: string;
+  /** jwt-bearer: where the workload's JWT comes from (one of them). */
+  assertionFile?: string;
+  assertionEnv?: string;
+  assertionCommand?: string;
+  assertionGithubActions?: boolean;
+  /** The audience asked of the GitHub Actions OIDC endpoint (default: the authorization server's issuer). */
+  audience?: string;
+  /** enterprise: the IdP's token endpoint and codex-auth's client there, and where the user's ID token comes from (one of them). */
+  idpTokenEndpoint?: string;
+  idpClientId?: string;
+  idpClientSecretEnv?: string;
+  idTokenFile?: string;
+  idTokenEnv?: string;
+  idTokenCommand?: string;
   clientMetadataUrl?: string;
   /** client_name for dynamic registration (servers that register only names they know); remembered per server. */
   clientName?: string;
@@ -37,11 +63,13 @@ export interface LoginOptions {
 
 export interface LoginReport {
   server: string;
-  status: 'logged-in' | 'wired-up' | 'no-authorization-needed' | 'already-logged-in' | 'skipped-user-token' | 'skipped-disabled';
+  status: 'logged-in' | 'refreshed' | 'wired-up' | 'no-authorization-needed' | 'already-logged-in' | 'skipped-user-token' | 'skipped-disabled';
   issuer?: string;
   resource?: string;
   scope?: string;
   expiresAt?: string;
+  /** Set for a login with no person: the grant its token is renewed with. */
+  grant?: string;
   envVar?: string;
   /** How Codex gets the token: `helper` (http_headers_helper) or `environment` (bearer_token_env_var). */
   wiring?: string;
@@ -62,6 +90,21 @@ export function splitScopes(value: string | undefined): string[] | undefined {
   return scopes.length > 0 ? scopes : undefined;
 }
 
+/**
+ * A pre-registered client belongs to one authorization server: its id and secret are given for
+ * exactly one named server, never for several or for every one.
+ */
+function requireOneServerForClient(options: LoginOptions): void {
+  const given = [options.clientId && '--client-id', options.clientSecretEnv && '--client-secret-env'].filter(Boolean).join(' and ');
+  if (!given || options.names.length === 1) return;
+  throw new CodexAuthError({
+    kind: 'usage',
+    step: 'arguments',
+    message: `${given} belong to one server's authorization server, but ${options.names.length === 0 ? 'no server was named (that means every server)' : `${options.names.length} servers were named`}`,
+    hint: `log in to each server on its own: codex-auth login <name> ${shellCommand([...(options.clientId ? ['--client-id', options.clientId] : []), ...(options.clientSecretEnv ? ['--client-secret-env', options.clientSecretEnv] : [])])}`,
+  });
+}
+
 function clientSecretFrom(ctx: CliContext, variable: string | undefined): string | undefined {
   if (!variable) return undefined;
   const secret = ctx.env[variable];
@@ -76,19 +119,116 @@ function clientSecretFrom(ctx: CliContext, variable: string | undefined): string
   return secret;
 }
 
-/** Named servers as given; with no name, every remote entry (disabled ones are reported and skipped). */
-function targetNames(config: CodexConfig, options: LoginOptions): string[] {
-  if (options.names.length > 0) return options.names;
-  return config.servers.filter((entry) => entry.kind === 'remote').map((entry) => entry.name);
+/**
+ * The servers to log in to, as Codex sees them from here: named ones as given, else every remote
+ * entry, the trusted project's included. An entry only the project defines first gets its url in
+ * the user's config.toml (addUserEntries says why), so it is logged in and wired like any other.
+ */
+function withProjectEntries(ctx: CliContext, user: CodexConfig, options: LoginOptions): { config: CodexConfig; names: string[] } {
+  const layered = layeredConfig(user, process.cwd());
+  const remote = layered.servers.filter((entry) => entry.kind === 'remote');
+  const names = options.names.length > 0 ? options.names : remote.map((entry) => entry.name);
+  const adopted = remote.filter((entry) => entry.projectOnly && names.includes(entry.name));
+  const completed = addUserEntries(user, adopted);
+  for (const entry of adopted) {
+    ctx.out.info(`${entry.name}: defined in ${entry.source}; its url is now also in ${user.path}, where codex-auth wires it (the project's file is left as it is, and Codex still starts outside the project)`);
+  }
+  // The entries as Codex merges them (the project's scopes and resource count); edits go to the user's text.
+  return { config: { ...completed, servers: layeredConfig(completed, process.cwd()).servers }, names };
 }
 
 function hasFreshGrant(ctx: CliContext, entry: McpServerEntry): boolean {
   const grant = ctx.store.server(entry.name).grant;
   if (!grant || grant.mcpUrl !== entry.url) return false;
-  return grant.tokens.refreshToken !== undefined || (grant.tokens.expiresAt ?? 0) > ctx.now();
+  return grant.tokens.refreshToken !== undefined || grant.unattended !== undefined || (grant.tokens.expiresAt ?? 0) > ctx.now();
+}
+
+/** The pre-registered client, with its secret (kept in the 0600 state) or its private key file. */
+function preRegistered(clientId: string, options: LoginOptions, secret: string | undefined): PreRegisteredClient {
+  return {
+    clientId,
+    ...(secret ? { clientSecret: secret } : {}),
+    ...(options.privateKey ? { privateKey: { path: resolve(options.privateKey), ...(options.signingAlg ? { alg: options.signingAlg } : {}) } } : {}),
+  };
+}
+
+function usageError(message: string, hint: string): CodexAuthError {
+  return new CodexAuthError({ kind: 'usage', step: 'arguments', message, hint });
+}
+
+/** Where the JWT-bearer grant's JWT comes from: the one source flag given (checked by checkUnattendedOptions). */
+function assertionSource(ctx: CliContext, options: LoginOptions): AssertionSource | undefined {
+  const file = options.assertionFile ?? options.idTokenFile;
+  const command = options.assertionCommand ?? options.idTokenCommand;
+  const variable = options.assertionEnv ?? options.idTokenEnv;
+  if (file) return { kind: 'file', path: resolve(file) };
+  if (command) return { kind: 'command', command };
+  if (options.assertionGithubActions) return gitHubActionsSource(ctx.env, options.audience);
+  if (!variable) return undefined;
+  const value = ctx.env[variable];
+  if (!value) throw usageError(`${options.idTokenEnv ? '--id-token-env' : '--assertion-env'} names ${variable}, but that variable is not set`, `export ${variable}=<the JWT> and run the command again`);
+  return { kind: 'env', variable, value };
+}
+
+function givenFlags(given: Record<string, unknown>): string[] {
+  return Object.entries(given).filter(([, value]) => Boolean(value)).map(([flag]) => flag);
+}
+
+function assertionFlags(options: LoginOptions): string[] {
+  return givenFlags({ '--assertion-file': options.assertionFile, '--assertion-env': options.assertionEnv, '--assertion-command': options.assertionCommand, '--assertion-github-actions': options.assertionGithubActions });
+}
+
+function enterpriseFlags(options: LoginOptions): string[] {
+  return givenFlags({ '--idp-token-endpoint': options.idpTokenEndpoint, '--idp-client-id': options.idpClientId, '--idp-client-secret-env': options.idpClientSecretEnv, ...idTokenGiven(options) });
+}
+
+function idTokenGiven(options: LoginOptions): Record<string, unknown> {
+  return { '--id-token-file': options.idTokenFile, '--id-token-env': options.idTokenEnv, '--id-token-command': options.idTokenCommand };
+}
+
+/** The IdP of enterprise-managed authorization; its client secret, like the others, is kept in the 0600 state. */
+function identityProvider(ctx: CliContext, options: LoginOptions): IdentityProvider | undefined {
+  if (!options.idpTokenEndpoint || !options.idpClientId) return undefined;
+  const secret = options.idpClientSecretEnv ? ctx.env[options.idpClientSecretEnv] : undefined;
+  if (options.idpClientSecretEnv && !secret) throw usageError(`--idp-client-secret-env names ${options.idpClientSecretEnv}, but that variable is not set`, `export ${options.idpClientSecretEnv}=<IdP client secret> and run the command again`);
+  return { tokenEndpoint: options.idpTokenEndpoint, clientId: options.idpClientId, ...(secret ? { clientSecret: secret } : {}) };
+}
+
+/** A grant with no person is for one server, with the client registered for it and one way to authenticate it. */
+function checkUnattendedOptions(options: LoginOptions): void {
+  const sources = assertionFlags(options);
+  const enterprise = enterpriseFlags(options);
+  if (options.grant !== 'enterprise' && enterprise.length > 0) throw usageError(`${enterprise.join(' and ')} go with --grant enterprise`, 'add --grant enterprise, or leave them out');
+  if (options.grant !== 'jwt-bearer' && (sources.length > 0 || options.audience)) throw usageError(`${[...sources, ...(options.audience ? ['--audience'] : [])].join(' and ')} go with --grant jwt-bearer`, 'add --grant jwt-bearer, or leave them out');
+  if (!options.grant) {
+    if (options.privateKey || options.signingAlg) throw usageError('--private-key and --signing-alg are for --grant client_credentials or jwt-bearer', 'add --grant, or leave them out');
+    return;
+  }
+  const example =
+    options.grant === 'jwt-bearer'
+      ? 'codex-auth login <name> --grant jwt-bearer --client-id <id> --assertion-file <JWT file>'
+      : options.grant === 'enterprise'
+        ? 'codex-auth login <name> --grant enterprise --idp-token-endpoint <url> --idp-client-id <id> --id-token-file <file> --client-id <id> --client-secret-env <VAR>'
+        : `codex-auth login <name> --grant ${options.grant} --client-id <id> --client-secret-env <VAR>`;
+  if (options.names.length !== 1) throw usageError(`--grant ${options.grant} logs in to one server at a time`, `name the server: ${example}`);
+  if (options.device) throw usageError(`--grant ${options.grant} needs no device code; --device is for a person`, 'leave out --device');
+  if (!options.clientId) throw usageError(`--grant ${options.grant} needs the client registered for it (--client-id)`, example);
+  if (options.clientSecretEnv && options.privateKey) throw usageError('--client-secret-env and --private-key are two ways to authenticate the client: give one', example);
+  if (options.grant === 'jwt-bearer') {
+    if (sources.length !== 1) throw usageError('--grant jwt-bearer needs exactly one source of the workload JWT', 'give one of --assertion-file, --assertion-env, --assertion-command, --assertion-github-actions');
+    if (options.audience && !options.assertionGithubActions) throw usageError('--audience goes with --assertion-github-actions', 'leave out --audience');
+  } else if (options.grant === 'enterprise') {
+    if (!options.idpTokenEndpoint || !options.idpClientId) throw usageError('--grant enterprise needs the IdP: --idp-token-endpoint and --idp-client-id', example);
+    if (givenFlags(idTokenGiven(options)).length !== 1) throw usageError('--grant enterprise needs exactly one source of the ID token', 'give one of --id-token-file, --id-token-env, --id-token-command');
+  } else if (!options.clientSecretEnv && !options.privateKey) {
+    throw usageError(`--grant ${options.grant} needs exactly one of --client-secret-env and --private-key`, 'give the variable holding the client secret, or the client\'s PEM private key file');
+  }
+  if (options.signingAlg && !options.privateKey) throw usageError('--signing-alg goes with --private-key', 'add --private-key <PEM file>, or leave out --signing-alg');
 }
 
 function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntry, options: LoginOptions, secret: string | undefined): LoginRequest {
+  const assertion = assertionSource(ctx, options);
+  const idp = identityProvider(ctx, options);
   const clientId = options.clientId ?? entry.clientId;
   const callbackPort = options.callbackPort ?? entry.callbackPort ?? config.callbackPort;
   const scopes = options.scopes ?? entry.scopes;
@@ -105,7 +245,8 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
     ...(options.force && !options.stepUp ? { reRegister: true } : {}),
     ...(scopes ? { scopes } : {}),
     ...(resource ? { resource } : {}),
-    ...(clientId ? { preRegistered: { clientId, ...(secret ? { clientSecret: secret } : {}) } } : {}),
+    ...(clientId ? { preRegistered: preRegistered(clientId, options, secret), credentialBindings: ctx.store.credentialBindings() } : {}),
+    ...(options.grant ? { unattended: { grant: options.grant, ...(assertion ? { assertion } : {}), ...(idp ? { idp } : {}) } } : {}),
     ...(clientMetadataUrl ? { clientMetadataUrl } : {}),
     ...(callbackPort ? { callbackPort } : {}),
     // The 403's challenge stands in for the probe: a server may leave `initialize` open.
@@ -114,6 +255,41 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
       ? { ...(options.stepUp.grantedScopes.length > 0 ? { stepUp: { grantedScopes: options.stepUp.grantedScopes, challengedScopes: options.stepUp.challengedScopes } } : {}), challenge: options.stepUp.challenge }
       : {}),
   };
+}
+
+/**
+ * A named login may start with a refresh: when the stored login has a refresh token and the
+ * person asks for nothing it does not already hold (no other scopes, resource or client, no
+ * --force, --grant or step-up). It answers at once, where a browser sent to a server that has
+ * forgotten the registration would wait its full time on an error page.
+ */
+function refreshMayDo(ctx: CliContext, entry: McpServerEntry, options: LoginOptions): boolean {
+  const grant = ctx.store.server(entry.name).grant;
+  if (!grant?.tokens.refreshToken || grant.unattended !== undefined || grant.mcpUrl !== entry.url) return false;
+  if (options.force || options.stepUp || options.grant || options.clientMetadataUrl) return false;
+  if (options.clientId !== undefined && options.clientId !== grant.client.clientId) return false;
+  if (options.resource !== undefined && options.resource !== grant.resource) return false;
+  const wanted = options.scopes ?? entry.scopes ?? [];
+  const held = new Set(grant.tokens.scopes ?? []);
+  return wanted.every((scope) => held.has(scope));
+}
+
+/**
+ * Refreshes the stored login as `run` would after a rejected token. Undefined when that did not
+ * work: invalid_client has then dropped the issuer's registration, so the browser login that
+ * follows registers afresh; invalid_grant has dropped the tokens.
+ */
+async function refreshInstead(ctx: CliContext, entry: McpServerEntry): Promise<Grant | undefined> {
+  const stored = ctx.store.server(entry.name).grant!;
+  const deps = { store: ctx.store, paths: ctx.paths, now: ctx.now, http: httpClientFor(ctx, resolveHeaders(entry, ctx.env)) };
+  ctx.out.progress(entry.name, 'refresh', 'trying the stored refresh token first');
+  const freshness = await ensureFresh(deps, entry.name, entry.url!, { use: 'launch' }, stored.tokens.accessToken);
+  if (freshness.status === 'needs-login' || freshness.status === 'stale') {
+    const why = freshness.status === 'stale' ? freshness.error.message : freshness.reason;
+    ctx.out.info(`${entry.name}: the refresh did not work (${why}); logging in through the browser`);
+    return undefined;
+  }
+  return freshness.grant;
 }
 
 /** Runs the OAuth flow for one entry and stores the grant; undefined when the server needs no authorization. */
@@ -146,7 +322,7 @@ export async function loginServer(ctx: CliContext, config: CodexConfig, entry: M
     ctx.store.saveGrant(entry.name, grant);
     if (options.clientName) ctx.store.rememberClientName(entry.name, options.clientName);
   });
-  if (!grant.tokens.refreshToken) {
+  if (!grant.tokens.refreshToken && !grant.unattended) {
     const until = expiryDate(grant);
     out.warn(`${entry.name}: the server issued no refresh token, so this login ends when the token expires${until ? ` (${until.toLocaleString()})` : ''}; then run codex-auth login ${entry.name} again`);
   }
@@ -186,6 +362,7 @@ function report(grant: Grant, rewrite: RewriteOutcome | undefined): LoginReport 
     resource: grant.resource,
     ...(grant.tokens.scopes?.length ? { scope: grant.tokens.scopes.join(' ') } : {}),
     ...(expiresAt ? { expiresAt } : {}),
+    ...(grant.unattended ? { grant: grant.unattended.grant } : {}),
     ...(rewrite?.varName ? { envVar: rewrite.varName } : {}),
     ...(rewrite?.wiring ? { wiring: rewrite.wiring } : {}),
   };
@@ -250,6 +427,14 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
   }
   // Refuse an entry that cannot be rewritten before the person goes through the browser.
   planRewrite(config, [name], ctx.store, rewrite);
+  if (named && refreshMayDo(ctx, entry, options)) {
+    const refreshed = await refreshInstead(ctx, entry);
+    if (refreshed) {
+      const wired = wireUp(ctx, entry, rewrite);
+      out.success(`${name}: the server refreshed the login, no browser needed; ${howCodexGetsIt(wired)} (use --force to log in again through the browser)`);
+      return { ...report(refreshed, wired), status: 'refreshed' };
+    }
+  }
   const grant = await loginServer(ctx, config, entry, options, secret);
   if (!grant) {
     ctx.store.markOpen(name, ctx.now());
@@ -265,9 +450,10 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
 
 export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<number> {
   const { out } = ctx;
+  checkUnattendedOptions(options);
+  requireOneServerForClient(options);
   const secret = clientSecretFrom(ctx, options.clientSecretEnv);
-  const config = readCodexConfig(ctx.configPath);
-  const names = targetNames(config, options);
+  const { config, names } = withProjectEntries(ctx, readCodexConfig(ctx.configPath), options);
   if (names.length === 0) {
     out.info(`No remote MCP servers in ${config.path}. Add one with: codex mcp add <name> --url <url>`);
     if (options.json) out.printJson({ ok: true, servers: [] });

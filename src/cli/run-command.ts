@@ -2,7 +2,7 @@
 // and starting the run with the settings applied. `run` sits in front of every codex launch
 // (the alias), and loading yargs alone costs more than the rest of the hot path, so the
 // common forms are parsed here by hand; anything else (help, unknown options) goes to yargs
-// in commands.ts, which ends up in the same startRun.
+// (run.command.ts, assembled in commands.ts), which ends up in the same startRun.
 import { loadSettings } from '../store/settings.ts';
 import { createContext, type CliContext, type Program } from './context.ts';
 import { reportFailure } from './report.ts';

@@ -339,8 +339,10 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
   }
   for (const { entry, freshness } of outcomes) {
     if (freshness.status === 'fresh' && cannotLastTheSession(freshness.grant, ctx.now(), options)) {
-      const minutes = Math.max(1, Math.round((freshness.grant.tokens.expiresAt! - ctx.now()) / 60_000));
-      ctx.out.warn(`${entry.name}: its token expires in ${minutes} min and the server gave no refresh token; then log in again: ${shellCommand(['codex-auth', 'login', entry.name])}`);
+      const remainingMs = freshness.grant.tokens.expiresAt! - ctx.now();
+      // A token that expired seconds ago must not round up to "expires in 1 min".
+      const when = remainingMs <= 0 ? 'has expired' : `expires in ${Math.max(1, Math.round(remainingMs / 60_000))} min`;
+      ctx.out.warn(`${entry.name}: its token ${when} and the server gave no refresh token; ${remainingMs <= 0 ? '' : 'then '}log in again: ${shellCommand(['codex-auth', 'login', entry.name])}`);
     }
     if (freshness.status !== 'stale') continue;
     // --strict promises a working login; an expired token that could not be refreshed is not one.

@@ -3,9 +3,11 @@
 import { existsSync } from 'node:fs';
 import { findBackgroundServer } from '../codex/background.ts';
 import { readCodexConfig } from '../codex/config.ts';
+import { layeredConfig } from '../codex/layers.ts';
 import { codexHome } from '../codex/home.ts';
 import { currentWiring, isOurHelper, isOurVar } from '../codex/wiring.ts';
 import { hasFeature } from '../codex/versions.ts';
+import { describeAssertionSource } from '../oauth/assertion-source.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { readHandouts } from '../session/handout.ts';
 import type { ServerState, Wiring } from '../store/state.ts';
@@ -15,6 +17,8 @@ import { codexInUse, wiringPlan } from './wiring.ts';
 
 export interface ServerStatus {
   name: string;
+  /** The config file its url comes from: the user's config.toml or a trusted project's `.codex/config.toml`. */
+  source: string;
   transport: 'remote' | 'stdio' | 'invalid';
   url?: string;
   /** `enabled = false` in config.toml: Codex does not start it, and `login` without names skips it. */
@@ -26,6 +30,9 @@ export interface ServerStatus {
   audience?: string | string[];
   expiresInSeconds?: number;
   refreshable?: boolean;
+  /** A login with no person: the grant its token is renewed with, and where that grant's credentials come from. */
+  grant?: string;
+  credentials?: string;
   envVar?: string;
   /** How the entry hands Codex the token now: Codex runs codex-auth's helper, or reads envVar. */
   wiring?: Wiring;
@@ -88,8 +95,20 @@ function describeGrant(state: ServerState | undefined, url: string | undefined, 
     ...(grant.tokens.scopes?.length ? { scopes: grant.tokens.scopes } : {}),
     audience: audienceOf(grant),
     ...(grant.tokens.expiresAt !== undefined ? { expiresInSeconds: Math.round((grant.tokens.expiresAt - now) / 1000) } : {}),
-    refreshable: grant.tokens.refreshToken !== undefined,
+    refreshable: grant.tokens.refreshToken !== undefined || grant.unattended !== undefined,
+    ...(grant.unattended ? { grant: grant.unattended.grant, credentials: describeCredentials(grant) } : {}),
   };
+}
+
+/** Where a login with no person gets its client's credentials each time it renews; never the secret itself. */
+export function describeCredentials(grant: Grant): string {
+  const { client } = grant;
+  const { assertion: source, idp } = grant.unattended ?? {};
+  const jwt = source ? `; ${idp ? 'ID token' : 'JWT'} from ${describeAssertionSource(source)}` : '';
+  const assertion = idp ? `${jwt}, exchanged at the IdP ${idp.tokenEndpoint} as client ${idp.clientId}` : jwt;
+  if (client.privateKey) return `client ${client.clientId}, private key ${client.privateKey.path} (private_key_jwt, ${client.privateKey.alg}), read at every renewal${assertion}`;
+  if (client.clientSecret) return `client ${client.clientId}, secret (${client.tokenEndpointAuthMethod}) copied at login into codex-auth's state (0600)${assertion}`;
+  return `client ${client.clientId} (no client authentication)${assertion}`;
 }
 
 /**
@@ -126,13 +145,16 @@ export function collectStatus(ctx: CliContext): StatusReport {
   const states = new Map(known.map((state) => [state.serverName, state]));
   const codex = collectCodex(ctx, known);
   const thisHelper = wiringPlan(ctx, codex.version).helperCommand;
-  const servers = (config?.servers ?? []).map((entry): ServerStatus => {
+  // The entries Codex uses from here: a trusted project's `.codex/config.toml` merged over the user's.
+  const entries = config ? layeredConfig(config, process.cwd()).servers : [];
+  const servers = entries.map((entry): ServerStatus => {
     const state = states.get(entry.name);
     const wiring = currentWiring(entry, state?.rewrite);
     const ours = wiring !== undefined && state?.rewrite !== undefined;
     const grant = entry.kind === 'remote' ? describeGrant(state, entry.url, ctx.now()) : {};
     return {
       name: entry.name,
+      source: entry.source,
       transport: entry.kind,
       ...(entry.url ? { url: entry.url } : {}),
       enabled: entry.enabled,
@@ -204,11 +226,14 @@ export function runStatus(ctx: CliContext, options: { json: boolean }): number {
     const state = server.loggedIn ? color.green('logged in') : server.userTokenVar ? color.dim(`uses your ${server.userTokenVar}`) : color.yellow('not logged in');
     const disabled = server.enabled ? '' : `  ${color.dim('(disabled in config.toml)')}`;
     ctx.out.print(`${color.bold(server.name)}  ${state}${disabled}  ${color.dim(server.url ?? '')}`);
+    if (server.source !== report.config) ctx.out.print(`  from:     ${server.source}`);
     if (server.loggedIn) {
       ctx.out.print(`  issuer:   ${server.issuer}`);
       ctx.out.print(`  audience: ${[server.audience].flat().join(', ')}`);
       ctx.out.print(`  scopes:   ${server.scopes?.join(' ') ?? '(none granted explicitly)'}`);
-      ctx.out.print(`  token:    ${humanExpiry(server.expiresInSeconds)}${server.refreshable ? ', refreshable' : ', no refresh token: log in again when it expires'}`);
+      if (server.grant) ctx.out.print(`  grant:    ${server.grant}, no person needed; ${server.credentials}`);
+      const renewal = server.grant ? `, renewed with ${server.grant} when due` : server.refreshable ? ', refreshable' : ', no refresh token: log in again when it expires';
+      ctx.out.print(`  token:    ${humanExpiry(server.expiresInSeconds)}${renewal}`);
     }
     if (server.rewritten) ctx.out.print(`  codex:    ${describeWiring(server, codex)}`);
     else if (server.envVar) ctx.out.print(`  codex:    ${color.yellow('the config entry is not wired to codex-auth')}`);

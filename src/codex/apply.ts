@@ -3,7 +3,8 @@
 // codex-auth's variable (bearer_token_env_var). One verified edit per entry, one write for all.
 import type { RewriteRecord, StateStore, Wiring } from '../store/state.ts';
 import { readCodexConfig, type CodexConfig, type McpServerEntry } from './config.ts';
-import { removeEntryKey, replaceEntryKey, setEntryString, tokenEnvVarName, writeConfigAtomically, type PatchResult } from './rewrite.ts';
+import type { LayeredEntry } from './layers.ts';
+import { appendRemoteEntry, removeEntryKey, replaceEntryKey, setEntryString, tokenEnvVarName, writeConfigAtomically, type PatchResult } from './rewrite.ts';
 import { BEARER_KEY, HELPER_KEY, isOurHelper, isOurVar, userSetting, type WiringPlan } from './wiring.ts';
 
 export interface RewriteOutcome {
@@ -133,4 +134,20 @@ export function unpatchEntries(configPath: string, serverNames: string[], store:
     if (store.server(name).rewrite) store.clearRewrite(name);
   }
   return restored;
+}
+
+/**
+ * Gives entries that only a project's `.codex/config.toml` defines a complete entry in the user's
+ * config.toml (their url), which login then wires as any other: inside the project Codex merges
+ * the two key by key, and outside it the user's entry alone still has a transport, so Codex starts.
+ * The project's file, usually committed, is not touched. One verified write for all.
+ */
+export function addUserEntries(config: CodexConfig, entries: LayeredEntry[]): CodexConfig {
+  let text = config.text;
+  for (const entry of entries) {
+    text = appendRemoteEntry(text, entry.name, entry.url!, `added by codex-auth login: the url of ${entry.name} from ${entry.source}, so that Codex gets its token and starts outside that project`).text;
+  }
+  if (text === config.text) return config;
+  writeConfigAtomically(config.path, config.text, text, { backupPath: backupPathFor(config.path) });
+  return readCodexConfig(config.path);
 }

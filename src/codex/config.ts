@@ -1,6 +1,5 @@
 // Reads Codex's config.toml: where it is, and the [mcp_servers.<name>] entries codex-auth cares about.
 import fs from 'node:fs';
-import path from 'node:path';
 import TOML from '@iarna/toml';
 import { CodexAuthError } from '../errors.ts';
 import { shellCommand, shellWord } from '../shell.ts';
@@ -112,7 +111,8 @@ export function resolveHeaders(entry: McpServerEntry, env: NodeJS.ProcessEnv): R
   return headers;
 }
 
-function toEntry(name: string, value: unknown): McpServerEntry {
+/** One `[mcp_servers.<name>]` table's values as an entry. */
+export function toEntry(name: string, value: unknown): McpServerEntry {
   const table = isTable(value) ? value : {};
   const oauth = isTable(table.oauth) ? table.oauth : {};
   const entry: McpServerEntry = {

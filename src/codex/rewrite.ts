@@ -344,3 +344,28 @@ function verificationError(serverName: string, what: string): CodexAuthError {
   return rewriteError(serverName, `the edit could not be verified (${what}); config.toml was left untouched`,
     'make the entry a plain [mcp_servers.<name>] table (codex mcp get <name> shows it) and run again');
 }
+
+/**
+ * Appends a new `[mcp_servers.<name>]` table holding only `url`, after the file's last line: what
+ * lets the user's config complete a project's entry and still start outside that project. The
+ * result must parse to the same values plus that one entry, or nothing is returned.
+ */
+export function appendRemoteEntry(text: string, serverName: string, url: string, note: string): PatchResult {
+  const before = parseToml(text, serverName, 'config.toml is not valid TOML');
+  const servers = isTable(before.mcp_servers) ? before.mcp_servers : {};
+  if (serverName in servers) throw rewriteError(serverName, 'config.toml already has an entry by that name', `add url = ${tomlString(url)} to it`);
+  const eol = fileLineEnding(text);
+  const separator = text.length === 0 || text.endsWith('\n') ? '' : eol;
+  const comment = note.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  const newText = `${text}${separator}${eol}# ${comment}${eol}[mcp_servers.${tomlKey(serverName)}]${eol}url = ${tomlString(url)}${eol}`;
+  let after: Table;
+  try {
+    after = parseTomlValues(newText);
+  } catch {
+    throw verificationError(serverName, 'the new table does not parse');
+  }
+  const expected = { ...before, mcp_servers: { ...servers, [serverName]: { url } } };
+  // JSON, not deep equality: the parser's tables and these plain objects differ in prototype only.
+  if (JSON.stringify(after) !== JSON.stringify(expected)) throw verificationError(serverName, 'the file would read differently');
+  return { text: newText, changed: true };
+}

@@ -114,7 +114,7 @@ async function readProtectedResource(response: Response, mcpUrl: URL): Promise<P
  * Issuer without a path: the two root documents. The document's issuer must
  * equal the issuer exactly, and it must offer PKCE with S256.
  */
-export async function discoverAuthorizationServer(issuer: string, http: HttpClient): Promise<AuthorizationServer> {
+export async function discoverAuthorizationServer(issuer: string, http: HttpClient, usage: AuthorizationServerUse = 'person'): Promise<AuthorizationServer> {
   const issuerUrl = parseUrl(issuer);
   if (!issuerUrl) throw invalidMetadata(AS_STEP, `The authorization server "${issuer}" is not a URL.`);
   assertAllowedUrl(issuerUrl, AS_STEP);
@@ -126,7 +126,7 @@ export async function discoverAuthorizationServer(issuer: string, http: HttpClie
       http.debug?.(`${redactUrl(response.url)} answered ${attempts.at(-1)?.notJson}, not metadata; trying the next location`);
       continue;
     }
-    if (response.status === 200) return validateAuthorizationServer(await readAuthorizationServer(issuer, issuerUrl, response));
+    if (response.status === 200) return validateAuthorizationServer(await readAuthorizationServer(issuer, issuerUrl, response), usage);
     attempts.push({ url: response.url, status: response.status });
     if (!isNotThere(response.status)) throw metadataUnavailable(response, AS_STEP, 'authorization server metadata');
   }
@@ -180,8 +180,14 @@ async function readAuthorizationServer(issuer: string, issuerUrl: URL, response:
   return metadata;
 }
 
-function validateAuthorizationServer(as: AuthorizationServer): AuthorizationServer {
-  if (!as.code_challenge_methods_supported?.includes('S256')) {
+/**
+ * `person`: a browser or device login (PKCE S256 required); `unattended`: a grant with no
+ * authorization request (client credentials), where PKCE has no part.
+ */
+export type AuthorizationServerUse = 'person' | 'unattended';
+
+function validateAuthorizationServer(as: AuthorizationServer, usage: AuthorizationServerUse): AuthorizationServer {
+  if (usage === 'person' && !as.code_challenge_methods_supported?.includes('S256')) {
     throw new CodexAuthError({
       kind: 'discovery',
       step: AS_STEP,
@@ -260,4 +266,20 @@ async function readJsonObject(response: Response, step: Step, what: string): Pro
 
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/**
+ * Refuses a grant the server's grant_types_supported leaves out. A server that publishes no list
+ * is asked anyway (RFC 8414's default names only the browser grants, but many servers omit the
+ * list); its token endpoint then answers for itself.
+ */
+export function requireGrantType(as: AuthorizationServer, grantType: string, alternatives: string): void {
+  const listed = as.grant_types_supported;
+  if (listed === undefined || listed.includes(grantType)) return;
+  throw new CodexAuthError({
+    kind: 'discovery',
+    step: AS_STEP,
+    message: `The authorization server ${as.issuer} does not offer the ${grantType} grant (grant_types_supported: ${listed.join(', ') || 'none'}).`,
+    hint: alternatives,
+  });
 }

@@ -5,10 +5,12 @@
 import type { AuthorizationServer } from 'oauth4webapi';
 import { CodexAuthError, type Step } from '../errors.ts';
 import { buildAuthorizationRequest } from './authorize.ts';
+import { assertCredentialBoundTo, type ClientCredential, type CredentialBindings } from './client-binding.ts';
 import { isPortTaken, listenForCallback, validateCallback, type CallbackListener } from './callback.ts';
 import { probe, type ProbeResult } from './challenge.ts';
 import { deviceAuthorizationEndpoint, deviceLogin, type DeviceCodeInfo } from './device.ts';
 import { discoverAuthorizationServer, discoverProtectedResource } from './discovery.ts';
+import { prepareUnattended, requestUnattendedToken, stepOf, type PreRegisteredClient, type UnattendedMethod } from './unattended.ts';
 import { assertAllowedUrl, kindForStep, parseUrl, redactUrl, type HttpClient } from './http.ts';
 import {
   metadataDocumentClient,
@@ -34,7 +36,17 @@ export interface LoginRequest {
   challenge?: ProbeResult;
   /** Explicit resource override (oauth_resource / --resource). */
   resource?: string;
-  preRegistered?: { clientId: string; clientSecret?: string; tokenEndpointAuthMethod?: string };
+  preRegistered?: PreRegisteredClient;
+  /**
+   * A login with no person (client credentials, JWT bearer), with the pre-registered client (its
+   * secret, or its private key for private_key_jwt). Absent: the browser or device flow.
+   */
+  unattended?: UnattendedMethod;
+  /**
+   * Where a pre-registered client's secret is bound to its issuer: required with a secret, which
+   * is then sent only to the issuer it was first accepted by.
+   */
+  credentialBindings?: CredentialBindings;
   /** Client ID Metadata Document URL, used when the AS advertises client_id_metadata_document_supported. */
   clientMetadataUrl?: string;
   /** Fixed port; otherwise the stored registration's port if free, else any free port (then re-register). */
@@ -76,6 +88,8 @@ const SNAPSHOT_FIELDS = [
   'authorization_response_iss_parameter_supported',
   'client_id_metadata_document_supported',
   'id_token_signing_alg_values_supported',
+  'grant_types_supported',
+  'token_endpoint_auth_signing_alg_values_supported',
 ] as const;
 
 /** The authorization-server metadata needed later (refresh, revoke) without rediscovery; JSON-serialisable. */
@@ -91,6 +105,11 @@ export interface Grant {
   scopesRequested?: string[];
   tokens: TokenSet;
   obtainedAt: number;
+  /**
+   * How a login with no person was made, and so how its token is renewed: asked for again the
+   * same way. Absent: a browser or device login, renewed with its refresh token.
+   */
+  unattended?: UnattendedMethod;
 }
 
 export type LoginOutcome = { kind: 'no-authorization-needed' } | { kind: 'logged-in'; grant: Grant };
@@ -145,14 +164,18 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
   const issuer = protectedResource?.authorizationServers[0] ?? mcpUrl.origin;
 
   report('authorization-server-metadata', issuer);
-  const as = await discoverAuthorizationServer(issuer, http);
+  const unattended = request.unattended !== undefined;
+  const as = await discoverAuthorizationServer(issuer, http, unattended ? 'unattended' : 'person');
   const resource = selectResource({ override: request.resource, protectedResource, mcpUrl });
   const scopes = request.stepUp
     ? stepUpScopes(request.scopes, request.stepUp, as)
-    : selectScopes({ explicit: request.scopes, challenge: challenge.scopes, protectedResource, authorizationServer: as });
+    : selectScopes({ explicit: request.scopes, challenge: challenge.scopes, protectedResource, authorizationServer: as, refreshTokens: !unattended });
 
+  const credential = userCredential(request);
+  if (credential) assertCredentialBoundTo(credential.bindings, credential, as.issuer, request.serverName);
   const session: LoginSession = { request, deps, as, resource, scopes, report };
-  const { client, tokens } = request.useDeviceFlow ? await loginWithDevice(session) : await loginWithBrowser(session);
+  const { client, tokens, method } = unattended ? await loginUnattended(session) : request.useDeviceFlow ? await loginWithDevice(session) : await loginWithBrowser(session);
+  if (credential && !credential.bindings.find(credential)) credential.bindings.bind(credential, as.issuer, request.serverName, deps.now());
   const grant: Grant = {
     serverName: request.serverName,
     mcpUrl: request.mcpUrl,
@@ -164,7 +187,16 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
     obtainedAt: deps.now(),
   };
   if (scopes) grant.scopesRequested = scopes;
+  if (method) grant.unattended = method;
   return { kind: 'logged-in', grant };
+}
+
+/** The pre-registered client's secret, with where it is bound; undefined for a client without one. */
+function userCredential(request: LoginRequest): (ClientCredential & { bindings: CredentialBindings }) | undefined {
+  const { preRegistered, credentialBindings } = request;
+  if (!preRegistered?.clientSecret) return undefined;
+  if (!credentialBindings) throw new Error('a pre-registered client secret needs credentialBindings to be bound to its issuer');
+  return { clientId: preRegistered.clientId, secret: preRegistered.clientSecret, bindings: credentialBindings };
 }
 
 /** The user's scopes, then what was granted and what is challenged (plus offline_access when offered). */
@@ -186,6 +218,8 @@ interface LoginSession {
 interface Authorized {
   client: ClientRecord;
   tokens: TokenSet;
+  /** A login with no person: how it renews itself. */
+  method?: UnattendedMethod;
 }
 
 async function loginWithBrowser(session: LoginSession): Promise<Authorized> {
@@ -209,6 +243,18 @@ async function loginWithBrowser(session: LoginSession): Promise<Authorized> {
   } finally {
     await listener.close();
   }
+}
+
+/** No person: the pre-registered client asks for a token itself, once the server is seen to offer the grant. */
+async function loginUnattended(session: LoginSession): Promise<Authorized & { method: UnattendedMethod }> {
+  const { request, deps, as, resource, scopes, report } = session;
+  if (!request.unattended || !request.preRegistered) {
+    throw new CodexAuthError({ kind: 'usage', step: 'arguments', message: 'A login with no person needs the client registered for it.', hint: 'Give --client-id (and its secret or key).' });
+  }
+  const { method, client } = prepareUnattended(as, request.unattended, request.preRegistered, deps.now);
+  report(stepOf(method.grant), method.idp?.tokenEndpoint ?? as.token_endpoint ?? as.issuer);
+  const tokens = await requestUnattendedToken(method, { as, client, resource, ...(scopes ? { scopes } : {}) }, deps.http, deps.now);
+  return { client, tokens, method };
 }
 
 async function loginWithDevice(session: LoginSession): Promise<Authorized> {
@@ -245,7 +291,11 @@ async function forgettingRejectedClient<T>(clients: ClientStore, client: ClientR
 /** Pre-registered > Client ID Metadata Document > stored registration that still fits > new registration. */
 async function resolveClient(session: LoginSession, redirectUri: string | undefined, stored: ClientRecord | undefined): Promise<ClientRecord> {
   const { request, deps, as, scopes, report } = session;
-  if (request.preRegistered) return preRegisteredClient(as, request.preRegistered, redirectUri, deps.now);
+  if (request.preRegistered) {
+    // A private key serves only the grants with no person (the CLI allows it only there).
+    const { privateKey: _unattendedOnly, ...client } = request.preRegistered;
+    return preRegisteredClient(as, client, redirectUri, deps.now);
+  }
   if (request.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
     return metadataDocumentClient(as, request.clientMetadataUrl, redirectUri, deps.now);
   }
@@ -294,8 +344,17 @@ function loopbackPortOf(redirectUri: string | undefined): number | undefined {
   return Number(url.port);
 }
 
+/**
+ * Renews the grant's access token: with its refresh token, or for a login with no person by
+ * asking again the same way (the key file, and the secret kept in the 0600 state, read afresh).
+ */
 export async function refreshGrant(grant: Grant, deps: { http: HttpClient; now: () => number }): Promise<Grant> {
   try {
+    if (grant.unattended) {
+      const scopes = grant.scopesRequested;
+      const tokens = await requestUnattendedToken(grant.unattended, { as: grant.authorizationServer, client: grant.client, resource: grant.resource, ...(scopes ? { scopes } : {}) }, deps.http, deps.now);
+      return { ...grant, tokens, obtainedAt: deps.now() };
+    }
     if (!grant.tokens.refreshToken) {
       throw new CodexAuthError({
         kind: 'notLoggedIn',

@@ -48,7 +48,12 @@ export function kindForStep(step: Step): ErrorKind {
     case 'refresh':
     case 'revocation':
     case 'device-authorization':
+    case 'client-credentials':
+    case 'jwt-bearer':
+    case 'idp-token-exchange':
       return 'token';
+    case 'credentials':
+      return 'credentials';
     default:
       return 'failure';
   }
@@ -276,11 +281,28 @@ function isBlockedPort(error: unknown): boolean {
   return error instanceof Error && error.cause instanceof Error && error.cause.message === 'bad port';
 }
 
-function describeNetworkError(error: unknown): string {
+/**
+ * What failed under a fetch that threw, in words first (connection refused, DNS, TLS, timeout)
+ * and then what Node said: login's messages and doctor's request list use the same words.
+ */
+export function describeNetworkError(error: unknown): string {
+  if (isTimeout(error)) return 'timed out';
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   const message = cause instanceof Error ? cause.message : String(cause);
-  return code && !message.includes(code) ? `${code} ${message}` : message;
+  const detail = code && !message.includes(code) ? `${code} ${message}` : message;
+  const kind = code === undefined ? undefined : networkFailureKind(code);
+  return kind ? `${kind} (${detail})` : detail;
+}
+
+function networkFailureKind(code: string): string | undefined {
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection closed by the server';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NODATA') return 'DNS lookup failed';
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';
+  if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed out';
+  if (/^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL)/.test(code)) return 'TLS failed';
+  return undefined;
 }
 
 async function readCappedBody(

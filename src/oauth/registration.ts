@@ -13,12 +13,15 @@ import { CodexAuthError } from '../errors.ts';
 import { isJsonContentType, requireJsonResponse } from './content-type.ts';
 import { describeServerError, isRecord, toCodexAuthError } from './failures.ts';
 import { oauthOptions, redactUrl, type HttpClient } from './http.ts';
+import { privateKeyJwt, type SigningAlg } from './client-assertion.ts';
 
 export interface ClientRecord {
   /** The authorization server this client belongs to; never used at another. */
   issuer: string;
   clientId: string;
   clientSecret?: string;
+  /** private_key_jwt: the PEM file read for every token request, and the algorithm it signs with. */
+  privateKey?: { path: string; alg: SigningAlg };
   tokenEndpointAuthMethod: 'none' | 'client_secret_basic' | 'client_secret_post' | string;
   redirectUris: string[];
   /** Space-separated scopes the client was registered with, when the server recorded any. */
@@ -226,7 +229,7 @@ function parseJson(text: string): unknown {
 /** The user's own client. Without a configured method, a secret goes the way the server prefers. */
 export function preRegisteredClient(
   as: AuthorizationServer,
-  input: { clientId: string; clientSecret?: string; tokenEndpointAuthMethod?: string },
+  input: { clientId: string; clientSecret?: string; tokenEndpointAuthMethod?: string; privateKey?: { path: string; alg: SigningAlg } },
   redirectUri: string | undefined,
   now: () => number,
 ): ClientRecord {
@@ -239,6 +242,7 @@ export function preRegisteredClient(
     createdAt: now(),
   };
   if (input.clientSecret) record.clientSecret = input.clientSecret;
+  if (input.privateKey) record.privateKey = input.privateKey;
   return record;
 }
 
@@ -274,11 +278,19 @@ export function clientAuthentication(client: ClientRecord): ClientAuth {
       return clientSecretBasic(requireSecret(client));
     case 'client_secret_post':
       return ClientSecretPost(requireSecret(client));
+    case 'private_key_jwt':
+      if (client.privateKey) return privateKeyJwt(client.privateKey.path, client.privateKey.alg);
+      throw new CodexAuthError({
+        kind: 'registration',
+        step: 'registration',
+        message: `The client ${client.clientId} authenticates with private_key_jwt but no private key is configured.`,
+        hint: 'Log in again with --private-key <PEM file>.',
+      });
     default:
       throw new CodexAuthError({
         kind: 'registration',
         step: 'registration',
-        message: `The client ${client.clientId} authenticates with "${client.tokenEndpointAuthMethod}", which codex-auth does not support (none, client_secret_basic, client_secret_post).`,
+        message: `The client ${client.clientId} authenticates with "${client.tokenEndpointAuthMethod}", which codex-auth does not support (none, client_secret_basic, client_secret_post, private_key_jwt).`,
         hint: 'Use a client registered for one of the supported methods.',
       });
   }

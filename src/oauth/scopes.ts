@@ -20,19 +20,21 @@ export function parseScopeList(text: string): string[] {
  * scopes_supported means omit. offline_access is asked for in a challenge or
  * PRM selection only when the authorization server lists it (SEP-2207: a
  * server that does not list it may refuse it); explicit scopes are the user's
- * decision and are sent as given.
+ * decision and are sent as given. A grant that never returns a refresh token (client
+ * credentials) asks for no offline_access in a selection (`refreshTokens: false`).
  */
 export function selectScopes(input: {
   explicit?: string[];
   challenge?: string[];
   protectedResource?: ProtectedResourceInfo;
   authorizationServer?: AuthorizationServer;
+  refreshTokens?: boolean;
 }): string[] | undefined {
   if (input.explicit && input.explicit.length > 0) return unionScopes(input.explicit, undefined);
   const chosen = firstNonEmpty(input.challenge, input.protectedResource?.scopesSupported);
   if (!chosen) return undefined;
   const offered = input.authorizationServer?.scopes_supported ?? [];
-  if (offered.includes(OFFLINE_ACCESS)) return unionScopes(chosen, [OFFLINE_ACCESS]);
+  if (input.refreshTokens !== false && offered.includes(OFFLINE_ACCESS)) return unionScopes(chosen, [OFFLINE_ACCESS]);
   const withoutOffline = chosen.filter((scope) => scope !== OFFLINE_ACCESS);
   return withoutOffline.length > 0 ? unionScopes(withoutOffline, undefined) : undefined;
 }

@@ -245,7 +245,7 @@ function notBearer(tokenType: string, step: Step): CodexAuthError {
   });
 }
 
-function tokenFailure(error: unknown, step: Step, action: string, client: ClientRecord): CodexAuthError {
+export function tokenFailure(error: unknown, step: Step, action: string, client: ClientRecord): CodexAuthError {
   const known = findCodexAuthError(error);
   if (known) return known;
   if (error instanceof UnsupportedOperationError) {
@@ -264,13 +264,15 @@ function tokenFailure(error: unknown, step: Step, action: string, client: Client
   return toCodexAuthError(error, {
     step,
     action,
-    hint: step === 'refresh' ? 'Log in again.' : 'Run the login again.',
+    hint: step === 'refresh' ? 'Log in again.' : step === 'client-credentials' || step === 'jwt-bearer' || step === 'idp-token-exchange' ? 'Check the client and its credentials with the server operator, then run the login again.' : 'Run the login again.',
     hintFor: (code) => {
+      if (code === 'invalid_grant' && step === 'idp-token-exchange') return 'The IdP refused the ID token (expired, or issued for another client): get a fresh one and log in again.';
+      if (code === 'invalid_grant' && step === 'jwt-bearer') return 'The server refused the JWT (expired, for another audience, or already used): give a fresh one and log in again.';
       if (code === 'invalid_grant') return step === 'refresh' ? 'The refresh token is no longer valid: log in again.' : 'The code was rejected or expired: run the login again.';
       if (code === 'invalid_client' || code === 'unauthorized_client') {
         return client.source === 'dynamic'
           ? 'The server no longer knows the client it registered (its registration is dropped); log in again to register afresh.'
-          : `The server refused the client ${client.clientId}; check its client id and secret.`;
+          : `The server refused the client ${client.clientId}; check its client id and ${client.privateKey ? 'private key' : 'secret'}.`;
       }
       if (code === 'invalid_target') return 'The server refused the resource indicator; check oauth_resource.';
       return undefined;
@@ -278,6 +280,6 @@ function tokenFailure(error: unknown, step: Step, action: string, client: Client
   });
 }
 
-function endpointName(as: AuthorizationServer): string {
+export function endpointName(as: AuthorizationServer): string {
   return as.token_endpoint ? redactUrl(as.token_endpoint) : as.issuer;
 }

@@ -10,3 +10,8 @@ export function serverFileName(serverName: string): string {
 export function issuerFileName(issuer: string): string {
   return createHash('sha256').update(issuer).digest('hex').slice(0, 32);
 }
+
+/** A user-given client credential's binding file: named by a hash of its id and secret, never the secret. */
+export function credentialFileName(clientId: string, secret: string): string {
+  return createHash('sha256').update(`${clientId}\0${secret}`).digest('hex').slice(0, 32);
+}

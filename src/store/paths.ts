@@ -6,6 +6,8 @@ export interface StatePaths {
   home: string;
   serversDir: string;
   clientsDir: string;
+  /** User-given client secrets, each bound to its issuer (file names: a hash of id and secret). */
+  credentialsDir: string;
   locksDir: string;
   envFile: string;
   /** Versions of codex binaries that had to be asked (`codex --version`), by path, size and mtime. */
@@ -26,6 +28,7 @@ export function statePaths(home: string): StatePaths {
     home,
     serversDir: join(home, 'servers'),
     clientsDir: join(home, 'clients'),
+    credentialsDir: join(home, 'credentials'),
     locksDir: join(home, 'locks'),
     envFile: join(home, 'env'),
     codexVersions: join(home, 'codex-versions.json'),

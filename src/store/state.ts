@@ -4,6 +4,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
+import type { CredentialBinding, CredentialBindings } from '../oauth/client-binding.ts';
 import type { Grant } from '../oauth/flow.ts';
 import type { ClientRecord, ClientStore } from '../oauth/registration.ts';
 import { parseScopeList } from '../oauth/scopes.ts';
@@ -11,7 +12,7 @@ import type { TokenSet } from '../oauth/tokens.ts';
 import { ensurePrivateDir, writeFileAtomic } from './atomic.ts';
 import { shellCommand } from '../shell.ts';
 import { NOT_AN_OBJECT, readJsonFile } from './json-file.ts';
-import { issuerFileName, serverFileName } from './names.ts';
+import { credentialFileName, issuerFileName, serverFileName } from './names.ts';
 import type { StatePaths } from './paths.ts';
 
 /**
@@ -253,6 +254,29 @@ export class StateStore {
         } catch (error) {
           throw storageError(path, error);
         }
+      },
+    };
+  }
+
+  /**
+   * The issuer each user-given client secret (or private key) is bound to: one file per
+   * credential, named by a hash, holding the issuer and the server whose login bound it.
+   */
+  credentialBindings(): CredentialBindings {
+    const fileOf = (clientId: string, secret: string) => {
+      ensurePrivateDir(this.paths.home);
+      ensurePrivateDir(this.paths.credentialsDir);
+      return join(this.paths.credentialsDir, `${credentialFileName(clientId, secret)}.json`);
+    };
+    return {
+      find: ({ clientId, secret }) => {
+        const path = fileOf(clientId, secret);
+        const data = readStateFile<Partial<CredentialBinding> & { clientId?: string }>(path);
+        if (data.clientId !== clientId || typeof data.issuer !== 'string') return undefined;
+        return { issuer: data.issuer, serverName: data.serverName ?? '', boundAt: data.boundAt ?? 0, location: path };
+      },
+      bind: ({ clientId, secret }, issuer, serverName, now) => {
+        writeStateFile(fileOf(clientId, secret), { clientId, issuer, serverName, boundAt: now });
       },
     };
   }

@@ -14,6 +14,8 @@ import type { CliClientReport } from './cli-client.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const SUITE = 'node_modules/@modelcontextprotocol/conformance/dist/index.js';
+/** 0.2.0-alpha.12: the suite with the authorization extensions' scenarios. */
+const NEXT_SUITE = 'node_modules/conformance-next/dist/index.js';
 const GLOB_SYNC_HOOK = './test/conformance/node20-globsync.mjs';
 const work = mkdtempSync(join(tmpdir(), 'codex-auth-cli-conformance-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -26,12 +28,12 @@ interface Check {
 }
 
 /** Runs one scenario of the pinned suite against cli-client.ts; returns the suite's checks and the client's report. */
-function runScenario(scenario: string): { checks: Check[]; report: CliClientReport; output: string } {
+function runScenario(scenario: string, suite = SUITE): { checks: Check[]; report: CliClientReport; output: string } {
   const outDir = join(work, scenario.replaceAll('/', '_'));
   const reportFile = join(work, `${scenario.replaceAll('/', '_')}-client.json`);
   const run = spawnSync(
     process.execPath,
-    ['--import', GLOB_SYNC_HOOK, SUITE, 'client', '--command', 'node --import tsx test/conformance/cli-client.ts', '--scenario', scenario, '--timeout', '90000', '-o', outDir],
+    ['--import', GLOB_SYNC_HOOK, suite, 'client', '--command', 'node --import tsx test/conformance/cli-client.ts', '--scenario', scenario, '--timeout', '90000', '-o', outDir],
     { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CODEX_AUTH_CLI_CLIENT_REPORT: reportFile } },
   );
   const output = `${run.stdout}\n${run.stderr}`;
@@ -75,5 +77,44 @@ describe('conformance scenarios with an open initialize, through the CLI only', 
     assert.equal(attempts.length, 1, output);
     assert.equal(attempts[0]?.details?.requestedScope, 'mcp:admin');
     assert.equal(check(checks, 'scope-retry-limit').status, 'SUCCESS');
+  });
+});
+
+/** Every check of the run passed (the suite's own verdict), and the MCP client got through with the token run gave it. */
+function assertClean(checks: Check[], report: CliClientReport, output: string): void {
+  const failed = checks.filter((item) => item.status === 'FAILURE' || item.status === 'WARNING');
+  assert.deepEqual(failed.map((item) => `${item.id}: ${item.description}`), [], output);
+  assert.equal(report.run?.code, 0, report.run?.stderr);
+  assert.ok((report.client?.tools.length ?? 0) > 0, `tools/list accepted the token: ${JSON.stringify(report.client)}`);
+}
+
+describe('conformance extension scenarios, through the CLI only (login with flags, then run)', () => {
+  it('auth/client-credentials-basic: --grant client_credentials with --client-secret-env', () => {
+    const { checks, report, output } = runScenario('auth/client-credentials-basic', NEXT_SUITE);
+    assert.equal(report.login.code, 0, report.login.stderr);
+    assert.equal(check(checks, 'client-credentials-basic-auth').status, 'SUCCESS');
+    assertClean(checks, report, output);
+  });
+
+  it('auth/client-credentials-jwt: --grant client_credentials with --private-key (private_key_jwt, ES256)', () => {
+    const { checks, report, output } = runScenario('auth/client-credentials-jwt', NEXT_SUITE);
+    assert.equal(report.login.code, 0, report.login.stderr);
+    assert.equal(check(checks, 'client-credentials-jwt-verified').status, 'SUCCESS');
+    assertClean(checks, report, output);
+  });
+
+  it('auth/wif-jwt-bearer: --grant jwt-bearer with --assertion-env', () => {
+    const { checks, report, output } = runScenario('auth/wif-jwt-bearer', NEXT_SUITE);
+    assert.equal(report.login.code, 0, report.login.stderr);
+    assert.equal(check(checks, 'wif-assertion-verified').status, 'SUCCESS');
+    assertClean(checks, report, output);
+  });
+
+  it('auth/enterprise-managed-authorization: --grant enterprise (token exchange at the IdP, then the JWT-bearer grant)', () => {
+    const { checks, report, output } = runScenario('auth/enterprise-managed-authorization', NEXT_SUITE);
+    assert.equal(report.login.code, 0, report.login.stderr);
+    assert.equal(check(checks, 'complete-flow-token-exchange').status, 'SUCCESS');
+    assert.equal(check(checks, 'complete-flow-jwt-bearer').status, 'SUCCESS');
+    assertClean(checks, report, output);
   });
 });

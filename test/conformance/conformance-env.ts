@@ -19,6 +19,15 @@ export interface ConformanceContext {
   client_id?: string;
   client_secret?: string;
   issuer?: string;
+  /** auth/client-credentials-jwt: the client's PKCS#8 key and the algorithm the server expects. */
+  private_key_pem?: string;
+  signing_algorithm?: string;
+  /** auth/wif-jwt-bearer: a workload JWT for the scenario's authorization server. */
+  valid_jwt?: string;
+  /** auth/enterprise-managed-authorization: the IdP's token endpoint, codex-auth's client there, and the user's ID token. */
+  idp_token_endpoint?: string;
+  idp_client_id?: string;
+  idp_id_token?: string;
 }
 
 export interface ConformanceEnv {
@@ -49,7 +58,17 @@ function parseContext(raw: string | undefined): ConformanceContext {
   if (typeof value !== 'object' || value === null) return {};
   const record = value as Record<string, unknown>;
   const text = (key: string) => (typeof record[key] === 'string' ? record[key] : undefined);
-  return { client_id: text('client_id'), client_secret: text('client_secret'), issuer: text('issuer') };
+  return {
+    client_id: text('client_id'),
+    client_secret: text('client_secret'),
+    issuer: text('issuer'),
+    private_key_pem: text('private_key_pem'),
+    signing_algorithm: text('signing_algorithm'),
+    valid_jwt: text('valid_jwt'),
+    idp_token_endpoint: text('idp_token_endpoint'),
+    idp_client_id: text('idp_client_id'),
+    idp_id_token: text('idp_id_token'),
+  };
 }
 
 const MAX_REDIRECTS = 5;

@@ -229,8 +229,15 @@ describe('status, logout, unpatch, alias', () => {
         assert.equal(result.code, 0);
         assert.match(result.stdout, pattern);
       }
-      const json = JSON.parse((await runCli(sandbox, ['alias', '--shell', 'zsh', '--json'])).stdout) as { file: string };
+      const json = JSON.parse((await runCli(sandbox, ['alias', '--shell', 'zsh', '--json'])).stdout) as { file: string; neededForTokensBefore: string; adds: string[] };
       assert.equal(json.file, '~/.zshrc');
+      assert.equal(json.neededForTokensBefore, '0.152.0');
+      assert.ok(json.adds.some((addition) => /step-up/.test(addition)) && json.adds.some((addition) => /codex mcp login/.test(addition)));
+      const told = await runCli(sandbox, ['alias', '--shell', 'bash']);
+      assert.match(told.stderr, /With Codex 0\.152\.0 or later you do not need it for tokens/);
+      assert.match(told.stderr, /long-lived session proxy .*codex exec/);
+      assert.match(told.stderr, /about 100 ms to every codex launch/);
+      assert.equal(told.stdout.trim(), "alias codex='codex-auth run -- codex'", 'stdout stays the line alone, for >> ~/.bashrc');
     });
   });
 

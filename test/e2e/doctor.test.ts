@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from './harness.ts';
-import { startLayout, withLayout, type Layout } from './fixtures.ts';
+import { createSandbox, runCli } from './harness.ts';
+import { freePort, startLayout, withLayout, type Layout } from './fixtures.ts';
 import { REAL_SERVERS } from './real-servers.ts';
 
 interface DoctorReport {
@@ -106,6 +106,23 @@ describe('doctor: a broken server', () => {
     assert.match(report.error?.message ?? '', /not-me/);
     assert.deepEqual(report.steps.map((s) => s.step), ['probe', 'resource-metadata', 'codex']);
     assertNoSideEffects(layout, configBefore);
+  });
+});
+
+describe('doctor: a server that cannot be reached', () => {
+  it('names what failed (connection refused) in the request list and the error, as login does', async () => {
+    const sandbox = createSandbox();
+    try {
+      const port = await freePort();
+      sandbox.writeConfig(`[mcp_servers.demo]\nurl = "http://127.0.0.1:${port}/mcp"\n`);
+      const result = await runCli(sandbox, ['doctor', 'demo']);
+      assert.equal(result.code, 8, 'a network failure');
+      assert.match(result.stdout, new RegExp(`POST http://127\\.0\\.0\\.1:${port}/mcp -> connection refused \\(connect ECONNREFUSED`));
+      assert.doesNotMatch(result.stdout, /TypeError/);
+      assert.match(result.stdout, /✗ probe: Could not reach 127\.0\.0\.1:\d+ \(probe\): connection refused/);
+    } finally {
+      sandbox.cleanup();
+    }
   });
 });
 

@@ -1,11 +1,13 @@
 // A realistic layout for one test: a real authorization server (oidc-provider),
 // a real MCP server (SDK + jose) that validates the token, a sandboxed home with
 // a Codex config naming the server, and a headless browser as $BROWSER.
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as jose from 'jose';
 import TOML from '@iarna/toml';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { startAuthServer, type AuthServer, type AuthServerOptions } from '../peers/auth-server.ts';
+import { startAuthServer, type AuthServer, type AuthServerOptions, type PreRegisteredClient } from '../peers/auth-server.ts';
 import { makeBrowserCommand, type BrowserMode } from '../peers/browser.ts';
 import { startMcpServer, type McpServer, type McpServerOptions } from '../peers/mcp-server.ts';
 import { execa } from 'execa';
@@ -177,4 +179,34 @@ export async function deviceLogin(sandbox: Sandbox, name: string, beforeApprovin
   const out = { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr), verificationUri: uri };
   capturedOutput.push(out.stdout, out.stderr);
   return out;
+}
+
+/** Runs it as Codex does: `sh -c`, the thread's directory, only PATH, HOME and TERM. */
+export async function runAsCodex(sandbox: Sandbox, command: string) {
+  const result = await execa('sh', ['-c', command], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sandbox.home, TERM: 'xterm' },
+    extendEnv: false,
+    cwd: sandbox.root,
+    reject: false,
+    stdin: 'ignore',
+    stripFinalNewline: false,
+  });
+  return { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** A service client of the client credentials grant, authenticated by a secret the way `method` says. */
+export function secretClient(method: string, secret: string): PreRegisteredClient {
+  return { client_id: 'ci', client_secret: secret, token_endpoint_auth_method: method, redirect_uris: [], grant_types: ['client_credentials'], scope: 'mcp:read mcp:write' };
+}
+
+/** A service client authenticated by private_key_jwt (ES256): its key written to `root`, its public key given to the server. */
+export async function keyClient(root: string): Promise<{ client: PreRegisteredClient; keyFile: string }> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keyFile = join(root, 'ci-key.pem');
+  writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const jwk = { ...(await jose.exportJWK(publicKey)), alg: 'ES256', use: 'sig' };
+  return {
+    keyFile,
+    client: { client_id: 'ci-key', token_endpoint_auth_method: 'private_key_jwt', redirect_uris: [], grant_types: ['client_credentials'], scope: 'mcp:read mcp:write', jwks: { keys: [jwk] } },
+  };
 }

@@ -6,26 +6,12 @@ import { spawn } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { execa } from 'execa';
 import { listToolsWithToken } from '../peers/mcp-server.ts';
 import { codexBin } from '../peers/model-server.ts';
 import { expireStoredToken } from '../hardening/helpers.ts';
 import { holdLock } from '../hardening/lock-holder.ts';
-import { assertNoSecrets, runCli, serverStateFile, type Sandbox } from './harness.ts';
-import { ageStoredToken, authorizationRequests, helperLine, storedState, withLayout, type Layout } from './fixtures.ts';
-
-/** Runs it as Codex does: `sh -c`, the thread's directory, only PATH, HOME and TERM. */
-async function runAsCodex(sandbox: Sandbox, command: string) {
-  const result = await execa('sh', ['-c', command], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sandbox.home, TERM: 'xterm' },
-    extendEnv: false,
-    cwd: sandbox.root,
-    reject: false,
-    stdin: 'ignore',
-    stripFinalNewline: false,
-  });
-  return { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
-}
+import { assertNoSecrets, runCli, serverStateFile } from './harness.ts';
+import { ageStoredToken, authorizationRequests, helperLine, runAsCodex, storedState, withLayout, type Layout } from './fixtures.ts';
 
 async function loggedIn(layout: Layout): Promise<string> {
   const login = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } });

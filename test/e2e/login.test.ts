@@ -174,18 +174,15 @@ describe('login: client identity and the paste flow', () => {
       let stderr = '';
       let pastedOnce = false;
       const pasted = new Promise<void>((resolve, reject) => {
-        child.stderr!.on('data', async (chunk: Buffer) => {
+        child.stderr!.on('data', (chunk: Buffer) => {
           stderr += chunk.toString();
           const match = /Open this URL in a browser[^\n]*\n\s*(\S+)\n/.exec(stderr);
           if (!match?.[1] || pastedOnce) return;
           pastedOnce = true;
-          try {
-            const redirect = await driveAuthorization(match[1]);
+          driveAuthorization(match[1]).then((redirect) => {
             child.stdin!.write(`${redirect.href}\n`);
             resolve();
-          } catch (error) {
-            reject(error as Error);
-          }
+          }, reject);
         });
       });
       await pasted;

@@ -196,9 +196,44 @@ describe('5. registrations the server no longer knows (AWS sign-in, in-memory se
     });
   });
 
-  it('a login whose browser never comes back (an error page for a forgotten client) offers --force, which registers afresh', async () => {
+  it('a named login with a refresh token refreshes first: no browser when that works, and it says so', async () => {
     await withLayout({}, async (layout) => {
       await loginAndCallTool(layout);
+      const visits = authorizationRequests(layout.auth).length;
+      const before = storedState(layout.sandbox)!.grant!.tokens.accessToken;
+      const again = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser('record-only') } });
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /demo: the server refreshed the login, no browser needed; .*use --force to log in again through the browser/);
+      assert.equal(authorizationRequests(layout.auth).length, visits, 'no browser visit');
+      assert.equal(layout.auth.tokenRequests('refresh_token').at(-1)?.status, 200);
+      assert.notEqual(storedState(layout.sandbox)!.grant!.tokens.accessToken, before, 'a new token is stored');
+      assert.equal(layout.auth.registrations().length, 1, 'the registration is kept');
+    });
+  });
+
+  it('after the server forgot every client, a named login learns it from the refresh (invalid_client), registers afresh and finishes without a browser wait', async () => {
+    await withLayout({}, async (layout) => {
+      await loginAndCallTool(layout);
+      await layout.auth.forgetRegisteredClients();
+      const started = Date.now();
+      // A browser sent with the dead client_id would stay on the error page for the whole wait (60 s here).
+      const { login } = await loginAndCallTool(layout, [], { CODEX_AUTH_LOGIN_WAIT_MS: '60000' });
+      assert.ok(Date.now() - started < 50_000, 'no browser wait');
+      assert.match(login.stderr, /demo: the refresh did not work \(the server no longer accepts the registered client \(invalid_client\)\); logging in through the browser/);
+      assert.equal(layout.auth.tokenRequests('refresh_token').at(-1)?.status, 401);
+      assert.equal(layout.auth.registrations().length, 2, 'registered afresh before the browser opened');
+      assert.ok(authorizationRequests(layout.auth).every((visit) => visit.status !== 400), 'the browser never saw the dead client_id');
+    });
+  });
+
+  it('without a refresh token, a login whose browser never comes back (an error page for a forgotten client) offers --force, which registers afresh', async () => {
+    const noRefreshTokens = {
+      auth: { scopes: ['openid', 'mcp:read', 'mcp:write'], quirks: { stockRefreshTokenPolicy: true } },
+      mcp: { scopesSupported: ['mcp:read', 'mcp:write'] },
+    };
+    await withLayout(noRefreshTokens, async (layout) => {
+      await loginAndCallTool(layout);
+      assert.equal(storedState(layout.sandbox)!.grant!.tokens.refreshToken, undefined);
       await layout.auth.forgetRegisteredClients();
       const stuck = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser(), CODEX_AUTH_LOGIN_WAIT_MS: '4000' } });
       assert.equal(stuck.code, 6, stuck.stderr);
@@ -291,6 +326,10 @@ describe('7. refresh tokens under the stock OpenID rule (oidc-provider, better-a
       const late = await runCli(layout.sandbox, ['run', '--', 'true']);
       assert.equal(late.code, 0, late.stderr);
       assert.match(late.stderr, /demo: its token expires in 4 min and the server gave no refresh token; then log in again: codex-auth login demo/);
+      ageStoredToken(layout.sandbox, -20_000);
+      const expired = await runCli(layout.sandbox, ['run', '--', 'true']);
+      assert.match(expired.stderr, /demo: its token has expired and the server gave no refresh token; log in again: codex-auth login demo/);
+      assert.doesNotMatch(expired.stderr, /expires in/, 'an expired token is not said to expire in a minute');
     });
   });
 });

@@ -3,13 +3,14 @@
 // sent (tokens, client secret, codes, verifiers) shows up in any output. File modes
 // of state, env file and locks; the callback listener's reach and single use.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { assertNoSecrets, capturedOutput, CLI, createSandbox, runCli } from '../e2e/harness.ts';
-import { freePort, startLayout, storedState, type Layout } from '../e2e/fixtures.ts';
+import { freePort, keyClient, secretClient, startLayout, storedState, type Layout } from '../e2e/fixtures.ts';
 import { assertMode, expireStoredToken, issuedSecrets, recordTokenCommand } from './helpers.ts';
 import { makeCallbackBrowser, startHostileServer, type ListenerReport } from './hostile-server.ts';
 
@@ -66,6 +67,51 @@ describe('secret hygiene and file modes', () => {
     assert.ok(kinds.every((count) => count > 0), 'codes, verifiers and refresh tokens were all sent, so all are scanned for');
     assertNoSecrets(capturedOutput, secrets);
     console.log(`# secret scan: ${secrets.length} secrets issued or sent, ${capturedOutput.length} captured outputs, none found`);
+  });
+});
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+describe('secret hygiene of logins with no person', () => {
+  it('client credentials with a secret, then a private key: login, renewal by run and the helper, status and doctor with --debug print no secret, assertion or token, and only the state keeps the secret', async () => {
+    const keyDir = mkdtempSync(join(tmpdir(), 'codex-auth-key-'));
+    after(() => rmSync(keyDir, { recursive: true, force: true }));
+    const { client, keyFile } = await keyClient(keyDir);
+    const cc = await startLayout({ auth: { clientCredentials: true, clients: [secretClient('client_secret_basic', CLIENT_SECRET), client] } });
+    after(async () => cc.close());
+    const { sandbox } = cc;
+    const outputs: string[] = [];
+    const states = [];
+    const step = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+      const result = await runCli(sandbox, args, { env });
+      assert.equal(result.code, 0, result.stderr);
+      outputs.push(result.stdout, result.stderr);
+      states.push(storedState(sandbox));
+      return result;
+    };
+    await step(['login', 'demo', '--debug', '--grant', 'client_credentials', '--client-id', 'ci', '--client-secret-env', 'CI_SECRET'], { CI_SECRET: CLIENT_SECRET });
+    const tokenFile = join(sandbox.root, 'token.txt');
+    expireStoredToken(sandbox);
+    await step(['run', '--debug', '--', ...recordTokenCommand(tokenFile)]);
+    await step(['login', 'demo', '--debug', '--grant', 'client_credentials', '--client-id', 'ci-key', '--private-key', keyFile]);
+    expireStoredToken(sandbox);
+    const helper = await execa(process.execPath, [CLI, 'headers', 'demo', '--debug'], { env: sandbox.env, extendEnv: false, reject: false, stdin: 'ignore' });
+    assert.equal(helper.exitCode, 0, String(helper.stderr));
+    outputs.push(String(helper.stderr));
+    states.push(storedState(sandbox));
+    for (const args of [['status', '--debug'], ['status', '--json'], ['doctor', 'demo', '--debug', '--json']]) await step(args);
+
+    const assertions = cc.auth.requests.flatMap((request) => request.form?.client_assertion ?? []);
+    assert.equal(assertions.length, 2, 'the key login and the helper\'s renewal each signed one');
+    assert.equal(cc.auth.tokenRequests('client_credentials').length, 4, 'two logins, two renewals');
+    const secrets = [CLIENT_SECRET, ...assertions, ...issuedSecrets(cc.auth, states)];
+    assertNoSecrets(outputs, secrets);
+    const holding = (wanted: string[]) => filesUnder(sandbox.root).filter((path) => wanted.some((secret) => readFileSync(path, 'utf8').includes(secret)));
+    const outsideState = holding(secrets).filter((path) => !path.startsWith(`${sandbox.stateDir}/`));
+    assert.deepEqual(outsideState.filter((path) => path !== tokenFile), [], 'no secret outside codex-auth\'s state (but the token the test\'s command wrote)');
+    assert.deepEqual(holding([CLIENT_SECRET, ...assertions]), [], 'after the key login, the secret is gone from the state too, and no assertion was ever kept');
   });
 });
 

@@ -9,6 +9,11 @@ import * as jose from 'jose';
 import Provider, { errors } from 'oidc-provider';
 import type { InteractionDetails } from 'oidc-provider';
 import { closeServer, listenOnLoopback, readBody } from './net.ts';
+// oidc-provider's own client credentials handler and its helpers, reused to issue the JWT-bearer grant's token.
+// @ts-expect-error deep imports of oidc-provider's internals carry no types
+import { handler as clientCredentialsHandler } from 'oidc-provider/lib/actions/grants/client_credentials.js';
+// @ts-expect-error as above
+import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
 
 export type MetadataForm = 'oauth-insert' | 'oidc-insert' | 'oidc-append';
 
@@ -19,6 +24,12 @@ export interface PreRegisteredClient {
   token_endpoint_auth_method?: string;
   /** Default 'web': the redirect URI must match exactly, port included ('native' allows any loopback port). */
   application_type?: 'web' | 'native';
+  /** Default: the browser grants (and the device grant with deviceFlow). ['client_credentials']: a service client. */
+  grant_types?: string[];
+  /** private_key_jwt: the client's public keys (oidc-provider verifies the assertion's signature, aud, exp and single use of its jti). */
+  jwks?: { keys: jose.JWK[] };
+  /** The scopes the client may be granted (oidc-provider checks a client_credentials request against it). */
+  scope?: string;
 }
 
 export interface AuthServerOptions {
@@ -47,6 +58,16 @@ export interface AuthServerOptions {
   metadataIssuerOverride?: string;
   /** RFC 8628; pre-registered clients then also get the device_code grant. */
   deviceFlow?: boolean;
+  /** The client_credentials grant (OAuth 2.1 §4.2), for clients registered with it. */
+  clientCredentials?: boolean;
+  /**
+   * The JWT-bearer grant (RFC 7523 §2.1) for workload JWTs of this issuer, signed by one of these
+   * keys: signature, iss, aud (this server's issuer or token endpoint), exp and single use of the jti
+   * are checked; then a token is issued as for client credentials, for the resource asked.
+   */
+  jwtBearer?: { trustedIssuer: string; keys: jose.JWK[] };
+  /** Overrides the metadata's grant_types_supported and token_endpoint_auth_methods_supported. */
+  advertised?: { grantTypes?: string[]; authMethods?: string[] };
   /** Added delay before answering every request. */
   latencyMs?: number;
   /** How this server departs from the specs the way real ones do (issue #12); none by default. */
@@ -121,7 +142,7 @@ export const TEST_ACCOUNT_ID = 'test-user';
 
 const DEFAULT_SCOPES = ['openid', 'offline_access', 'mcp:read', 'mcp:write'];
 const ALL_METADATA_FORMS: MetadataForm[] = ['oauth-insert', 'oidc-insert', 'oidc-append'];
-const GRANTS_NEEDING_RESOURCE = new Set(['authorization_code', 'refresh_token']);
+const GRANTS_NEEDING_RESOURCE = new Set(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer']);
 
 export async function startAuthServer(options: AuthServerOptions): Promise<AuthServer> {
   const issuerPath = normalizeIssuerPath(options.issuerPath ?? '');
@@ -129,6 +150,7 @@ export async function startAuthServer(options: AuthServerOptions): Promise<AuthS
   const origin = await listenOnLoopback(server);
   const issuer = origin + issuerPath;
   const provider = new Provider(issuer, await buildConfiguration(options, issuerPath));
+  if (options.jwtBearer) registerJwtBearer(provider, issuer, options.jwtBearer);
   provider.on('server_error', (_ctx, error) => console.error('auth-server error:', error));
 
   const front = new FrontServer(provider, options, issuerPath, origin);
@@ -357,12 +379,13 @@ async function buildConfiguration(options: AuthServerOptions, issuerPath: string
     clientDefaults: { id_token_signed_response_alg: 'ES256' },
     pkce: { required: () => true },
     // Every artifact's lifetime is set so oidc-provider does not print a notice for each default.
-    ttl: { AccessToken: ttl, AuthorizationCode: 60, IdToken: 3600, DeviceCode: 600, Interaction: 600, Session: 86400, Grant: 86400, RefreshToken: 86400 },
+    ttl: { AccessToken: ttl, ClientCredentials: ttl, AuthorizationCode: 60, IdToken: 3600, DeviceCode: 600, Interaction: 600, Session: 86400, Grant: 86400, RefreshToken: 86400 },
     features: {
       devInteractions: { enabled: false },
       registration: { enabled: true },
       revocation: { enabled: true },
       deviceFlow: { enabled: options.deviceFlow ?? false },
+      clientCredentials: { enabled: options.clientCredentials ?? false },
       resourceIndicators: {
         enabled: true,
         // Called when a request names no resource: refusing here is what makes a missing `resource` visible.
@@ -409,13 +432,42 @@ function scopeRequiredOnRegistration() {
 }
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** The JWT-bearer grant, checked the way RFC 7523 §3 says, then answered by oidc-provider's own client credentials code. */
+function registerJwtBearer(provider: Provider, issuer: string, trust: NonNullable<AuthServerOptions['jwtBearer']>): void {
+  const keys = jose.createLocalJWKSet({ keys: trust.keys });
+  const usedJtis = new Set<string>();
+  const helpers = Object.fromEntries(Object.entries(grantHelpers).map(([name, helper]) => [name, (helper as (...args: unknown[]) => unknown).bind(undefined, provider)]));
+  provider.registerGrantType(
+    JWT_BEARER_GRANT,
+    async (ctx: { oidc: { params: { assertion?: string } } }) => {
+      const assertion = ctx.oidc.params.assertion;
+      if (!assertion) throw new errors.InvalidRequest('missing assertion');
+      let claims: jose.JWTPayload;
+      try {
+        ({ payload: claims } = await jose.jwtVerify(assertion, keys, { issuer: trust.trustedIssuer, audience: [issuer, `${issuer}/token`], requiredClaims: ['exp', 'sub'] }));
+      } catch (error) {
+        throw new errors.InvalidGrant(`assertion rejected: ${(error as Error).message}`);
+      }
+      if (claims.jti !== undefined) {
+        if (usedJtis.has(claims.jti)) throw new errors.InvalidGrant('assertion already used (jti)');
+        usedJtis.add(claims.jti);
+      }
+      await clientCredentialsHandler(provider, helpers, ctx);
+    },
+    ['assertion', 'scope', 'resource'],
+    ['resource'],
+  );
+}
 
 function toClientMetadata(client: PreRegisteredClient, deviceFlow: boolean): Record<string, unknown> {
+  const grantTypes = client.grant_types ?? ['authorization_code', 'refresh_token', ...(deviceFlow ? [DEVICE_CODE_GRANT] : [])];
   return {
     ...client,
     application_type: client.application_type ?? 'web',
-    grant_types: ['authorization_code', 'refresh_token', ...(deviceFlow ? [DEVICE_CODE_GRANT] : [])],
-    response_types: ['code'],
+    grant_types: grantTypes,
+    response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: client.token_endpoint_auth_method ?? (client.client_secret ? 'client_secret_basic' : 'none'),
   };
 }
@@ -431,6 +483,8 @@ async function fetchProviderMetadata(issuer: string, options: AuthServerOptions)
   const metadata = (await response.json()) as Record<string, unknown>;
   if (options.advertiseS256 === false) delete metadata.code_challenge_methods_supported;
   if (options.metadataIssuerOverride) metadata.issuer = options.metadataIssuerOverride;
+  if (options.advertised?.grantTypes) metadata.grant_types_supported = options.advertised.grantTypes;
+  if (options.advertised?.authMethods) metadata.token_endpoint_auth_methods_supported = options.advertised.authMethods;
   return metadata;
 }
 

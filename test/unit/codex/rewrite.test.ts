@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseTomlValues } from '../../../src/codex/config.ts';
-import { removeEntryKey, setEntryString, tokenEnvVarName, writeConfigAtomically } from '../../../src/codex/rewrite.ts';
+import { appendRemoteEntry, removeEntryKey, setEntryString, tokenEnvVarName, writeConfigAtomically } from '../../../src/codex/rewrite.ts';
 import { BEARER_KEY } from '../../../src/codex/wiring.ts';
 import { isCodexAuthError } from '../../../src/errors.ts';
 
@@ -216,5 +216,20 @@ describe('writeConfigAtomically', () => {
     );
     assert.equal(fs.readFileSync(file, 'utf8'), `${REALISTIC}# edited meanwhile\n`);
     assert.equal(fs.existsSync(backupPath), false);
+  });
+});
+
+describe('appendRemoteEntry (a project entry completed in the user config)', () => {
+  it('appends a url-only table after the last line, keeping every byte before it and the file\'s line endings', () => {
+    const crlf = REALISTIC.replaceAll('\n', '\r\n').replace(/\r\n$/, '');
+    const { text } = appendRemoteEntry(crlf, 'linear.app', 'https://mcp.linear.app/mcp', 'from /repo/.codex/config.toml\nsecond line');
+    assert.ok(text.startsWith(crlf));
+    assert.equal(text.slice(crlf.length), '\r\n\r\n# from /repo/.codex/config.toml second line\r\n[mcp_servers."linear.app"]\r\nurl = "https://mcp.linear.app/mcp"\r\n');
+    assert.deepEqual((parseTomlValues(text).mcp_servers as Record<string, unknown>)['linear.app'], { url: 'https://mcp.linear.app/mcp' });
+  });
+
+  it('refuses a name the file already has, and a file where the new table would read differently (servers as an inline table)', () => {
+    assert.throws(() => appendRemoteEntry('[mcp_servers.demo]\nhttp_headers_helper = "x"\n', 'demo', 'https://a.example/mcp', 'n'), (error) => isCodexAuthError(error) && /already has an entry/.test(error.message));
+    assert.throws(() => appendRemoteEntry('mcp_servers = { other = { url = "https://b.example" } }\n', 'demo', 'https://a.example/mcp', 'n'), (error) => isCodexAuthError(error) && /left untouched/.test(error.message));
   });
 });

@@ -1,0 +1,97 @@
+// What every command's yargs definition (src/cli/<command>.command.ts) is made of: its words,
+// usage, flags and examples next to the handler that turns the parsed flags into a call to the
+// command's plain run function. commands.ts only assembles them. yargs is imported for its types
+// alone, and the command modules load only with commands.ts, never on the hot paths.
+import { join } from 'node:path';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { createContext, type CliContext, type GlobalOptions, type Program } from './context.ts';
+import { reportFailure } from './report.ts';
+import type { RunArgs } from './run-command.ts';
+import { packageInfo } from './version.ts';
+
+export const GLOBAL_OPTIONS = ['config', 'debug', 'color', 'help', 'version'];
+
+const PACKAGE = packageInfo();
+
+export const VERSION = PACKAGE?.version ?? 'unknown';
+
+export const LEARN_MORE = `Learn more:
+  Use \`codex-auth help <command>\` (or \`codex-auth <command> --help\`) for more about a command.
+  Read the manual (set-up, exit codes, the files codex-auth changes): ${PACKAGE ? join(PACKAGE.root, 'README.md') : 'README.md'}`;
+
+/** What the command line does once parsed; `run` is injectable so its parse can be checked against the fast path. */
+export interface Actions {
+  run(args: RunArgs): Promise<number>;
+}
+
+/** What a handler gets besides its flags: this program, the actions, and the words after `run --`. */
+export interface Invocation {
+  program: Program;
+  actions: Actions;
+  runCommand: string[];
+}
+
+interface CommandWords<T> {
+  command: string;
+  describe: string;
+  builder: (y: Argv<GlobalOptions>) => Argv<T>;
+  /** Commands under this one (`config get`), registered inside its builder. */
+  subcommands?: CommandModule[];
+}
+
+/** A command that runs with a context; a failure it throws is reported and becomes its exit code. */
+export interface ContextCommand<T> extends CommandWords<T> {
+  run: (ctx: CliContext, args: ArgumentsCamelCase<T>, invocation: Invocation) => Promise<number> | number;
+}
+
+/** A command that takes its flags as they are (`run`, whose fast path makes its own context and reports). */
+export interface PlainCommand<T> extends CommandWords<T> {
+  handler: (args: ArgumentsCamelCase<T>, invocation: Invocation) => Promise<number>;
+}
+
+/** One command as yargs sees it: a yargs command module whose handler gives the exit code. */
+export type CommandModule<T = any> = ContextCommand<T> | PlainCommand<T>;
+
+/** A command with a context; the types of `run`'s flags come from the builder. */
+export function defineCommand<T>(module: ContextCommand<T>): ContextCommand<T> {
+  return module;
+}
+
+/** A command that gets its flags alone. */
+export function definePlainCommand<T>(module: PlainCommand<T>): PlainCommand<T> {
+  return module;
+}
+
+/** The yargs handler of a command: its exit code, a failure reported as the context's output says. */
+export async function handle(module: CommandModule, args: ArgumentsCamelCase<GlobalOptions>, invocation: Invocation): Promise<number> {
+  if ('handler' in module) return module.handler(args, invocation);
+  const ctx = createContext(args, invocation.program);
+  try {
+    return await module.run(ctx, args, invocation);
+  } catch (error) {
+    return reportFailure(ctx, error, Boolean(args.debug));
+  }
+}
+
+export type Example = [command: string, what: string];
+
+/** gh's layout: a comment line, then the command to paste. */
+export function examplesText(examples: Example[]): string {
+  return `Examples:\n${examples.map(([command, what]) => `  # ${what}\n  $ ${command.replaceAll('$0', 'codex-auth')}`).join('\n\n')}\n\n`;
+}
+
+/** The command's own options apart from the global ones, then examples and where to learn more. */
+export function withGlobals<T>(y: Argv<T>, own: string[], examples: Example[] = []): Argv<T> {
+  return y
+    .group(own, 'Options:')
+    .group(GLOBAL_OPTIONS, 'Global options:')
+    .epilogue(`${examples.length > 0 ? examplesText(examples) : ''}${LEARN_MORE}`);
+}
+
+export const NAMES = { type: 'string', array: true } as const;
+export const jsonOption = { type: 'boolean', default: false, describe: 'Print the result as JSON' } as const;
+
+/** A command over server names (all when none is given) with --json: logout, unpatch, doctor. */
+export function serversCommand<T>(y: Argv<T>, usage: string, names: string, examples: Example[]) {
+  return withGlobals(y.usage(usage).positional('names', { ...NAMES, describe: names }).option('json', jsonOption), ['json'], examples);
+}

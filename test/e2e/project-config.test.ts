@@ -1,0 +1,93 @@
+// A server the team committed to the repository's `.codex/config.toml` (a trusted project), with
+// the real Codex 0.171: codex-auth sees it from the project, logs in to it, and wires it so that
+// `codex exec` in the project calls the tool with a valid token while Codex still starts outside
+// the project and the committed file stays byte for byte what the team wrote.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { execa } from 'execa';
+import TOML from '@iarna/toml';
+import { codexBin, writeCodexConfig } from '../peers/model-server.ts';
+import { runCli } from './harness.ts';
+import { callThenAnswer, startCodexLayout, toolCalls, type CodexLayout } from './codex-fixtures.ts';
+
+interface Project {
+  dir: string;
+  configFile: string;
+  committed: string;
+}
+
+/** A git repository with the server in its `.codex/config.toml`, trusted in the user's config (which names no server). */
+function makeProject(layout: CodexLayout, options: { trusted: boolean }): Project {
+  const dir = join(layout.sandbox.root, 'repo');
+  mkdirSync(join(dir, '.codex'), { recursive: true });
+  mkdirSync(join(dir, 'src', 'deep'), { recursive: true });
+  // A git repository as Codex finds one (its root is where trust is looked up).
+  mkdirSync(join(dir, '.git', 'objects'), { recursive: true });
+  mkdirSync(join(dir, '.git', 'refs'), { recursive: true });
+  writeFileSync(join(dir, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+  const committed = `# the team's MCP servers\n[mcp_servers.demo]\nurl = "${layout.mcp.url}"\nrequired = true\ndefault_tools_approval_mode = "approve"\n`;
+  const configFile = join(dir, '.codex', 'config.toml');
+  writeFileSync(configFile, committed);
+  writeCodexConfig(layout.sandbox.codexHome, {
+    modelBaseUrl: layout.model.baseUrl,
+    extraToml: `[projects."${dir}"]\ntrust_level = "${options.trusted ? 'trusted' : 'untrusted'}"\n`,
+  });
+  return { dir, configFile, committed };
+}
+
+async function codex(layout: CodexLayout, cwd: string, args: string[]) {
+  const result = await execa(codexBin('latest'), args, { cwd, env: { ...layout.sandbox.env, FAKE_API_KEY: 'x' }, extendEnv: false, reject: false, timeout: 120_000, stdin: 'ignore' });
+  return { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+describe('a project-scoped server (.codex/config.toml of a trusted project, Codex 0.171)', () => {
+  it('login from a subdirectory of the project sees it, logs in, and codex exec there calls the tool; outside the project Codex still starts; the committed file is untouched', { timeout: 300_000 }, async () => {
+    const layout = await startCodexLayout({}, [callThenAnswer, callThenAnswer]);
+    try {
+      const project = makeProject(layout, { trusted: true });
+      const inProject = join(project.dir, 'src', 'deep');
+      const login = await runCli(layout.sandbox, ['login', 'demo'], { cwd: inProject, env: { BROWSER: layout.browser() } });
+      assert.equal(login.code, 0, login.stderr);
+      assert.match(login.stderr, new RegExp(`demo: defined in ${project.configFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; its url is now also in`));
+      assert.equal(readFileSync(project.configFile, 'utf8'), project.committed, 'the committed file is byte for byte the same');
+      const user = TOML.parse(layout.sandbox.readConfig()) as { mcp_servers: Record<string, Record<string, unknown>> };
+      assert.equal(user.mcp_servers.demo?.url, layout.mcp.url, 'the user-level entry has a transport of its own');
+      assert.match(String(user.mcp_servers.demo?.http_headers_helper), / headers demo /, 'and the helper line');
+
+      const exec = await codex(layout, inProject, ['exec', 'call whoami']);
+      assert.equal(exec.code, 0, exec.stderr);
+      assert.ok(exec.stdout.includes(layout.mcp.marker), 'Codex printed the tool answer');
+      assert.deepEqual(toolCalls(layout).map((call) => [call.tokenOk, call.status]), [[true, 200]]);
+
+      const elsewhere = join(layout.sandbox.root, 'elsewhere');
+      mkdirSync(elsewhere);
+      const listed = await codex(layout, elsewhere, ['mcp', 'list', '--json']);
+      assert.equal(listed.code, 0, `Codex starts outside the project: ${listed.stderr}`);
+      assert.deepEqual((JSON.parse(listed.stdout) as Array<{ name: string }>).map((server) => server.name), ['demo']);
+
+      const status = await runCli(layout.sandbox, ['status', '--json'], { cwd: inProject });
+      const servers = (JSON.parse(status.stdout) as { servers: Array<{ name: string; source?: string }> }).servers;
+      assert.equal(servers.find((server) => server.name === 'demo')?.source, project.configFile, 'status names where the entry comes from');
+    } finally {
+      await layout.close();
+    }
+  });
+
+  it('an untrusted project is not read, as Codex does not read it: the name stays unknown', async () => {
+    const layout = await startCodexLayout({}, [callThenAnswer]);
+    try {
+      const project = makeProject(layout, { trusted: false });
+      const before = layout.sandbox.readConfig();
+      const login = await runCli(layout.sandbox, ['login', 'demo'], { cwd: project.dir, env: { BROWSER: layout.browser() } });
+      assert.equal(login.code, 3, login.stderr);
+      assert.match(login.stderr, /no MCP server called "demo"/);
+      assert.equal(layout.sandbox.readConfig(), before, 'nothing written');
+      const listed = await codex(layout, project.dir, ['mcp', 'list', '--json']);
+      assert.deepEqual(JSON.parse(listed.stdout), [], 'Codex does not read it either');
+    } finally {
+      await layout.close();
+    }
+  });
+});
