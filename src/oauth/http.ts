@@ -49,6 +49,8 @@ export function kindForStep(step: Step): ErrorKind {
     case 'revocation':
     case 'device-authorization':
     case 'client-credentials':
+    case 'jwt-bearer':
+    case 'idp-token-exchange':
       return 'token';
     case 'credentials':
       return 'credentials';

@@ -33,6 +33,8 @@ const STEP_LABELS: Record<Step, string> = {
   'device-authorization': 'device authorization',
   credentials: 'reading credentials',
   'client-credentials': 'client credentials grant',
+  'jwt-bearer': 'JWT bearer grant',
+  'idp-token-exchange': 'token exchange at the IdP',
   state: 'state',
   rewrite: 'config rewrite',
   'env-file': 'env file',
