@@ -52,6 +52,8 @@ interface Launching {
   isCodex: boolean;
   /** Codex runs http_headers_helper (always false for other commands). */
   helperCapable: boolean;
+  /** A Codex that runs http_headers_helper but refuses the Authorization it returns. */
+  runsHelperButRefusesIt: boolean;
   version: string | undefined;
   invocation: CodexInvocation | undefined;
 }
@@ -116,6 +118,9 @@ async function checkUnloggedServers(ctx: CliContext, unchecked: McpServerEntry[]
     ctx.store.markOpen(entry.name, ctx.now());
   }
 }
+
+/** What replaces the helper for a Codex that refuses its Authorization: an empty set of headers. */
+const NO_HEADERS_HELPER = 'echo {}';
 
 /** `-c` splits keys on every dot, so only names without one can be given per-launch overrides. */
 function overridable(serverName: string): boolean {
@@ -252,6 +257,12 @@ function launchSettings(ctx: CliContext, launching: Launching, managed: Managed[
   const overrides: string[] = [];
   const unreachable: string[] = [];
   for (const { grant, state, entry, route } of managed) {
+    // Codex 0.148-0.151 runs the helper and then refuses its Authorization: a helper that hands
+    // out no header lets the variable or the proxy serve the entry (a -c cannot remove the key).
+    if (launching.runsHelperButRefusesIt && entry.httpHeadersHelper !== undefined) {
+      if (overridable(entry.name)) overrides.push('-c', `mcp_servers.${entry.name}.http_headers_helper=${JSON.stringify(NO_HEADERS_HELPER)}`);
+      else unreachable.push(entry.name);
+    }
     if (route !== 'environment') continue;
     const varName = state.rewrite!.varName;
     env[varName] = grant.tokens.accessToken;
@@ -343,7 +354,8 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
   if (!config || invocation?.kind === 'mcp-login' || invocation?.kind === 'mcp-logout') return launch({ file, args, env: ctx.env, stdinIsTTY });
 
   const version = isCodex ? codexVersion(file, ctx.paths.codexVersions) : undefined;
-  const launching: Launching = { file, args, isCodex, version, invocation, helperCapable: isCodex && hasFeature(version, 'headersHelper') };
+  const helperCapable = isCodex && hasFeature(version, 'headersHelper');
+  const launching: Launching = { file, args, isCodex, version, invocation, helperCapable, runsHelperButRefusesIt: isCodex && !helperCapable && hasFeature(version, 'helperKey') };
   const policyOf = (entry: McpServerEntry) => policyFor(preferredRoute(launching, entry, options.proxy), options);
   const known = entriesByState(ctx, config);
   await checkUnloggedServers(ctx, known.unchecked, options.strict);
