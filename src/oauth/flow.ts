@@ -11,7 +11,7 @@ import { probe, type ProbeResult } from './challenge.ts';
 import { deviceAuthorizationEndpoint, deviceLogin, type DeviceCodeInfo } from './device.ts';
 import { discoverAuthorizationServer, discoverProtectedResource } from './discovery.ts';
 import { prepareUnattended, requestUnattendedToken, stepOf, type PreRegisteredClient, type UnattendedMethod } from './unattended.ts';
-import { assertAllowedUrl, kindForStep, parseUrl, redactUrl, type HttpClient } from './http.ts';
+import { assertAllowedUrl, assertNotLocalTarget, kindForStep, parseUrl, redactUrl, type HttpClient } from './http.ts';
 import {
   metadataDocumentClient,
   preRegisteredClient,
@@ -162,6 +162,8 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
   // RFC 9728 §7.6 leaves the choice to the client: take the first listed.
   // Without metadata (2025-03-26 servers) the MCP origin is the issuer.
   const issuer = protectedResource?.authorizationServers[0] ?? mcpUrl.origin;
+  const issuerUrl = parseUrl(issuer);
+  if (issuerUrl) assertNotLocalTarget(issuerUrl, mcpUrl, 'authorization-server-metadata');
 
   report('authorization-server-metadata', issuer);
   const unattended = request.unattended !== undefined;

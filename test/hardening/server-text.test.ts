@@ -134,8 +134,8 @@ describe('hostile server text through the real CLI', () => {
       await withSandbox(async (sandbox) => {
         const report = join(sandbox.root, 'intruder-status');
         const result = await runCli(sandbox, ['login', 'demo'], { env: { CALLBACK_MODE: 'intruder-first', CALLBACK_REPORT: report } });
-        assert.equal(readFileSync(report, 'utf8'), '400', "the intruder's request is answered 400");
         assert.equal(result.code, 0, result.stderr);
+        assert.equal(readFileSync(report, 'utf8'), '400', "the intruder's request is answered 400");
         assert.match(result.stderr, /callback ignored a request to the callback address: it does not carry this login's state \(HTTP 400\); still waiting/);
         assert.doesNotMatch(result.stderr, /INTRUDER|owned|server said|access_denied/);
         assert.doesNotMatch(result.stderr, CONTROL_BYTES);
