@@ -16,6 +16,7 @@ import { parseScopeList } from '../oauth/scopes.ts';
 import { ensureFresh } from '../session/fresh.ts';
 import { withServerLock } from '../store/lock.ts';
 import { interactiveAuthorizer } from '../ui/authorize.ts';
+import { terminalText } from '../ui/output.ts';
 import type { StepUp } from '../session/routes.ts';
 import { shellCommand } from '../shell.ts';
 import { batchExitCode, eachServer, isFailure, printSummary } from './batch.ts';
@@ -312,7 +313,7 @@ export async function loginServer(ctx: CliContext, config: CodexConfig, entry: M
       request,
     ),
     showDeviceCode: ({ verificationUri, verificationUriComplete, userCode }) => {
-      out.info(`To authorize ${entry.name}, visit ${verificationUriComplete ?? verificationUri} and enter the code ${out.color.bold(userCode)}`);
+      out.info(`To authorize ${entry.name}, visit ${verificationUriComplete ?? verificationUri} and enter the code ${out.color.bold(terminalText(userCode))}`);
     },
   });
   if (outcome.kind === 'no-authorization-needed') return undefined;
