@@ -10,6 +10,7 @@ import { hasFeature } from '../codex/versions.ts';
 import { describeAssertionSource } from '../oauth/assertion-source.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { readHandouts } from '../session/handout.ts';
+import { canRenew } from '../session/policy.ts';
 import type { ServerState, Wiring } from '../store/state.ts';
 import { shellCommand, shellWord } from '../shell.ts';
 import type { CliContext } from './context.ts';
@@ -54,6 +55,8 @@ export interface CodexStatus {
   version?: string;
   /** This Codex runs http_headers_helper (0.152 and later). */
   runsHelper: boolean;
+  /** This Codex runs the helper but refuses the Authorization it returns (0.148 to 0.151): only launches through run work. */
+  refusesHelper: boolean;
   /** Codex's shared background server for this CODEX_HOME, when one runs. */
   backgroundServer?: {
     pid: number;
@@ -95,7 +98,7 @@ function describeGrant(state: ServerState | undefined, url: string | undefined, 
     ...(grant.tokens.scopes?.length ? { scopes: grant.tokens.scopes } : {}),
     audience: audienceOf(grant),
     ...(grant.tokens.expiresAt !== undefined ? { expiresInSeconds: Math.round((grant.tokens.expiresAt - now) / 1000) } : {}),
-    refreshable: grant.tokens.refreshToken !== undefined || grant.unattended !== undefined,
+    refreshable: canRenew(grant),
     ...(grant.unattended ? { grant: grant.unattended.grant, credentials: describeCredentials(grant) } : {}),
   };
 }
@@ -130,6 +133,7 @@ function collectCodex(ctx: CliContext, states: ServerState[]): CodexStatus {
     ...(file ? { path: file } : {}),
     ...(version ? { version } : {}),
     runsHelper: file !== undefined && hasFeature(version, 'headersHelper'),
+    refusesHelper: file !== undefined && hasFeature(version, 'helperKey') && !hasFeature(version, 'headersHelper'),
     ...(server ? { backgroundServer: { pid: server.pid, staleVariables: staleVariables(server.codexAuthVariables ?? {}, states) } } : {}),
   };
 }
@@ -179,7 +183,9 @@ export function collectStatus(ctx: CliContext): StatusReport {
 function describeWiring(server: ServerStatus, codex: CodexStatus): string {
   const decided = server.wiredFor ? ` (chosen for Codex ${server.wiredFor})` : '';
   if (server.wiring === 'helper') {
-    const older = codex.path !== undefined && !codex.runsHelper ? `; codex ${codex.version ?? ''} predates it, so codex-auth run passes the token per launch` : '';
+    const older = codex.refusesHelper
+      ? `; codex ${codex.version ?? ''} runs it but refuses its Authorization, so start it through codex-auth run (the alias): a plain codex fails to start the server`
+      : codex.path !== undefined && !codex.runsHelper ? `; codex ${codex.version ?? ''} predates it, so codex-auth run passes the token per launch` : '';
     return `Codex runs codex-auth headers (http_headers_helper)${decided}${older}`;
   }
   const newer = codex.runsHelper ? `; codex ${codex.version ?? ''} can run the helper instead: ${loginCommand()} switches the entry (then IDEs and the desktop app get the token too)` : '';
