@@ -38,6 +38,8 @@ export type Step =
   | 'device-authorization'
   | 'credentials'
   | 'client-credentials'
+  | 'jwt-bearer'
+  | 'idp-token-exchange'
   | 'state'
   | 'rewrite'
   | 'env-file'

@@ -39,7 +39,7 @@ function register(module: CommandModule, invocation: Invocation, result: { code:
 const TOP_EPILOGUE = `Exit codes:
   0 ok, 1 unexpected failure, 2 usage, 3 config, 4 discovery, 5 registration,
   6 authorization, 7 token, 8 network, 9 storage, 10 launch, 11 not logged in (run --strict),
-  12 a credential of a login with no person (key file, secret) unusable, 130 interrupted. \`run\` exits with the command's own code once it has started. With several
+  12 a credential of a login with no person (key file, JWT source) unusable, 130 interrupted. \`run\` exits with the command's own code once it has started. With several
   servers, a command goes on past a failing one and exits with the first failure's code.
 
 Environment:
@@ -88,7 +88,7 @@ function usageMessage(message: string, argv: string[]): string {
   return message.split('\n')[0]!.replace(/^[A-Z](?=[a-z])/, (letter) => letter.toLowerCase());
 }
 
-const BOOLEAN_OPTIONS = new Set(['browser', 'device', 'force', 'json', 'strict', 'proxy', 'login', 'debug', 'color', 'help', 'version']);
+const BOOLEAN_OPTIONS = new Set(['browser', 'device', 'force', 'assertion-github-actions', 'json', 'strict', 'proxy', 'login', 'debug', 'color', 'help', 'version']);
 
 /** yargs reads `--json=maybe` as false; a boolean option given any value but true or false is a mistake. */
 function booleanValueProblem(argv: string[]): string | undefined {

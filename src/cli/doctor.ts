@@ -15,6 +15,7 @@ import { shellCommand } from '../shell.ts';
 import { batchExitCode, describeFailure, printSummary, type ServerFailure } from './batch.ts';
 import type { CliContext } from './context.ts';
 import { collectStatus, describeCredentials, type StatusReport } from './status.ts';
+import { grantTypeOf } from '../oauth/unattended.ts';
 
 export interface DoctorStep {
   step: string;
@@ -116,15 +117,17 @@ async function diagnose(ctx: CliContext, entry: McpServerEntry, report: DoctorRe
   const issuer = prm?.authorizationServers[0] ?? mcpUrl.origin;
   // Read without creating anything: doctor leaves no trace.
   const stored = ctx.store.knownServers().find((state) => state.serverName === entry.name);
-  const unattended = stored?.grant?.mcpUrl === entry.url ? stored?.grant : undefined;
-  const as = await discoverAuthorizationServer(issuer, http, unattended?.grantType ? 'unattended' : 'person');
+  const storedGrant = stored?.grant;
+  const unattended = storedGrant && storedGrant.mcpUrl === entry.url && storedGrant.unattended ? storedGrant : undefined;
+  const as = await discoverAuthorizationServer(issuer, http, unattended ? 'unattended' : 'person');
   report.steps.push({ step: 'authorization-server-metadata', ok: true, detail: describeAuthorizationServer(as) });
   const resource = selectResource({ mcpUrl, ...(entry.oauthResource ? { override: entry.oauthResource } : {}), ...(prm ? { protectedResource: prm } : {}) });
   const scopes = selectScopes({ authorizationServer: as, ...(entry.scopes ? { explicit: entry.scopes } : {}), ...(challenge.scopes ? { challenge: challenge.scopes } : {}), ...(prm ? { protectedResource: prm } : {}) });
-  if (unattended?.grantType) {
-    const offered = as.grant_types_supported === undefined || as.grant_types_supported.includes(unattended.grantType);
-    const plan = { resource, scope: unattended.scopesRequested?.join(' ') ?? '(omitted)', grant: unattended.grantType, client: describeCredentials(unattended) };
-    report.steps.push({ step: 'plan', ok: offered, detail: offered ? plan : { ...plan, problem: `the server no longer lists ${unattended.grantType} in grant_types_supported` } });
+  if (unattended?.unattended) {
+    const { grant } = unattended.unattended;
+    const offered = as.grant_types_supported === undefined || as.grant_types_supported.includes(grantTypeOf(grant));
+    const plan = { resource, scope: unattended.scopesRequested?.join(' ') ?? '(omitted)', grant, client: describeCredentials(unattended) };
+    report.steps.push({ step: 'plan', ok: offered, detail: offered ? plan : { ...plan, problem: `the server no longer lists ${grantTypeOf(grant)} in grant_types_supported` } });
     return;
   }
   const clientName = stored?.clientName ?? DEFAULT_CLIENT_NAME;

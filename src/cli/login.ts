@@ -7,11 +7,16 @@ import { isWiredAs, userSetting } from '../codex/wiring.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { resolve } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
-import { login, type Grant, type LoginDeps, type LoginRequest, type PreRegisteredClient, type UnattendedGrant } from '../oauth/flow.ts';
+import { login, type Grant, type LoginDeps, type LoginRequest } from '../oauth/flow.ts';
+import { gitHubActionsSource, type AssertionSource } from '../oauth/assertion-source.ts';
+import type { IdentityProvider } from '../oauth/token-exchange.ts';
+import type { PreRegisteredClient } from '../oauth/unattended.ts';
+import type { UnattendedGrant } from '../oauth/unattended-grants.ts';
 import { parseScopeList } from '../oauth/scopes.ts';
 import { ensureFresh } from '../session/fresh.ts';
 import { withServerLock } from '../store/lock.ts';
 import { interactiveAuthorizer } from '../ui/authorize.ts';
+import { terminalText } from '../ui/output.ts';
 import type { StepUp } from '../session/routes.ts';
 import { shellCommand } from '../shell.ts';
 import { batchExitCode, eachServer, isFailure, printSummary } from './batch.ts';
@@ -30,6 +35,20 @@ export interface LoginOptions {
   /** private_key_jwt: the client's PEM private key file (kept as an absolute path), and --signing-alg. */
   privateKey?: string;
   signingAlg?: string;
+  /** jwt-bearer: where the workload's JWT comes from (one of them). */
+  assertionFile?: string;
+  assertionEnv?: string;
+  assertionCommand?: string;
+  assertionGithubActions?: boolean;
+  /** The audience asked of the GitHub Actions OIDC endpoint (default: the authorization server's issuer). */
+  audience?: string;
+  /** enterprise: the IdP's token endpoint and codex-auth's client there, and where the user's ID token comes from (one of them). */
+  idpTokenEndpoint?: string;
+  idpClientId?: string;
+  idpClientSecretEnv?: string;
+  idTokenFile?: string;
+  idTokenEnv?: string;
+  idTokenCommand?: string;
   clientMetadataUrl?: string;
   /** client_name for dynamic registration (servers that register only names they know); remembered per server. */
   clientName?: string;
@@ -121,7 +140,7 @@ function withProjectEntries(ctx: CliContext, user: CodexConfig, options: LoginOp
 function hasFreshGrant(ctx: CliContext, entry: McpServerEntry): boolean {
   const grant = ctx.store.server(entry.name).grant;
   if (!grant || grant.mcpUrl !== entry.url) return false;
-  return grant.tokens.refreshToken !== undefined || grant.grantType !== undefined || (grant.tokens.expiresAt ?? 0) > ctx.now();
+  return grant.tokens.refreshToken !== undefined || grant.unattended !== undefined || (grant.tokens.expiresAt ?? 0) > ctx.now();
 }
 
 /** The pre-registered client, with its secret (kept in the 0600 state) or its private key file. */
@@ -137,23 +156,79 @@ function usageError(message: string, hint: string): CodexAuthError {
   return new CodexAuthError({ kind: 'usage', step: 'arguments', message, hint });
 }
 
+/** Where the JWT-bearer grant's JWT comes from: the one source flag given (checked by checkUnattendedOptions). */
+function assertionSource(ctx: CliContext, options: LoginOptions): AssertionSource | undefined {
+  const file = options.assertionFile ?? options.idTokenFile;
+  const command = options.assertionCommand ?? options.idTokenCommand;
+  const variable = options.assertionEnv ?? options.idTokenEnv;
+  if (file) return { kind: 'file', path: resolve(file) };
+  if (command) return { kind: 'command', command };
+  if (options.assertionGithubActions) return gitHubActionsSource(ctx.env, options.audience);
+  if (!variable) return undefined;
+  const value = ctx.env[variable];
+  if (!value) throw usageError(`${options.idTokenEnv ? '--id-token-env' : '--assertion-env'} names ${variable}, but that variable is not set`, `export ${variable}=<the JWT> and run the command again`);
+  return { kind: 'env', variable, value };
+}
+
+function givenFlags(given: Record<string, unknown>): string[] {
+  return Object.entries(given).filter(([, value]) => Boolean(value)).map(([flag]) => flag);
+}
+
+function assertionFlags(options: LoginOptions): string[] {
+  return givenFlags({ '--assertion-file': options.assertionFile, '--assertion-env': options.assertionEnv, '--assertion-command': options.assertionCommand, '--assertion-github-actions': options.assertionGithubActions });
+}
+
+function enterpriseFlags(options: LoginOptions): string[] {
+  return givenFlags({ '--idp-token-endpoint': options.idpTokenEndpoint, '--idp-client-id': options.idpClientId, '--idp-client-secret-env': options.idpClientSecretEnv, ...idTokenGiven(options) });
+}
+
+function idTokenGiven(options: LoginOptions): Record<string, unknown> {
+  return { '--id-token-file': options.idTokenFile, '--id-token-env': options.idTokenEnv, '--id-token-command': options.idTokenCommand };
+}
+
+/** The IdP of enterprise-managed authorization; its client secret, like the others, is kept in the 0600 state. */
+function identityProvider(ctx: CliContext, options: LoginOptions): IdentityProvider | undefined {
+  if (!options.idpTokenEndpoint || !options.idpClientId) return undefined;
+  const secret = options.idpClientSecretEnv ? ctx.env[options.idpClientSecretEnv] : undefined;
+  if (options.idpClientSecretEnv && !secret) throw usageError(`--idp-client-secret-env names ${options.idpClientSecretEnv}, but that variable is not set`, `export ${options.idpClientSecretEnv}=<IdP client secret> and run the command again`);
+  return { tokenEndpoint: options.idpTokenEndpoint, clientId: options.idpClientId, ...(secret ? { clientSecret: secret } : {}) };
+}
+
 /** A grant with no person is for one server, with the client registered for it and one way to authenticate it. */
 function checkUnattendedOptions(options: LoginOptions): void {
+  const sources = assertionFlags(options);
+  const enterprise = enterpriseFlags(options);
+  if (options.grant !== 'enterprise' && enterprise.length > 0) throw usageError(`${enterprise.join(' and ')} go with --grant enterprise`, 'add --grant enterprise, or leave them out');
+  if (options.grant !== 'jwt-bearer' && (sources.length > 0 || options.audience)) throw usageError(`${[...sources, ...(options.audience ? ['--audience'] : [])].join(' and ')} go with --grant jwt-bearer`, 'add --grant jwt-bearer, or leave them out');
   if (!options.grant) {
-    if (options.privateKey || options.signingAlg) throw usageError('--private-key and --signing-alg are for --grant client_credentials', 'add --grant client_credentials, or leave them out');
+    if (options.privateKey || options.signingAlg) throw usageError('--private-key and --signing-alg are for --grant client_credentials or jwt-bearer', 'add --grant, or leave them out');
     return;
   }
-  const example = `codex-auth login <name> --grant ${options.grant} --client-id <id> --client-secret-env <VAR>`;
+  const example =
+    options.grant === 'jwt-bearer'
+      ? 'codex-auth login <name> --grant jwt-bearer --client-id <id> --assertion-file <JWT file>'
+      : options.grant === 'enterprise'
+        ? 'codex-auth login <name> --grant enterprise --idp-token-endpoint <url> --idp-client-id <id> --id-token-file <file> --client-id <id> --client-secret-env <VAR>'
+        : `codex-auth login <name> --grant ${options.grant} --client-id <id> --client-secret-env <VAR>`;
   if (options.names.length !== 1) throw usageError(`--grant ${options.grant} logs in to one server at a time`, `name the server: ${example}`);
   if (options.device) throw usageError(`--grant ${options.grant} needs no device code; --device is for a person`, 'leave out --device');
   if (!options.clientId) throw usageError(`--grant ${options.grant} needs the client registered for it (--client-id)`, example);
-  if (Boolean(options.clientSecretEnv) === Boolean(options.privateKey)) {
+  if (options.clientSecretEnv && options.privateKey) throw usageError('--client-secret-env and --private-key are two ways to authenticate the client: give one', example);
+  if (options.grant === 'jwt-bearer') {
+    if (sources.length !== 1) throw usageError('--grant jwt-bearer needs exactly one source of the workload JWT', 'give one of --assertion-file, --assertion-env, --assertion-command, --assertion-github-actions');
+    if (options.audience && !options.assertionGithubActions) throw usageError('--audience goes with --assertion-github-actions', 'leave out --audience');
+  } else if (options.grant === 'enterprise') {
+    if (!options.idpTokenEndpoint || !options.idpClientId) throw usageError('--grant enterprise needs the IdP: --idp-token-endpoint and --idp-client-id', example);
+    if (givenFlags(idTokenGiven(options)).length !== 1) throw usageError('--grant enterprise needs exactly one source of the ID token', 'give one of --id-token-file, --id-token-env, --id-token-command');
+  } else if (!options.clientSecretEnv && !options.privateKey) {
     throw usageError(`--grant ${options.grant} needs exactly one of --client-secret-env and --private-key`, 'give the variable holding the client secret, or the client\'s PEM private key file');
   }
   if (options.signingAlg && !options.privateKey) throw usageError('--signing-alg goes with --private-key', 'add --private-key <PEM file>, or leave out --signing-alg');
 }
 
 function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntry, options: LoginOptions, secret: string | undefined): LoginRequest {
+  const assertion = assertionSource(ctx, options);
+  const idp = identityProvider(ctx, options);
   const clientId = options.clientId ?? entry.clientId;
   const callbackPort = options.callbackPort ?? entry.callbackPort ?? config.callbackPort;
   const scopes = options.scopes ?? entry.scopes;
@@ -171,7 +246,7 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
     ...(scopes ? { scopes } : {}),
     ...(resource ? { resource } : {}),
     ...(clientId ? { preRegistered: preRegistered(clientId, options, secret), credentialBindings: ctx.store.credentialBindings() } : {}),
-    ...(options.grant ? { grantType: options.grant } : {}),
+    ...(options.grant ? { unattended: { grant: options.grant, ...(assertion ? { assertion } : {}), ...(idp ? { idp } : {}) } } : {}),
     ...(clientMetadataUrl ? { clientMetadataUrl } : {}),
     ...(callbackPort ? { callbackPort } : {}),
     // The 403's challenge stands in for the probe: a server may leave `initialize` open.
@@ -190,7 +265,7 @@ function loginRequest(ctx: CliContext, config: CodexConfig, entry: McpServerEntr
  */
 function refreshMayDo(ctx: CliContext, entry: McpServerEntry, options: LoginOptions): boolean {
   const grant = ctx.store.server(entry.name).grant;
-  if (!grant?.tokens.refreshToken || grant.grantType !== undefined || grant.mcpUrl !== entry.url) return false;
+  if (!grant?.tokens.refreshToken || grant.unattended !== undefined || grant.mcpUrl !== entry.url) return false;
   if (options.force || options.stepUp || options.grant || options.clientMetadataUrl) return false;
   if (options.clientId !== undefined && options.clientId !== grant.client.clientId) return false;
   if (options.resource !== undefined && options.resource !== grant.resource) return false;
@@ -238,7 +313,7 @@ export async function loginServer(ctx: CliContext, config: CodexConfig, entry: M
       request,
     ),
     showDeviceCode: ({ verificationUri, verificationUriComplete, userCode }) => {
-      out.info(`To authorize ${entry.name}, visit ${verificationUriComplete ?? verificationUri} and enter the code ${out.color.bold(userCode)}`);
+      out.info(`To authorize ${entry.name}, visit ${verificationUriComplete ?? verificationUri} and enter the code ${out.color.bold(terminalText(userCode))}`);
     },
   });
   if (outcome.kind === 'no-authorization-needed') return undefined;
@@ -247,7 +322,7 @@ export async function loginServer(ctx: CliContext, config: CodexConfig, entry: M
     ctx.store.saveGrant(entry.name, grant);
     if (options.clientName) ctx.store.rememberClientName(entry.name, options.clientName);
   });
-  if (!grant.tokens.refreshToken && !grant.grantType) {
+  if (!grant.tokens.refreshToken && !grant.unattended) {
     const until = expiryDate(grant);
     out.warn(`${entry.name}: the server issued no refresh token, so this login ends when the token expires${until ? ` (${until.toLocaleString()})` : ''}; then run codex-auth login ${entry.name} again`);
   }
@@ -287,7 +362,7 @@ function report(grant: Grant, rewrite: RewriteOutcome | undefined): LoginReport 
     resource: grant.resource,
     ...(grant.tokens.scopes?.length ? { scope: grant.tokens.scopes.join(' ') } : {}),
     ...(expiresAt ? { expiresAt } : {}),
-    ...(grant.grantType ? { grant: grant.grantType } : {}),
+    ...(grant.unattended ? { grant: grant.unattended.grant } : {}),
     ...(rewrite?.varName ? { envVar: rewrite.varName } : {}),
     ...(rewrite?.wiring ? { wiring: rewrite.wiring } : {}),
   };

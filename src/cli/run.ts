@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { currentWiring, isWiredAs, userSetting } from '../codex/wiring.ts';
 import { readCodexConfig, resolveHeaders, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
-import { syncEnvFile } from '../codex/envfile.ts';
+import { readEnvFile, syncEnvFile } from '../codex/envfile.ts';
 import { classifyCodexArgs, type CodexInvocation } from '../codex/invocation.ts';
 import { isCodexCommand, launch, resolveCommand } from '../codex/launch.ts';
 import { codexVersion, hasFeature } from '../codex/versions.ts';
@@ -52,6 +52,8 @@ interface Launching {
   isCodex: boolean;
   /** Codex runs http_headers_helper (always false for other commands). */
   helperCapable: boolean;
+  /** A Codex that runs http_headers_helper but refuses the Authorization it returns. */
+  runsHelperButRefusesIt: boolean;
   version: string | undefined;
   invocation: CodexInvocation | undefined;
 }
@@ -116,6 +118,9 @@ async function checkUnloggedServers(ctx: CliContext, unchecked: McpServerEntry[]
     ctx.store.markOpen(entry.name, ctx.now());
   }
 }
+
+/** What replaces the helper for a Codex that refuses its Authorization: an empty set of headers. */
+const NO_HEADERS_HELPER = 'echo {}';
 
 /** `-c` splits keys on every dot, so only names without one can be given per-launch overrides. */
 function overridable(serverName: string): boolean {
@@ -227,15 +232,37 @@ function routeAll(launching: Launching, config: CodexConfig, grants: Grant[], st
   });
 }
 
+/** The names codex-auth gives token variables (rewrite.ts): CODEX_AUTH_<NAME>_TOKEN, _2, _3, ... */
+const TOKEN_VARIABLE = /^CODEX_AUTH_[A-Z0-9_]*_TOKEN(?:_\d+)?$/;
+
+/**
+ * Every variable that may hold a token of codex-auth's: its naming pattern, each server's
+ * recorded variable and each line of the env file (read before this run rewrites it), except a
+ * variable an entry of the user's own reads.
+ */
+function tokenVariables(config: CodexConfig, states: ServerState[], envFileNames: string[]): (name: string) => boolean {
+  const known = new Set([...states.flatMap((state) => (state.rewrite ? [state.rewrite.varName] : [])), ...envFileNames]);
+  const recorded = new Map(states.map((state) => [state.serverName, state.rewrite]));
+  const usersOwn = new Set(config.servers.flatMap((entry) => (entry.bearerTokenEnvVar && userSetting(entry, recorded.get(entry.name)) ? [entry.bearerTokenEnvVar] : [])));
+  return (name) => !usersOwn.has(name) && (known.has(name) || TOKEN_VARIABLE.test(name));
+}
+
 /**
  * The `-c` overrides and environment for the launch. No OAuth token is left in the child's
- * environment unless its route needs it there, not even one inherited from a sourced env file.
+ * environment unless its route needs it there, not even one inherited from a sourced env file
+ * for a server whose url has changed since.
  */
-function launchSettings(ctx: CliContext, launching: Launching, managed: Managed[]): { overrides: string[]; env: NodeJS.ProcessEnv; unreachable: string[] } {
-  const env = Object.fromEntries(Object.entries(ctx.env).filter(([name]) => !managed.some(({ state }) => state.rewrite!.varName === name)));
+function launchSettings(ctx: CliContext, launching: Launching, managed: Managed[], isTokenVariable: (name: string) => boolean): { overrides: string[]; env: NodeJS.ProcessEnv; unreachable: string[] } {
+  const env = Object.fromEntries(Object.entries(ctx.env).filter(([name]) => !isTokenVariable(name)));
   const overrides: string[] = [];
   const unreachable: string[] = [];
   for (const { grant, state, entry, route } of managed) {
+    // Codex 0.148-0.151 runs the helper and then refuses its Authorization: a helper that hands
+    // out no header lets the variable or the proxy serve the entry (a -c cannot remove the key).
+    if (launching.runsHelperButRefusesIt && entry.httpHeadersHelper !== undefined) {
+      if (overridable(entry.name)) overrides.push('-c', `mcp_servers.${entry.name}.http_headers_helper=${JSON.stringify(NO_HEADERS_HELPER)}`);
+      else unreachable.push(entry.name);
+    }
     if (route !== 'environment') continue;
     const varName = state.rewrite!.varName;
     env[varName] = grant.tokens.accessToken;
@@ -327,7 +354,8 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
   if (!config || invocation?.kind === 'mcp-login' || invocation?.kind === 'mcp-logout') return launch({ file, args, env: ctx.env, stdinIsTTY });
 
   const version = isCodex ? codexVersion(file, ctx.paths.codexVersions) : undefined;
-  const launching: Launching = { file, args, isCodex, version, invocation, helperCapable: isCodex && hasFeature(version, 'headersHelper') };
+  const helperCapable = isCodex && hasFeature(version, 'headersHelper');
+  const launching: Launching = { file, args, isCodex, version, invocation, helperCapable, runsHelperButRefusesIt: isCodex && !helperCapable && hasFeature(version, 'helperKey') };
   const policyOf = (entry: McpServerEntry) => policyFor(preferredRoute(launching, entry, options.proxy), options);
   const known = entriesByState(ctx, config);
   await checkUnloggedServers(ctx, known.unchecked, options.strict);
@@ -354,9 +382,10 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
   if (isCodex) current = await keepWired(ctx, current, grants, launching);
   // One read of the state files after refreshes, logins and rewiring serves the routes and the env file.
   const states = ctx.store.knownServers();
-  syncEnvFile(ctx.store, states);
+  const isTokenVariable = tokenVariables(current, states, Object.keys(readEnvFile(ctx.paths.envFile)));
+  syncEnvFile(ctx.store, states, new Map(current.servers.map((entry) => [entry.name, entry.url])));
   const managed = routeAll(launching, current, grants, new Map(states.map((state) => [state.serverName, state])), options.proxy);
-  const settings = launchSettings(ctx, launching, managed);
+  const settings = launchSettings(ctx, launching, managed, isTokenVariable);
   for (const name of settings.unreachable) ctx.out.warn(`${name}: this Codex cannot run codex-auth's helper, and its name contains characters -c cannot address; it starts without a token`);
   const viaProxy = [
     ...managed.filter(({ route }) => route === 'proxy').map(({ entry }) => entry),

@@ -7,6 +7,7 @@ import { layeredConfig } from '../codex/layers.ts';
 import { codexHome } from '../codex/home.ts';
 import { currentWiring, isOurHelper, isOurVar } from '../codex/wiring.ts';
 import { hasFeature } from '../codex/versions.ts';
+import { describeAssertionSource } from '../oauth/assertion-source.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { readHandouts } from '../session/handout.ts';
 import type { ServerState, Wiring } from '../store/state.ts';
@@ -94,16 +95,20 @@ function describeGrant(state: ServerState | undefined, url: string | undefined, 
     ...(grant.tokens.scopes?.length ? { scopes: grant.tokens.scopes } : {}),
     audience: audienceOf(grant),
     ...(grant.tokens.expiresAt !== undefined ? { expiresInSeconds: Math.round((grant.tokens.expiresAt - now) / 1000) } : {}),
-    refreshable: grant.tokens.refreshToken !== undefined || grant.grantType !== undefined,
-    ...(grant.grantType ? { grant: grant.grantType, credentials: describeCredentials(grant) } : {}),
+    refreshable: grant.tokens.refreshToken !== undefined || grant.unattended !== undefined,
+    ...(grant.unattended ? { grant: grant.unattended.grant, credentials: describeCredentials(grant) } : {}),
   };
 }
 
 /** Where a login with no person gets its client's credentials each time it renews; never the secret itself. */
 export function describeCredentials(grant: Grant): string {
   const { client } = grant;
-  if (client.privateKey) return `client ${client.clientId}, private key ${client.privateKey.path} (private_key_jwt, ${client.privateKey.alg}), read at every renewal`;
-  return `client ${client.clientId}, secret (${client.tokenEndpointAuthMethod}) copied at login into codex-auth's state (0600)`;
+  const { assertion: source, idp } = grant.unattended ?? {};
+  const jwt = source ? `; ${idp ? 'ID token' : 'JWT'} from ${describeAssertionSource(source)}` : '';
+  const assertion = idp ? `${jwt}, exchanged at the IdP ${idp.tokenEndpoint} as client ${idp.clientId}` : jwt;
+  if (client.privateKey) return `client ${client.clientId}, private key ${client.privateKey.path} (private_key_jwt, ${client.privateKey.alg}), read at every renewal${assertion}`;
+  if (client.clientSecret) return `client ${client.clientId}, secret (${client.tokenEndpointAuthMethod}) copied at login into codex-auth's state (0600)${assertion}`;
+  return `client ${client.clientId} (no client authentication)${assertion}`;
 }
 
 /**

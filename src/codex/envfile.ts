@@ -94,12 +94,15 @@ function envFileError(message: string): CodexAuthError {
 
 /**
  * The env file holds one line per logged-in server whose entry reads the token from the
- * environment (helper-wired entries need no copy of the token there). Returns whether it changed.
+ * environment (helper-wired entries need no copy of the token there). Given the servers' urls
+ * in config.toml, a token logged in at another url is left out: a shell loading the file must not
+ * hand it to the entry's new server. Returns whether it changed.
  */
-export function syncEnvFile(store: StateStore, states: ServerState[] = store.knownServers()): boolean {
+export function syncEnvFile(store: StateStore, states: ServerState[] = store.knownServers(), configUrls?: Map<string, string | undefined>): boolean {
   const vars: Record<string, string> = {};
   for (const state of states) {
     const token = state.grant?.tokens.accessToken;
+    if (configUrls && configUrls.get(state.serverName) !== state.grant?.mcpUrl) continue;
     if (token && state.rewrite && (state.rewrite.wiring ?? 'environment') === 'environment') vars[state.rewrite.varName] = token;
   }
   try {

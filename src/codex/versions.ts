@@ -9,6 +9,12 @@ import { readJsonFile } from '../store/json-file.ts';
 /** The first release with each behaviour codex-auth depends on (checked by running each). */
 export const CODEX_RELEASES = {
   /**
+   * Codex knows `http_headers_helper` and runs it. Up to `headersHelper` it refuses a returned
+   * Authorization ("MCP HTTP headers helper returned a reserved header") and the server fails to
+   * start, so a helper-wired entry needs its helper replaced for the launch (0.150.1 checked).
+   */
+  helperKey: '0.148.0',
+  /**
    * `http_headers_helper` may set Authorization. 0.148.0 accepts the key, but up to 0.151.0 it
    * refuses Authorization as "a reserved header"; 0.152.0 sends it and re-runs the helper after
    * a 401 (retrying the request once when the helper's headers changed).

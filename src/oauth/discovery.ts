@@ -47,7 +47,9 @@ export async function discoverProtectedResource(
 ): Promise<ProtectedResourceInfo | undefined> {
   const headers = { ...http.headers, accept: 'application/json' };
   if (probe.resourceMetadataUrl) {
-    const response = await send(http, PRM_STEP, probe.resourceMetadataUrl, { headers });
+    // The user's http_headers (API keys, tenant keys) are for the MCP server's own origin only.
+    const sameOrigin = new URL(probe.resourceMetadataUrl).origin === mcpUrl.origin;
+    const response = await send(http, PRM_STEP, probe.resourceMetadataUrl, { headers: sameOrigin ? headers : { accept: 'application/json' } });
     if (response.status !== 200) throw metadataUnavailable(response, PRM_STEP, 'protected resource metadata named by the server');
     return readProtectedResource(response, mcpUrl);
   }

@@ -4,8 +4,12 @@ import { OperationProcessingError, RESPONSE_IS_NOT_CONFORM, ResponseBodyError, W
 import { CodexAuthError, type Step } from '../errors.ts';
 import { kindForStep } from './http.ts';
 
+/** Longest server text shown: an error description is a sentence, not a document. */
+const SERVER_TEXT_LENGTH = 300;
+
 export function describeServerError(error: string, description?: string): string {
-  return description ? `${error}: ${description}` : error;
+  const said = description ? `${error}: ${description}` : error;
+  return said.length > SERVER_TEXT_LENGTH ? `${said.slice(0, SERVER_TEXT_LENGTH)}…` : said;
 }
 
 /** The first CodexAuthError in an error's cause chain (oauth4webapi wraps body read failures). */

@@ -9,9 +9,8 @@ import { assertCredentialBoundTo, type ClientCredential, type CredentialBindings
 import { isPortTaken, listenForCallback, validateCallback, type CallbackListener } from './callback.ts';
 import { probe, type ProbeResult } from './challenge.ts';
 import { deviceAuthorizationEndpoint, deviceLogin, type DeviceCodeInfo } from './device.ts';
-import { chooseSigningAlg } from './client-assertion.ts';
-import { CLIENT_CREDENTIALS_GRANT, requestClientCredentialsToken } from './client-credentials.ts';
-import { discoverAuthorizationServer, discoverProtectedResource, requireGrantType } from './discovery.ts';
+import { discoverAuthorizationServer, discoverProtectedResource } from './discovery.ts';
+import { prepareUnattended, requestUnattendedToken, stepOf, type PreRegisteredClient, type UnattendedMethod } from './unattended.ts';
 import { assertAllowedUrl, kindForStep, parseUrl, redactUrl, type HttpClient } from './http.ts';
 import {
   metadataDocumentClient,
@@ -39,10 +38,10 @@ export interface LoginRequest {
   resource?: string;
   preRegistered?: PreRegisteredClient;
   /**
-   * A login with no person: the client credentials grant, with the pre-registered client (its
+   * A login with no person (client credentials, JWT bearer), with the pre-registered client (its
    * secret, or its private key for private_key_jwt). Absent: the browser or device flow.
    */
-  grantType?: UnattendedGrant;
+  unattended?: UnattendedMethod;
   /**
    * Where a pre-registered client's secret is bound to its issuer: required with a secret, which
    * is then sent only to the issuer it was first accepted by.
@@ -110,17 +109,7 @@ export interface Grant {
    * How a login with no person was made, and so how its token is renewed: asked for again the
    * same way. Absent: a browser or device login, renewed with its refresh token.
    */
-  grantType?: UnattendedGrant;
-}
-
-export type UnattendedGrant = typeof CLIENT_CREDENTIALS_GRANT;
-
-export interface PreRegisteredClient {
-  clientId: string;
-  clientSecret?: string;
-  tokenEndpointAuthMethod?: string;
-  /** private_key_jwt: the PEM file, and the algorithm asked for (--signing-alg). */
-  privateKey?: { path: string; alg?: string };
+  unattended?: UnattendedMethod;
 }
 
 export type LoginOutcome = { kind: 'no-authorization-needed' } | { kind: 'logged-in'; grant: Grant };
@@ -175,7 +164,7 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
   const issuer = protectedResource?.authorizationServers[0] ?? mcpUrl.origin;
 
   report('authorization-server-metadata', issuer);
-  const unattended = request.grantType !== undefined;
+  const unattended = request.unattended !== undefined;
   const as = await discoverAuthorizationServer(issuer, http, unattended ? 'unattended' : 'person');
   const resource = selectResource({ override: request.resource, protectedResource, mcpUrl });
   const scopes = request.stepUp
@@ -185,7 +174,7 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
   const credential = userCredential(request);
   if (credential) assertCredentialBoundTo(credential.bindings, credential, as.issuer, request.serverName);
   const session: LoginSession = { request, deps, as, resource, scopes, report };
-  const { client, tokens } = unattended ? await loginWithClientCredentials(session) : request.useDeviceFlow ? await loginWithDevice(session) : await loginWithBrowser(session);
+  const { client, tokens, method } = unattended ? await loginUnattended(session) : request.useDeviceFlow ? await loginWithDevice(session) : await loginWithBrowser(session);
   if (credential && !credential.bindings.find(credential)) credential.bindings.bind(credential, as.issuer, request.serverName, deps.now());
   const grant: Grant = {
     serverName: request.serverName,
@@ -198,7 +187,7 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
     obtainedAt: deps.now(),
   };
   if (scopes) grant.scopesRequested = scopes;
-  if (request.grantType) grant.grantType = request.grantType;
+  if (method) grant.unattended = method;
   return { kind: 'logged-in', grant };
 }
 
@@ -229,6 +218,8 @@ interface LoginSession {
 interface Authorized {
   client: ClientRecord;
   tokens: TokenSet;
+  /** A login with no person: how it renews itself. */
+  method?: UnattendedMethod;
 }
 
 async function loginWithBrowser(session: LoginSession): Promise<Authorized> {
@@ -254,38 +245,16 @@ async function loginWithBrowser(session: LoginSession): Promise<Authorized> {
   }
 }
 
-/** No person: the pre-registered client asks for a token itself, after the server is seen to offer the grant. */
-async function loginWithClientCredentials(session: LoginSession): Promise<Authorized> {
+/** No person: the pre-registered client asks for a token itself, once the server is seen to offer the grant. */
+async function loginUnattended(session: LoginSession): Promise<Authorized & { method: UnattendedMethod }> {
   const { request, deps, as, resource, scopes, report } = session;
-  requireGrantType(as, CLIENT_CREDENTIALS_GRANT, 'Ask the server operator for a client allowed the client_credentials grant, or log in without --grant.');
-  if (!request.preRegistered) {
-    throw new CodexAuthError({ kind: 'usage', step: 'arguments', message: 'The client credentials grant needs the client registered for it.', hint: 'Give --client-id with --client-secret-env or --private-key.' });
+  if (!request.unattended || !request.preRegistered) {
+    throw new CodexAuthError({ kind: 'usage', step: 'arguments', message: 'A login with no person needs the client registered for it.', hint: 'Give --client-id (and its secret or key).' });
   }
-  const client = preRegisteredClient(as, unattendedClientAuth(as, request.preRegistered), undefined, deps.now);
-  report('client-credentials', as.token_endpoint ?? as.issuer);
-  const tokens = await requestClientCredentialsToken({ as, client, resource, ...(scopes ? { scopes } : {}) }, deps.http, deps.now);
-  return { client, tokens };
-}
-
-/**
- * The client's authentication for a grant with no person: private_key_jwt with a key (its
- * algorithm chosen against the server's list now, so a mismatch fails at login), else the
- * secret sent the way the server's metadata says.
- */
-function unattendedClientAuth(as: AuthorizationServer, client: PreRegisteredClient): Parameters<typeof preRegisteredClient>[1] {
-  const { privateKey, ...withSecret } = client;
-  if (!privateKey) return withSecret;
-  const { path } = privateKey;
-  const methods = as.token_endpoint_auth_methods_supported;
-  if (methods !== undefined && !methods.includes('private_key_jwt')) {
-    throw new CodexAuthError({
-      kind: 'discovery',
-      step: 'authorization-server-metadata',
-      message: `The authorization server ${as.issuer} does not accept private_key_jwt client authentication (token_endpoint_auth_methods_supported: ${methods.join(', ')}).`,
-      hint: methods.some((method) => method.startsWith('client_secret')) ? 'Use the client\'s secret instead: --client-secret-env <VAR>.' : 'Ask the server operator which client authentication it accepts.',
-    });
-  }
-  return { ...withSecret, tokenEndpointAuthMethod: 'private_key_jwt', privateKey: { path, alg: chooseSigningAlg(path, as, privateKey.alg) } };
+  const { method, client } = prepareUnattended(as, request.unattended, request.preRegistered, deps.now);
+  report(stepOf(method.grant), method.idp?.tokenEndpoint ?? as.token_endpoint ?? as.issuer);
+  const tokens = await requestUnattendedToken(method, { as, client, resource, ...(scopes ? { scopes } : {}) }, deps.http, deps.now);
+  return { client, tokens, method };
 }
 
 async function loginWithDevice(session: LoginSession): Promise<Authorized> {
@@ -381,9 +350,9 @@ function loopbackPortOf(redirectUri: string | undefined): number | undefined {
  */
 export async function refreshGrant(grant: Grant, deps: { http: HttpClient; now: () => number }): Promise<Grant> {
   try {
-    if (grant.grantType === CLIENT_CREDENTIALS_GRANT) {
+    if (grant.unattended) {
       const scopes = grant.scopesRequested;
-      const tokens = await requestClientCredentialsToken({ as: grant.authorizationServer, client: grant.client, resource: grant.resource, ...(scopes ? { scopes } : {}) }, deps.http, deps.now);
+      const tokens = await requestUnattendedToken(grant.unattended, { as: grant.authorizationServer, client: grant.client, resource: grant.resource, ...(scopes ? { scopes } : {}) }, deps.http, deps.now);
       return { ...grant, tokens, obtainedAt: deps.now() };
     }
     if (!grant.tokens.refreshToken) {

@@ -49,6 +49,8 @@ export function kindForStep(step: Step): ErrorKind {
     case 'revocation':
     case 'device-authorization':
     case 'client-credentials':
+    case 'jwt-bearer':
+    case 'idp-token-exchange':
       return 'token';
     case 'credentials':
       return 'credentials';
@@ -116,21 +118,33 @@ export function redactUrl(url: URL | string): string {
 
 const SECRET_FIELDS = [...SECRET_QUERY_PARAMETERS, 'password', 'assertion', 'client_assertion'];
 const EXCERPT_LENGTH = 300;
+/**
+ * How much of a body the excerpt reads: enough to fill the excerpt after whitespace folding, and a
+ * bound on the work, so that a megabyte of hostile text costs no more than a short answer.
+ */
+const EXCERPT_SOURCE_LENGTH = 4096;
+const SECRET_FIELD_NAMES = SECRET_FIELDS.join('|');
+// Each pattern runs in linear time and also redacts a value cut short by the bounded slice:
+// an unterminated JSON string, a partial JWT (anything that starts like one).
+const SECRET_JSON_FIELD = new RegExp(`("(?:${SECRET_FIELD_NAMES})"[ \\t\\r\\n]*:[ \\t\\r\\n]*)"(?:[^"\\\\]|\\\\[^])*(?:"|\\\\?$)`, 'g');
+const SECRET_FORM_FIELD = new RegExp(`(^|[?&\\s])((?:${SECRET_FIELD_NAMES})=)[^&\\s]*`, 'g');
+const JWT_LIKE = /eyJ[\w.-]*/g;
+const BEARER_VALUE = /(bearer[ \t]+)[\w.~+/=-]+/gi;
 
 /**
  * The start of a server's answer, fit for --debug and doctor: secret fields (JSON or form),
  * JWTs and bearer values redacted, whitespace folded, at most a few hundred characters.
  */
 export function bodyExcerpt(text: string): string {
-  const fields = SECRET_FIELDS.join('|');
   const redacted = text
-    .replace(new RegExp(`("(?:${fields})"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'g'), '$1"redacted"')
-    .replace(new RegExp(`(^|[?&\\s])((?:${fields})=)[^&\\s]*`, 'g'), '$1$2redacted')
-    .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, 'redacted-jwt')
-    .replace(/(bearer\s+)[\w.~+/=-]+/gi, '$1redacted')
+    .slice(0, EXCERPT_SOURCE_LENGTH)
+    .replace(SECRET_JSON_FIELD, '$1"redacted"')
+    .replace(SECRET_FORM_FIELD, '$1$2redacted')
+    .replace(JWT_LIKE, 'redacted-jwt')
+    .replace(BEARER_VALUE, '$1redacted')
     .replace(/\s+/g, ' ')
     .trim();
-  return redacted.length > EXCERPT_LENGTH ? `${redacted.slice(0, EXCERPT_LENGTH)}…` : redacted;
+  return redacted.length > EXCERPT_LENGTH || text.length > EXCERPT_SOURCE_LENGTH ? `${redacted.slice(0, EXCERPT_LENGTH)}…` : redacted;
 }
 
 export interface SendOptions {
@@ -165,8 +179,11 @@ export async function send(
       return withUrl(new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers }), target);
     }
     const body = await readCappedBody(response, http, target, step, signal, init.signal);
-    const answer = response.status >= 400 && body ? bodyExcerpt(new TextDecoder().decode(body)) : '';
-    if (answer) http.debug?.(`  answer: ${answer}`);
+    // Excerpted only for a trail someone reads.
+    if (http.debug && response.status >= 400 && body) {
+      const answer = bodyExcerpt(new TextDecoder().decode(body));
+      if (answer) http.debug(`  answer: ${answer}`);
+    }
     return withUrl(rebuild(response, body), target);
   } finally {
     clearTimeout(timer);

@@ -264,8 +264,10 @@ export function tokenFailure(error: unknown, step: Step, action: string, client:
   return toCodexAuthError(error, {
     step,
     action,
-    hint: step === 'refresh' ? 'Log in again.' : step === 'client-credentials' ? 'Check the client and its credentials with the server operator, then run the login again.' : 'Run the login again.',
+    hint: step === 'refresh' ? 'Log in again.' : step === 'client-credentials' || step === 'jwt-bearer' || step === 'idp-token-exchange' ? 'Check the client and its credentials with the server operator, then run the login again.' : 'Run the login again.',
     hintFor: (code) => {
+      if (code === 'invalid_grant' && step === 'idp-token-exchange') return 'The IdP refused the ID token (expired, or issued for another client): get a fresh one and log in again.';
+      if (code === 'invalid_grant' && step === 'jwt-bearer') return 'The server refused the JWT (expired, for another audience, or already used): give a fresh one and log in again.';
       if (code === 'invalid_grant') return step === 'refresh' ? 'The refresh token is no longer valid: log in again.' : 'The code was rejected or expired: run the login again.';
       if (code === 'invalid_client' || code === 'unauthorized_client') {
         return client.source === 'dynamic'

@@ -79,7 +79,7 @@ export async function ensureFresh(deps: FreshnessDeps, serverName: string, mcpUr
     if ((replaced && !hasExpired(current, deps.now())) || !needsRefresh(current)) return { status: 'fresh', grant: current };
     const token = current.tokens.accessToken;
     (rejectedToken !== undefined ? triedAfterRejection : triedByExpiry).add(token);
-    if (!current.tokens.refreshToken && current.grantType === undefined) {
+    if (!current.tokens.refreshToken && current.unattended === undefined) {
       const unusable = rejectedToken !== undefined || hasExpired(current, deps.now());
       return unusable ? { status: 'needs-login', reason: 'its token expired and the server gave no refresh token' } : { status: 'fresh', grant: current };
     }

@@ -2,7 +2,8 @@
 // (its own HOME, CODEX_HOME and CODEX_AUTH_HOME) it writes a Codex config.toml naming the
 // scenario's server, runs `codex-auth login conformance` with a $BROWSER that follows the suite's
 // immediate redirect (or, for the extension scenarios, with the grant and credentials the suite
-// hands over: --grant client_credentials with a secret variable or a key file), then
+// hands over: --grant client_credentials with a secret variable or a key file, --grant jwt-bearer
+// with the workload JWT in a variable, --grant enterprise with the IdP and the user's ID token), then
 // `codex-auth run -- <a real MCP client>`, which gets the token the way
 // any non-codex command does (CODEX_AUTH_CONFORMANCE_TOKEN). What happened goes to the JSON file
 // named by $CODEX_AUTH_CLI_CLIENT_REPORT.
@@ -58,6 +59,15 @@ function loginFor(scenario: string, context: ConformanceContext, sandbox: Sandbo
     writeFileSync(keyFile, context.private_key_pem ?? '', { mode: 0o600 });
     const alg = context.signing_algorithm ? ['--signing-alg', context.signing_algorithm] : [];
     return { args: ['--grant', 'client_credentials', '--client-id', clientId, '--private-key', keyFile, ...alg], env: {} };
+  }
+  if (scenario === 'auth/wif-jwt-bearer') {
+    return { args: ['--grant', 'jwt-bearer', '--client-id', clientId, '--assertion-env', 'WORKLOAD_JWT'], env: { WORKLOAD_JWT: context.valid_jwt } };
+  }
+  if (scenario === 'auth/enterprise-managed-authorization') {
+    return {
+      args: ['--grant', 'enterprise', '--idp-token-endpoint', context.idp_token_endpoint ?? '', '--idp-client-id', context.idp_client_id ?? '', '--id-token-env', 'ID_TOKEN', '--client-id', clientId, '--client-secret-env', 'CONFORMANCE_CLIENT_SECRET'],
+      env: { ID_TOKEN: context.idp_id_token, CONFORMANCE_CLIENT_SECRET: context.client_secret },
+    };
   }
   return { args: [], env: { BROWSER: makeBrowserCommand(sandbox.root) } };
 }

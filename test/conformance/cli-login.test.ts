@@ -102,4 +102,19 @@ describe('conformance extension scenarios, through the CLI only (login with flag
     assert.equal(check(checks, 'client-credentials-jwt-verified').status, 'SUCCESS');
     assertClean(checks, report, output);
   });
+
+  it('auth/wif-jwt-bearer: --grant jwt-bearer with --assertion-env', () => {
+    const { checks, report, output } = runScenario('auth/wif-jwt-bearer', NEXT_SUITE);
+    assert.equal(report.login.code, 0, report.login.stderr);
+    assert.equal(check(checks, 'wif-assertion-verified').status, 'SUCCESS');
+    assertClean(checks, report, output);
+  });
+
+  it('auth/enterprise-managed-authorization: --grant enterprise (token exchange at the IdP, then the JWT-bearer grant)', () => {
+    const { checks, report, output } = runScenario('auth/enterprise-managed-authorization', NEXT_SUITE);
+    assert.equal(report.login.code, 0, report.login.stderr);
+    assert.equal(check(checks, 'complete-flow-token-exchange').status, 'SUCCESS');
+    assert.equal(check(checks, 'complete-flow-jwt-bearer').status, 'SUCCESS');
+    assertClean(checks, report, output);
+  });
 });

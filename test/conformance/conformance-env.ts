@@ -22,6 +22,12 @@ export interface ConformanceContext {
   /** auth/client-credentials-jwt: the client's PKCS#8 key and the algorithm the server expects. */
   private_key_pem?: string;
   signing_algorithm?: string;
+  /** auth/wif-jwt-bearer: a workload JWT for the scenario's authorization server. */
+  valid_jwt?: string;
+  /** auth/enterprise-managed-authorization: the IdP's token endpoint, codex-auth's client there, and the user's ID token. */
+  idp_token_endpoint?: string;
+  idp_client_id?: string;
+  idp_id_token?: string;
 }
 
 export interface ConformanceEnv {
@@ -58,6 +64,10 @@ function parseContext(raw: string | undefined): ConformanceContext {
     issuer: text('issuer'),
     private_key_pem: text('private_key_pem'),
     signing_algorithm: text('signing_algorithm'),
+    valid_jwt: text('valid_jwt'),
+    idp_token_endpoint: text('idp_token_endpoint'),
+    idp_client_id: text('idp_client_id'),
+    idp_id_token: text('idp_id_token'),
   };
 }
 

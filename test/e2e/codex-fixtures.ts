@@ -5,7 +5,7 @@ import { codexBin, startModelServer, writeCodexConfig, type ModelAction, type Mo
 import { runCli } from './harness.ts';
 import { startLayout, type Layout, type LayoutOptions } from './fixtures.ts';
 
-export type Version = 'latest' | '0.130';
+export type Version = 'latest' | '0.155' | '0.130';
 export const VERSIONS: Version[] = ['latest', '0.130'];
 
 export interface CodexLayout extends Layout {
@@ -54,7 +54,7 @@ export function codexEnv(layout: Layout, version: Version): NodeJS.ProcessEnv {
   return {
     FAKE_API_KEY: 'x',
     BROWSER: layout.browser(),
-    ...(version === '0.130' ? { CODEX_AUTH_CODEX_BIN: codexBin('0.130') } : {}),
+    ...(version === 'latest' ? {} : { CODEX_AUTH_CODEX_BIN: codexBin(version) }),
   };
 }
 

@@ -255,3 +255,19 @@ describe('codex: step-up', () => {
     );
   });
 });
+
+describe('codex 0.155.1: the helper, no background server', () => {
+  it('on a config wired at login with the newest Codex, plain codex exec (no run) and run -- codex exec both call the tool with a valid token', { timeout: 240_000 }, async () => {
+    await withCodexLayout({}, [callThenAnswer, callThenAnswer, callThenAnswer, callThenAnswer], async (layout) => {
+      await login(layout);
+      assertHelperWired(layout);
+      const plain = await execa(codexBin('0.155'), ['exec', '--skip-git-repo-check', 'call whoami'], { cwd: layout.sandbox.root, env: { ...layout.sandbox.env, FAKE_API_KEY: 'x' }, extendEnv: false, reject: false, timeout: 120_000, stdin: 'ignore' });
+      assert.equal(plain.exitCode, 0, String(plain.stderr));
+      assert.ok(String(plain.stdout).includes(layout.mcp.marker), 'Codex printed the tool answer');
+      assert.ok(helperWasAsked(layout), 'Codex 0.155 ran the helper');
+      const viaRun = await runCodex(layout, '0.155');
+      assert.equal(viaRun.code, 0, viaRun.stderr);
+      assert.deepEqual(toolCalls(layout).map((call) => [call.tokenOk, call.status]), [[true, 200], [true, 200]]);
+    });
+  });
+});

@@ -8,7 +8,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeServer, listenOnLoopback, readBody } from '../peers/net.ts';
 
-export type Route = 'mcp' | 'resource-metadata' | 'as-metadata' | 'register' | 'token';
+export type Route = 'mcp' | 'resource-metadata' | 'as-metadata' | 'register' | 'token' | 'device';
 
 export interface HostileRequest {
   req: IncomingMessage;
@@ -63,6 +63,8 @@ export async function startHostileServer(): Promise<HostileServer> {
     }),
     register: ({ json }) => ({ client_id: `client-${randomBytes(6).toString('hex')}`, redirect_uris: json.redirect_uris, token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] }),
     token: () => ({ access_token: issue('access'), token_type: 'Bearer', expires_in: 3600, refresh_token: issue('refresh'), scope: 'mcp' }),
+    // Served, but advertised only when a test adds device_authorization_endpoint to the metadata.
+    device: () => ({ device_code: issue('device'), user_code: 'ABCD-EFGH', verification_uri: `${origin}/activate`, expires_in: 600, interval: 1 }),
   };
   const goodAnswer: Record<Route, Handler> = {
     mcp: ({ res }) => {
@@ -73,6 +75,7 @@ export async function startHostileServer(): Promise<HostileServer> {
     'as-metadata': (request, good) => sendJson(request.res, 200, good()),
     register: (request, good) => sendJson(request.res, 201, good()),
     token: (request, good) => sendJson(request.res, 200, good()),
+    device: (request, good) => sendJson(request.res, 200, good()),
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -110,6 +113,7 @@ function routeOf(path: string): Route | undefined {
   if (path === AS_METADATA_PATH || path === '/.well-known/openid-configuration') return 'as-metadata';
   if (path === '/register') return 'register';
   if (path === '/token') return 'token';
+  if (path === '/device') return 'device';
   return undefined;
 }
 

@@ -9,6 +9,11 @@ import * as jose from 'jose';
 import Provider, { errors } from 'oidc-provider';
 import type { InteractionDetails } from 'oidc-provider';
 import { closeServer, listenOnLoopback, readBody } from './net.ts';
+// oidc-provider's own client credentials handler and its helpers, reused to issue the JWT-bearer grant's token.
+// @ts-expect-error deep imports of oidc-provider's internals carry no types
+import { handler as clientCredentialsHandler } from 'oidc-provider/lib/actions/grants/client_credentials.js';
+// @ts-expect-error as above
+import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
 
 export type MetadataForm = 'oauth-insert' | 'oidc-insert' | 'oidc-append';
 
@@ -55,6 +60,12 @@ export interface AuthServerOptions {
   deviceFlow?: boolean;
   /** The client_credentials grant (OAuth 2.1 §4.2), for clients registered with it. */
   clientCredentials?: boolean;
+  /**
+   * The JWT-bearer grant (RFC 7523 §2.1) for workload JWTs of this issuer, signed by one of these
+   * keys: signature, iss, aud (this server's issuer or token endpoint), exp and single use of the jti
+   * are checked; then a token is issued as for client credentials, for the resource asked.
+   */
+  jwtBearer?: { trustedIssuer: string; keys: jose.JWK[] };
   /** Overrides the metadata's grant_types_supported and token_endpoint_auth_methods_supported. */
   advertised?: { grantTypes?: string[]; authMethods?: string[] };
   /** Added delay before answering every request. */
@@ -131,7 +142,7 @@ export const TEST_ACCOUNT_ID = 'test-user';
 
 const DEFAULT_SCOPES = ['openid', 'offline_access', 'mcp:read', 'mcp:write'];
 const ALL_METADATA_FORMS: MetadataForm[] = ['oauth-insert', 'oidc-insert', 'oidc-append'];
-const GRANTS_NEEDING_RESOURCE = new Set(['authorization_code', 'refresh_token', 'client_credentials']);
+const GRANTS_NEEDING_RESOURCE = new Set(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer']);
 
 export async function startAuthServer(options: AuthServerOptions): Promise<AuthServer> {
   const issuerPath = normalizeIssuerPath(options.issuerPath ?? '');
@@ -139,6 +150,7 @@ export async function startAuthServer(options: AuthServerOptions): Promise<AuthS
   const origin = await listenOnLoopback(server);
   const issuer = origin + issuerPath;
   const provider = new Provider(issuer, await buildConfiguration(options, issuerPath));
+  if (options.jwtBearer) registerJwtBearer(provider, issuer, options.jwtBearer);
   provider.on('server_error', (_ctx, error) => console.error('auth-server error:', error));
 
   const front = new FrontServer(provider, options, issuerPath, origin);
@@ -420,6 +432,34 @@ function scopeRequiredOnRegistration() {
 }
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** The JWT-bearer grant, checked the way RFC 7523 §3 says, then answered by oidc-provider's own client credentials code. */
+function registerJwtBearer(provider: Provider, issuer: string, trust: NonNullable<AuthServerOptions['jwtBearer']>): void {
+  const keys = jose.createLocalJWKSet({ keys: trust.keys });
+  const usedJtis = new Set<string>();
+  const helpers = Object.fromEntries(Object.entries(grantHelpers).map(([name, helper]) => [name, (helper as (...args: unknown[]) => unknown).bind(undefined, provider)]));
+  provider.registerGrantType(
+    JWT_BEARER_GRANT,
+    async (ctx: { oidc: { params: { assertion?: string } } }) => {
+      const assertion = ctx.oidc.params.assertion;
+      if (!assertion) throw new errors.InvalidRequest('missing assertion');
+      let claims: jose.JWTPayload;
+      try {
+        ({ payload: claims } = await jose.jwtVerify(assertion, keys, { issuer: trust.trustedIssuer, audience: [issuer, `${issuer}/token`], requiredClaims: ['exp', 'sub'] }));
+      } catch (error) {
+        throw new errors.InvalidGrant(`assertion rejected: ${(error as Error).message}`);
+      }
+      if (claims.jti !== undefined) {
+        if (usedJtis.has(claims.jti)) throw new errors.InvalidGrant('assertion already used (jti)');
+        usedJtis.add(claims.jti);
+      }
+      await clientCredentialsHandler(provider, helpers, ctx);
+    },
+    ['assertion', 'scope', 'resource'],
+    ['resource'],
+  );
+}
 
 function toClientMetadata(client: PreRegisteredClient, deviceFlow: boolean): Record<string, unknown> {
   const grantTypes = client.grant_types ?? ['authorization_code', 'refresh_token', ...(deviceFlow ? [DEVICE_CODE_GRANT] : [])];

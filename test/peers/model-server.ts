@@ -173,8 +173,15 @@ ${input.extraToml ? `\n${input.extraToml}\n` : ''}`;
   return path;
 }
 
-export function codexBin(version: 'latest' | '0.130'): string {
-  const relative = version === 'latest' ? '../../node_modules/.bin/codex' : '../../node_modules/codex-0130/bin/codex.js';
+/** The Codex releases installed as devDependencies: the newest, 0.155.1 (helper, no background server) and 0.130.0 (no helper). */
+const CODEX_BINS = {
+  latest: '../../node_modules/.bin/codex',
+  '0.155': '../../node_modules/codex-0155/bin/codex.js',
+  '0.130': '../../node_modules/codex-0130/bin/codex.js',
+} as const;
+
+export function codexBin(version: keyof typeof CODEX_BINS): string {
+  const relative = CODEX_BINS[version];
   return fileURLToPath(new URL(relative, import.meta.url));
 }
 

@@ -32,6 +32,8 @@ declare module 'oidc-provider' {
       options?: { mergeWithLastSubmission?: boolean },
     ): Promise<void>;
     on(event: string, listener: (...args: unknown[]) => void): this;
+    /** A custom grant: the handler gets the request context; the parameters it may carry; those it may repeat. */
+    registerGrantType(name: string, handler: (ctx: never) => Promise<void>, parameters: string[], dupes?: string[]): void;
     Grant: {
       new (init: { accountId: string; clientId: string }): Grant;
       find(id: string): Promise<Grant | undefined>;
@@ -43,6 +45,8 @@ declare module 'oidc-provider' {
   export const errors: {
     InvalidTarget: new (description?: string) => Error;
     InvalidClientMetadata: new (description?: string) => Error;
+    InvalidRequest: new (description?: string) => Error;
+    InvalidGrant: new (description?: string) => Error;
   };
 
   export default Provider;

@@ -15,6 +15,8 @@ describe('Codex versions', () => {
     assert.ok(compareVersions('0.130.0', '0.130.0-alpha.1') === 0);
     assert.equal(hasFeature('0.151.0', 'headersHelper'), false, '0.148-0.151 refuse Authorization from a helper');
     assert.equal(hasFeature('0.152.0', 'headersHelper'), true);
+    assert.equal(hasFeature('0.150.1', 'helperKey'), true, '0.148-0.151 run the helper (and refuse its Authorization)');
+    assert.equal(hasFeature('0.147.0', 'helperKey'), false);
     assert.equal(hasFeature('0.130.0', 'backgroundServer'), false);
     assert.equal(hasFeature(undefined, 'headersHelper'), true, 'an unknown version counts as current');
   });

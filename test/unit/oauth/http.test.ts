@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { createHttpClient, formatDuration, isAllowedUrl, redactUrl, send } from '../../../src/oauth/http.ts';
+import { bodyExcerpt, createHttpClient, formatDuration, isAllowedUrl, redactUrl, send } from '../../../src/oauth/http.ts';
 import { httpWith, json, rejectsWith } from './fake-fetch.ts';
 
 describe('http: which URLs may be fetched', () => {
@@ -126,5 +126,39 @@ describe('http: durations in messages', () => {
     assert.equal(formatDuration(15_000), '15 s');
     assert.equal(formatDuration(90_000), '90 s');
     assert.equal(formatDuration(600_000), '10 min');
+  });
+});
+
+describe('http: error answers are excerpted in bounded, linear time', () => {
+  const MEGABYTE = 1024 * 1024;
+  const hostile = 'eyJ'.repeat(MEGABYTE / 3);
+
+  it('a 1 MB body of "eyJ" is excerpted in well under a second (the old JWT pattern was quadratic: minutes)', () => {
+    const started = performance.now();
+    const excerpt = bodyExcerpt(hostile);
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 100, `took ${elapsed.toFixed(0)} ms`);
+    assert.equal(excerpt, 'redacted-jwt…');
+  });
+
+  it('a 1 MB 404 on a metadata URL costs no more than a short one, with the --debug trail on', async () => {
+    const lines: string[] = [];
+    const { http } = httpWith({ 'GET https://mcp.example.com/.well-known/oauth-protected-resource': () => new Response(hostile, { status: 404 }) }, { debug: (line) => lines.push(line) });
+    const started = performance.now();
+    const response = await send(http, 'resource-metadata', 'https://mcp.example.com/.well-known/oauth-protected-resource');
+    const elapsed = performance.now() - started;
+    assert.equal(response.status, 404);
+    assert.ok(elapsed < 500, `took ${elapsed.toFixed(0)} ms`);
+    assert.deepEqual(lines.slice(1), ['  answer: redacted-jwt…']);
+  });
+
+  it('still redacts secrets that the bounded slice cuts short', () => {
+    const padding = ' '.repeat(4070);
+    assert.equal(bodyExcerpt(`${padding}{"refresh_token":"rt-secret-value`), '{"refresh_token":"redacted"…');
+    assert.equal(bodyExcerpt(`${' '.repeat(4030)}${'x'.repeat(30)} eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig`), `${'x'.repeat(30)} redacted-jwt…`);
+    assert.equal(
+      bodyExcerpt('{"error":"x","access_token":"a\\"b","id_token":"eyJa.b.c"}\ncode=123&state=9 Bearer abc.def'),
+      '{"error":"x","access_token":"redacted","id_token":"redacted"} code=redacted&state=redacted Bearer redacted',
+    );
   });
 });
