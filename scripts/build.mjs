@@ -1,5 +1,5 @@
-// Bundles src/cli/main.ts into dist/ with esbuild. One entry plus lazily
-// loaded chunks: the `run` hot path loads only what it needs.
+// Bundles src/cli/main.ts into dist/ with esbuild, plus the compile cache's directory for bin/
+// (its own small entry). Lazily loaded chunks: the `run` hot path loads only what it needs.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,7 +20,7 @@ const chalkWithoutTerminalProbe = {
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli/main.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', 'compile-cache': 'src/store/compile-cache.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

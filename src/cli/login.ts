@@ -2,7 +2,7 @@
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
 import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
 import { addUserEntries, planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
-import { layeredConfig } from '../codex/layers.ts';
+import { layeredConfig, untrustedDefinition } from '../codex/layers.ts';
 import { isWiredAs, userSetting } from '../codex/wiring.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { resolve } from 'node:path';
@@ -128,6 +128,16 @@ function withProjectEntries(ctx: CliContext, user: CodexConfig, options: LoginOp
   const layered = layeredConfig(user, process.cwd());
   const remote = layered.servers.filter((entry) => entry.kind === 'remote');
   const names = options.names.length > 0 ? options.names : remote.map((entry) => entry.name);
+  for (const name of names) {
+    const ignored = layered.servers.some((entry) => entry.name === name) ? undefined : untrustedDefinition(layered, name);
+    if (ignored) {
+      throw new CodexAuthError({
+        kind: 'config', step: 'config', server: name,
+        message: `"${name}" is defined in ${ignored}, but Codex does not read that file: the project ${layered.project.trustDir} is not trusted`,
+        hint: `trust it (answer Codex's question when you start codex there, or add [projects.${JSON.stringify(layered.project.trustDir)}] trust_level = "trusted" to ${user.path}), then run ${shellCommand(['codex-auth', 'login', name])} again`,
+      });
+    }
+  }
   const adopted = remote.filter((entry) => entry.projectOnly && names.includes(entry.name));
   const completed = addUserEntries(user, adopted);
   for (const entry of adopted) {

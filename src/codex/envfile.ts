@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { dirname } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
+import { isSendableToken } from '../oauth/token-syntax.ts';
 import { shellQuote } from '../shell.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../store/atomic.ts';
 import type { ServerState, StateStore } from '../store/state.ts';
@@ -103,7 +104,8 @@ export function syncEnvFile(store: StateStore, states: ServerState[] = store.kno
   for (const state of states) {
     const token = state.grant?.tokens.accessToken;
     if (configUrls && configUrls.get(state.serverName) !== state.grant?.mcpUrl) continue;
-    if (token && state.rewrite && (state.rewrite.wiring ?? 'environment') === 'environment') vars[state.rewrite.varName] = token;
+    // A token no header can carry (stored before such tokens were refused) gets no line: run skips that server.
+    if (token && isSendableToken(token) && state.rewrite && (state.rewrite.wiring ?? 'environment') === 'environment') vars[state.rewrite.varName] = token;
   }
   try {
     return writeEnvFile(store.paths.envFile, vars);

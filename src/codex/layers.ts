@@ -119,3 +119,12 @@ function mergeTables(base: Table, over: Table): Table {
 function isTable(value: unknown): value is Table {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
+
+/** The project file that defines `name` while Codex ignores it here because the project is not trusted. */
+export function untrustedDefinition(layered: LayeredConfig, name: string): string | undefined {
+  if (layered.project.trusted) return undefined;
+  return layered.project.files.find((file) => {
+    const servers = parseCodexConfig(file, fs.readFileSync(file, 'utf8')).servers;
+    return servers.some((server) => server.name === name);
+  });
+}

@@ -158,15 +158,17 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const prefix = `/${target.pathname.split('/')[1] ?? ''}`;
     const route = byPath.get(prefix);
     const logLine = (outcome: string) => options.log?.(`${req.method} ${prefix} -> ${outcome} (${Date.now() - started} ms)`);
-    if (!route) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('no such MCP server behind this proxy\n');
-      logLine('404 unknown server');
-      return;
-    }
+    // The secret first: without it, nobody learns which server names are behind the proxy.
     if (!hasProxySecret(req.headers.authorization, secretDigest)) {
       req.resume();
       res.writeHead(401, { 'content-type': 'text/plain' }).end('missing or wrong proxy secret\n');
       logLine('401 refused: wrong proxy secret');
+      return;
+    }
+    if (!route) {
+      req.resume();
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('no such MCP server behind this proxy\n');
+      logLine('404 unknown server');
       return;
     }
     forward(route, req, res, target.pathname.slice(prefix.length), target.search, maxBody).then(

@@ -21,6 +21,7 @@ import { findCodexAuthError, isRecord, oauthErrorCode, toCodexAuthError } from '
 import { oauthOptions, redactUrl, type HttpClient } from './http.ts';
 import { clientAuthentication, oauthClient, type ClientRecord } from './registration.ts';
 import { parseScopeList } from './scopes.ts';
+import { isSendableToken, isStorableToken } from './token-syntax.ts';
 
 export interface TokenSet {
   accessToken: string;
@@ -204,6 +205,8 @@ function isUsableLifetime(expiresIn: unknown): expiresIn is number {
 export function toTokenSet(response: TokenEndpointResponse, now: () => number, step: Step): TokenSet {
   // oauth4webapi lower-cases token_type and accepts DPoP; Codex can only send Bearer.
   if (response.token_type !== 'bearer') throw notBearer(response.token_type, step);
+  if (!isSendableToken(response.access_token)) throw unusableToken('access token', 'characters no HTTP header can carry (a space, line break, NUL, other control or non-ASCII characters)', step);
+  if (response.refresh_token !== undefined && !isStorableToken(response.refresh_token)) throw unusableToken('refresh token', 'a line break, NUL or other control characters', step);
   const tokens: TokenSet = { accessToken: response.access_token, tokenType: 'Bearer' };
   if (response.refresh_token) tokens.refreshToken = response.refresh_token;
   const expiresAt = isUsableLifetime(response.expires_in) ? now() + response.expires_in * 1000 : jwtExpiry(response.access_token, now);
@@ -242,6 +245,15 @@ function notBearer(tokenType: string, step: Step): CodexAuthError {
     step,
     message: `The server issued a "${tokenType}" token; only Bearer tokens can be used.`,
     hint: 'Ask the server operator for Bearer tokens for this client.',
+  });
+}
+
+function unusableToken(what: string, holding: string, step: Step): CodexAuthError {
+  return new CodexAuthError({
+    kind: 'token',
+    step,
+    message: `The server issued an ${what} holding ${holding}; refusing it (nothing was stored).`,
+    hint: 'Tell the server operator; its tokens cannot be sent as they are.',
   });
 }
 

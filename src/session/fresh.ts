@@ -8,6 +8,7 @@ import type { Grant } from '../oauth/flow.ts';
 import type { HttpClient } from '../oauth/http.ts';
 import type { StatePaths } from '../store/paths.ts';
 import type { StateStore } from '../store/state.ts';
+import { isSendableToken } from '../oauth/token-syntax.ts';
 import { hasExpired, refreshDue, type RefreshPolicy } from './policy.ts';
 
 export type Freshness =
@@ -28,6 +29,8 @@ function usableGrant(deps: Omit<FreshnessDeps, 'http'>, serverName: string, mcpU
   const state = deps.store.server(serverName);
   if (!state.grant) return { status: 'needs-login', reason: state.needsLogin?.reason ?? 'not logged in' };
   if (state.grant.mcpUrl !== mcpUrl) return { status: 'needs-login', reason: `its url changed from ${state.grant.mcpUrl}` };
+  // Stored before codex-auth refused such tokens: it cannot be sent, and must not stop a launch.
+  if (!isSendableToken(state.grant.tokens.accessToken)) return { status: 'needs-login', reason: 'its stored token holds characters no HTTP header can carry' };
   return state.grant;
 }
 

@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as jose from 'jose';
-import { listToolsWithToken } from '../peers/mcp-server.ts';
 import type { AuthServerOptions, PreRegisteredClient } from '../peers/auth-server.ts';
 import { assertNoSecrets, runCli, serverStateFile } from './harness.ts';
-import { ageStoredToken, helperLine, keyClient, runAsCodex, secretClient, storedState, withLayout, type Layout } from './fixtures.ts';
+import { ageStoredToken, helperHandsOut, keyClient, type Layout, secretClient, storedState, withLayout } from './fixtures.ts';
 
 const SECRET = 'ci-client-secret-that-must-never-show';
 
@@ -22,15 +21,6 @@ function authWith(clients: PreRegisteredClient[], extra: Partial<AuthServerOptio
 
 const loginWithSecret = (layout: Layout, extra: string[] = []) =>
   runCli(layout.sandbox, ['login', 'demo', '--grant', 'client_credentials', '--client-id', 'ci', '--client-secret-env', 'CI_SECRET', ...extra], { env: { CI_SECRET: SECRET } });
-
-/** The token the helper hands out, and that the MCP server accepts it. */
-async function helperToken(layout: Layout): Promise<string> {
-  const result = await runAsCodex(layout.sandbox, helperLine(layout.sandbox));
-  assert.equal(result.code, 0, result.stderr);
-  const token = (JSON.parse(result.stdout) as { Authorization: string }).Authorization.replace(/^Bearer /, '');
-  assert.deepEqual((await listToolsWithToken(layout.mcp.url, token)).sort(), ['echo', 'whoami']);
-  return token;
-}
 
 describe('login --grant client_credentials', () => {
   it('with a secret sent by HTTP Basic: no browser, resource and scope on the request, renewed by the helper in a cleared environment', async () => {
@@ -48,11 +38,11 @@ describe('login --grant client_credentials', () => {
       assert.equal(layout.auth.requests.filter((r) => r.query.response_type !== undefined).length, 0, 'no authorization request');
       const stored = storedState(layout.sandbox)!;
       assert.equal(stored.grant?.tokens.refreshToken, undefined);
-      const first = await helperToken(layout);
+      const first = await helperHandsOut(layout);
       assert.equal(first, stored.grant?.tokens.accessToken, 'a fresh token goes out as it is');
 
       ageStoredToken(layout.sandbox, -1000);
-      const renewed = await helperToken(layout);
+      const renewed = await helperHandsOut(layout);
       assert.notEqual(renewed, first);
       assert.equal(layout.auth.tokenRequests('client_credentials').length, 2, 'the helper asked again the same way, once');
       assert.equal(layout.auth.tokenRequests('refresh_token').length, 0);
@@ -78,7 +68,7 @@ describe('login --grant client_credentials', () => {
       const [request] = layout.auth.tokenRequests('client_credentials');
       assert.deepEqual(request?.form?.client_id, ['ci']);
       assert.ok(request?.form?.client_secret, 'the secret in the form');
-      await helperToken(layout);
+      await helperHandsOut(layout);
     });
   });
 
@@ -96,7 +86,7 @@ describe('login --grant client_credentials', () => {
       const state = readFileSync(serverStateFile(layout.sandbox, 'demo'), 'utf8');
       assert.ok(!state.includes('PRIVATE KEY'), 'the key stays in its file');
       ageStoredToken(layout.sandbox, -1000);
-      await helperToken(layout);
+      await helperHandsOut(layout);
       const renewal = layout.auth.tokenRequests('client_credentials')[1];
       assert.ok(renewal && renewal.status === 200, 'oidc-provider took a new assertion (a reused jti would be refused)');
       assert.notEqual(renewal.form?.client_assertion?.[0], assertion);

@@ -1,6 +1,7 @@
 // A realistic layout for one test: a real authorization server (oidc-provider),
 // a real MCP server (SDK + jose) that validates the token, a sandboxed home with
 // a Codex config naming the server, and a headless browser as $BROWSER.
+import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as jose from 'jose';
@@ -9,7 +10,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startAuthServer, type AuthServer, type AuthServerOptions, type PreRegisteredClient } from '../peers/auth-server.ts';
 import { makeBrowserCommand, type BrowserMode } from '../peers/browser.ts';
-import { startMcpServer, type McpServer, type McpServerOptions } from '../peers/mcp-server.ts';
+import { listToolsWithToken, startMcpServer, type McpServer, type McpServerOptions } from '../peers/mcp-server.ts';
 import { execa } from 'execa';
 import { driveAuthorization } from '../peers/browser.ts';
 import { serverFileName } from '../../src/store/names.ts';
@@ -209,4 +210,13 @@ export async function keyClient(root: string): Promise<{ client: PreRegisteredCl
     keyFile,
     client: { client_id: 'ci-key', token_endpoint_auth_method: 'private_key_jwt', redirect_uris: [], grant_types: ['client_credentials'], scope: 'mcp:read mcp:write', jwks: { keys: [jwk] } },
   };
+}
+
+/** Runs the helper as Codex does, and checks that the token it hands out is one the MCP server accepts. */
+export async function helperHandsOut(layout: Layout): Promise<string> {
+  const result = await runAsCodex(layout.sandbox, helperLine(layout.sandbox));
+  assert.equal(result.code, 0, result.stderr);
+  const token = (JSON.parse(result.stdout) as { Authorization: string }).Authorization.replace(/^Bearer /, '');
+  assert.deepEqual((await listToolsWithToken(layout.mcp.url, token)).sort(), ['echo', 'whoami']);
+  return token;
 }

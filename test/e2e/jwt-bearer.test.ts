@@ -12,9 +12,8 @@ import { after, describe, it } from 'node:test';
 import * as jose from 'jose';
 import { JWT_BEARER_GRANT, type AuthServerOptions } from '../peers/auth-server.ts';
 import { closeServer, listenOnLoopback } from '../peers/net.ts';
-import { listToolsWithToken } from '../peers/mcp-server.ts';
 import { assertNoSecrets, runCli, serverStateFile } from './harness.ts';
-import { ageStoredToken, helperLine, runAsCodex, storedState, withLayout, type Layout } from './fixtures.ts';
+import { ageStoredToken, helperHandsOut, storedState, withLayout } from './fixtures.ts';
 
 const WORKLOAD_ISSUER = 'https://token.actions.example';
 const workload = await jose.generateKeyPair('ES256', { extractable: true });
@@ -39,14 +38,6 @@ const AUTH: Omit<AuthServerOptions, 'resources'> = {
 };
 
 const LOGIN = ['login', 'demo', '--grant', 'jwt-bearer', '--client-id', 'workload'];
-
-async function helperToken(layout: Layout): Promise<string> {
-  const result = await runAsCodex(layout.sandbox, helperLine(layout.sandbox));
-  assert.equal(result.code, 0, result.stderr);
-  const token = (JSON.parse(result.stdout) as { Authorization: string }).Authorization.replace(/^Bearer /, '');
-  assert.deepEqual((await listToolsWithToken(layout.mcp.url, token)).sort(), ['echo', 'whoami']);
-  return token;
-}
 
 /** A stand-in for the runner's OIDC endpoint: GET <url>&audience=<aud> with the request token answers {"value": JWT}. */
 async function startActionsOidc(requestToken: string) {
@@ -74,12 +65,12 @@ describe('login --grant jwt-bearer', () => {
       const [request] = layout.auth.tokenRequests(JWT_BEARER_GRANT);
       assert.deepEqual(request?.form?.assertion, [first]);
       assert.deepEqual(request?.form?.resource, [layout.mcp.resource]);
-      await helperToken(layout);
+      await helperHandsOut(layout);
 
       const second = await workloadJwt(layout.auth.issuer);
       writeFileSync(file, second);
       ageStoredToken(layout.sandbox, -1000);
-      await helperToken(layout);
+      await helperHandsOut(layout);
       const renewal = layout.auth.tokenRequests(JWT_BEARER_GRANT)[1];
       assert.deepEqual(renewal?.form?.assertion, [second], 'the file as it is now');
       assert.equal(renewal?.status, 200);
@@ -100,7 +91,7 @@ describe('login --grant jwt-bearer', () => {
       assert.equal(login.code, 0, login.stderr);
       assert.deepEqual(actions.audiences, [layout.auth.issuer], 'audience: the authorization server');
       ageStoredToken(layout.sandbox, -1000);
-      await helperToken(layout);
+      await helperHandsOut(layout);
       assert.equal(actions.audiences.length, 2, 'a new JWT for the renewal');
       const assertions = layout.auth.tokenRequests(JWT_BEARER_GRANT).map((request) => request.form?.assertion?.[0] ?? '');
       assert.equal(new Set(assertions).size, 2);
@@ -117,7 +108,7 @@ describe('login --grant jwt-bearer', () => {
       const byVariable = await runCli(layout.sandbox, [...LOGIN, '--assertion-env', 'WORKLOAD_JWT'], { env: { WORKLOAD_JWT: await workloadJwt(layout.auth.issuer) } });
       assert.equal(byVariable.code, 0, byVariable.stderr);
       assert.equal(layout.auth.tokenRequests(JWT_BEARER_GRANT).filter((request) => request.status === 200).length, 2);
-      await helperToken(layout);
+      await helperHandsOut(layout);
     });
   });
 });

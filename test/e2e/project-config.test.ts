@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import TOML from '@iarna/toml';
-import { codexBin, writeCodexConfig } from '../peers/model-server.ts';
+import { codexBin, startModelServer, writeCodexConfig } from '../peers/model-server.ts';
+import { createTuiHome, isEmbeddedModeWarning, startTui, whoamiModel } from '../peers/tui.ts';
+import { startLayout } from './fixtures.ts';
 import { runCli } from './harness.ts';
 import { callThenAnswer, startCodexLayout, toolCalls, type CodexLayout } from './codex-fixtures.ts';
 
@@ -18,18 +20,23 @@ interface Project {
   committed: string;
 }
 
-/** A git repository with the server in its `.codex/config.toml`, trusted in the user's config (which names no server). */
-function makeProject(layout: CodexLayout, options: { trusted: boolean }): Project {
-  const dir = join(layout.sandbox.root, 'repo');
+/** A directory made a git repository as Codex finds one (its root is where trust is looked up), with the team's entry committed. */
+function commitServer(dir: string, mcpUrl: string): { configFile: string; committed: string } {
   mkdirSync(join(dir, '.codex'), { recursive: true });
-  mkdirSync(join(dir, 'src', 'deep'), { recursive: true });
-  // A git repository as Codex finds one (its root is where trust is looked up).
   mkdirSync(join(dir, '.git', 'objects'), { recursive: true });
   mkdirSync(join(dir, '.git', 'refs'), { recursive: true });
   writeFileSync(join(dir, '.git', 'HEAD'), 'ref: refs/heads/main\n');
-  const committed = `# the team's MCP servers\n[mcp_servers.demo]\nurl = "${layout.mcp.url}"\nrequired = true\ndefault_tools_approval_mode = "approve"\n`;
+  const committed = `# the team's MCP servers\n[mcp_servers.demo]\nurl = "${mcpUrl}"\nrequired = true\ndefault_tools_approval_mode = "approve"\n`;
   const configFile = join(dir, '.codex', 'config.toml');
   writeFileSync(configFile, committed);
+  return { configFile, committed };
+}
+
+/** A git repository with the server in its `.codex/config.toml`, trusted in the user's config (which names no server). */
+function makeProject(layout: CodexLayout, options: { trusted: boolean }): Project {
+  const dir = join(layout.sandbox.root, 'repo');
+  mkdirSync(join(dir, 'src', 'deep'), { recursive: true });
+  const { configFile, committed } = commitServer(dir, layout.mcp.url);
   writeCodexConfig(layout.sandbox.codexHome, {
     modelBaseUrl: layout.model.baseUrl,
     extraToml: `[projects."${dir}"]\ntrust_level = "${options.trusted ? 'trusted' : 'untrusted'}"\n`,
@@ -75,18 +82,45 @@ describe('a project-scoped server (.codex/config.toml of a trusted project, Code
     }
   });
 
-  it('an untrusted project is not read, as Codex does not read it: the name stays unknown', async () => {
+  it('an untrusted project is not read, as Codex does not read it: login says so and how to trust it, and writes nothing', async () => {
     const layout = await startCodexLayout({}, [callThenAnswer]);
     try {
       const project = makeProject(layout, { trusted: false });
       const before = layout.sandbox.readConfig();
       const login = await runCli(layout.sandbox, ['login', 'demo'], { cwd: project.dir, env: { BROWSER: layout.browser() } });
       assert.equal(login.code, 3, login.stderr);
-      assert.match(login.stderr, /no MCP server called "demo"/);
+      assert.match(login.stderr, /error: demo: reading config: "demo" is defined in \S+\/repo\/\.codex\/config\.toml, but Codex does not read that file: the project \S+\/repo is not trusted/);
+      assert.match(login.stderr, /next: trust it .*trust_level = "trusted"/);
       assert.equal(layout.sandbox.readConfig(), before, 'nothing written');
       const listed = await codex(layout, project.dir, ['mcp', 'list', '--json']);
       assert.deepEqual(JSON.parse(listed.stdout), [], 'Codex does not read it either');
     } finally {
+      await layout.close();
+    }
+  });
+});
+
+describe('a project-scoped server in the interactive TUI (Codex 0.171 under tmux, on its background server)', () => {
+  it('after login in the project, a plain codex session there calls the tool with a valid token, not embedded', { timeout: 240_000 }, async () => {
+    const layout = await startLayout();
+    const model = await startModelServer(whoamiModel(layout));
+    const home = createTuiHome(layout.sandbox, { env: { BROWSER: layout.browser() } });
+    try {
+      home.writeConfig({ modelBaseUrl: model.baseUrl });
+      const project = commitServer(home.workDir, layout.mcp.url);
+      const login = await runCli(layout.sandbox, ['login', 'demo'], { cwd: home.workDir, env: { BROWSER: layout.browser() } });
+      assert.equal(login.code, 0, login.stderr);
+      assert.equal(readFileSync(project.configFile, 'utf8'), project.committed);
+      const session = await startTui({ home, via: 'plain' });
+      await session.submitPrompt('call whoami (session project)');
+      await session.waitFor(`whoami answered session project: ${layout.mcp.marker}`, { timeoutMs: 60_000 });
+      assert.deepEqual(toolCalls(layout).map((call) => [call.tokenOk, call.status]), [[true, 200]]);
+      const warnings = await session.warnings();
+      assert.deepEqual(warnings.filter(isEmbeddedModeWarning), [], 'the session ran on the background server');
+      assert.equal((await session.quit()).code, 0);
+    } finally {
+      await home.close();
+      await model.close();
       await layout.close();
     }
   });

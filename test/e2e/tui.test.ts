@@ -5,34 +5,13 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { startModelServer, type ModelAction, type ModelServer, type ModelTurnContext } from '../peers/model-server.ts';
-import { createTuiHome, isEmbeddedModeWarning, isRunning, sessionMode, startTui, type TuiHome, type TuiSession } from '../peers/tui.ts';
+import { startModelServer, type ModelServer } from '../peers/model-server.ts';
+import { createTuiHome, isEmbeddedModeWarning, isRunning, sessionMode, startTui, whoamiModel, type TuiHome, type TuiSession } from '../peers/tui.ts';
 import { assertNoSecrets, runCli } from './harness.ts';
 import { startLayout, storedState, type Layout } from './fixtures.ts';
 
 /** Short enough to expire within a test, long enough to outlast a background server's start. */
 const TOKEN_LIFETIME_S = 30;
-const PROMPT = /call whoami \(session ([\w-]+)\)/;
-
-/**
- * Keyed on the prompt, not on turn numbers (the server sees every session's requests, and Codex adds
- * requests of its own, such as one asking for a title): a prompt "call whoami (session N)" gets a
- * call of the demo server's whoami, then an answer quoting the tool's output.
- */
-function whoamiModel(layout: Layout) {
-  return (ctx: ModelTurnContext): ModelAction => {
-    const session = PROMPT.exec(ctx.userText ?? '')?.[1];
-    if (session === undefined) return { type: 'message', text: 'Whoami check' };
-    if (ctx.answersToolCall) {
-      const saw = ctx.lastToolOutput?.includes(layout.mcp.marker) ? layout.mcp.marker : 'no marker';
-      return { type: 'message', text: `whoami answered session ${session}: ${saw}` };
-    }
-    const offered = ctx.tools.some((tool) => tool.type === 'namespace' && tool.name === 'mcp__demo');
-    if (!offered) return { type: 'message', text: `whoami was not offered in session ${session}` };
-    return { type: 'call-mcp-tool', server: 'demo', tool: 'whoami' };
-  };
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the Codex 0.171.0 TUI with codex-auth\'s header helper', () => {

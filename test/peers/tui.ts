@@ -12,7 +12,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { codexBin, shellJoin, writeCodexConfig } from './model-server.ts';
+import { codexBin, shellJoin, writeCodexConfig, type ModelAction, type ModelTurnContext } from './model-server.ts';
 
 const execFileAsync = promisify(execFile);
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -75,6 +75,27 @@ export function isEmbeddedModeWarning(warning: TuiWarning): boolean {
 }
 
 /** Fails at once (never skips) where tmux is missing; returns its path. */
+const PROMPT = /call whoami \(session ([\w-]+)\)/;
+
+/**
+ * Keyed on the prompt, not on turn numbers (the server sees every session's requests, and Codex adds
+ * requests of its own, such as one asking for a title): a prompt "call whoami (session N)" gets a
+ * call of the demo server's whoami, then an answer quoting the tool's output.
+ */
+export function whoamiModel(layout: { mcp: { marker: string } }) {
+  return (ctx: ModelTurnContext): ModelAction => {
+    const session = PROMPT.exec(ctx.userText ?? '')?.[1];
+    if (session === undefined) return { type: 'message', text: 'Whoami check' };
+    if (ctx.answersToolCall) {
+      const saw = ctx.lastToolOutput?.includes(layout.mcp.marker) ? layout.mcp.marker : 'no marker';
+      return { type: 'message', text: `whoami answered session ${session}: ${saw}` };
+    }
+    const offered = ctx.tools.some((tool) => tool.type === 'namespace' && tool.name === 'mcp__demo');
+    if (!offered) return { type: 'message', text: `whoami was not offered in session ${session}` };
+    return { type: 'call-mcp-tool', server: 'demo', tool: 'whoami' };
+  };
+}
+
 export function requireTmux(): string {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/bin', '/usr/bin', '/bin'].filter(Boolean);
   for (const dir of dirs) {

@@ -131,4 +131,11 @@ describe('session proxy', () => {
     const response = await fetch(proxy.urlFor('other'), { headers: { authorization: 'Bearer per-run-secret' } });
     assert.equal(response.status, 404);
   });
+
+  it('without the secret, answers 401 alike for a server it serves and one it does not (issue 17, item 10b)', async () => {
+    for (const authorization of [undefined, 'Bearer wrong-secret']) {
+      const statuses = await Promise.all(['demo', 'other'].map(async (name) => (await fetch(proxy.urlFor(name), { headers: authorization ? { authorization } : {} })).status));
+      assert.deepEqual(statuses, [401, 401], 'the answer tells nothing of which names are served');
+    }
+  });
 });
