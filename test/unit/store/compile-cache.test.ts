@@ -26,7 +26,7 @@ describe('the compile cache directory', () => {
     }
   });
 
-  it('is the directory bin/codex-auth.js hands Node, never Node's default', () => {
+  it("is the directory bin/codex-auth.js hands Node, never Node's default", () => {
     const bin = readFileSync(join(ROOT, 'bin', 'codex-auth.js'), 'utf8');
     assert.match(bin, /module\.enableCompileCache\(compileCacheDir\(\)\)/);
     assert.doesNotMatch(bin, /enableCompileCache\?\.\(\)/, 'no call that leaves the directory to Node');
