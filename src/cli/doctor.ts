@@ -163,6 +163,7 @@ function codexStep(status: StatusReport, name: string): DoctorStep {
   const problems = [
     ...(server?.rewritten ? [] : [`the entry is not wired to codex-auth: run ${shellCommand(['codex-auth', 'login', name])}`]),
     ...(server?.wiring === 'environment' && codex.runsHelper ? [`codex ${codex.version ?? ''} can run the helper, but the entry still reads a variable that only codex-auth run provides: run ${shellCommand(['codex-auth', 'login'])} to switch it`] : []),
+    ...(server?.wiring === 'helper' && codex.refusesHelper ? [`codex ${codex.version ?? ''} runs the helper but refuses the Authorization it returns: start it through ${shellCommand(['codex-auth', 'run', '--', 'codex'])} (or the alias), which swaps the helper out for that launch`] : []),
     ...(server?.helperElsewhere ? [`config.toml runs the helper with another node or codex-auth than this one: run ${shellCommand(['codex-auth', 'login'])} to rewrite the line`] : []),
     ...(server?.helperFailure ? [`the helper last failed at ${server.helperFailure.at}: ${server.helperFailure.message}`] : []),
     ...(stale.length > 0 ? [`Codex's background server (pid ${codex.backgroundServer!.pid}) holds ${stale.join(', ')} from an older setup: run codex app-server daemon restart`] : []),

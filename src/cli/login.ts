@@ -2,7 +2,8 @@
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
 import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
 import { addUserEntries, planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
-import { layeredConfig, untrustedDefinition } from '../codex/layers.ts';
+import { layeredConfig, untrustedDefinition, type LayeredEntry } from '../codex/layers.ts';
+import { appendRemoteEntry } from '../codex/rewrite.ts';
 import { isWiredAs, userSetting } from '../codex/wiring.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { resolve } from 'node:path';
@@ -121,10 +122,10 @@ function clientSecretFrom(ctx: CliContext, variable: string | undefined): string
 
 /**
  * The servers to log in to, as Codex sees them from here: named ones as given, else every remote
- * entry, the trusted project's included. An entry only the project defines first gets its url in
- * the user's config.toml (addUserEntries says why), so it is logged in and wired like any other.
+ * entry, the trusted project's included, and those only a project defines. Such an entry gets its
+ * url in the user's config.toml when it is wired (addUserEntries says why), after the login.
  */
-function withProjectEntries(ctx: CliContext, user: CodexConfig, options: LoginOptions): { config: CodexConfig; names: string[] } {
+function withProjectEntries(user: CodexConfig, options: LoginOptions): { config: CodexConfig; names: string[]; projectOnly: Map<string, LayeredEntry> } {
   const layered = layeredConfig(user, process.cwd());
   const remote = layered.servers.filter((entry) => entry.kind === 'remote');
   const names = options.names.length > 0 ? options.names : remote.map((entry) => entry.name);
@@ -138,13 +139,9 @@ function withProjectEntries(ctx: CliContext, user: CodexConfig, options: LoginOp
       });
     }
   }
-  const adopted = remote.filter((entry) => entry.projectOnly && names.includes(entry.name));
-  const completed = addUserEntries(user, adopted);
-  for (const entry of adopted) {
-    ctx.out.info(`${entry.name}: defined in ${entry.source}; its url is now also in ${user.path}, where codex-auth wires it (the project's file is left as it is, and Codex still starts outside the project)`);
-  }
+  const projectOnly = new Map(remote.filter((entry) => entry.projectOnly).map((entry) => [entry.name, entry]));
   // The entries as Codex merges them (the project's scopes and resource count); edits go to the user's text.
-  return { config: { ...completed, servers: layeredConfig(completed, process.cwd()).servers }, names };
+  return { config: { ...user, servers: layered.servers }, names, projectOnly };
 }
 
 function hasFreshGrant(ctx: CliContext, entry: McpServerEntry): boolean {
@@ -386,8 +383,12 @@ function howCodexGetsIt(wired: RewriteOutcome | undefined): string {
 type RewriteSettings = Parameters<typeof rewriteEntries>[3];
 
 /** Wires the entry to its token; a failure keeps the login and says how to finish without a browser. */
-function wireUp(ctx: CliContext, entry: McpServerEntry, rewrite: RewriteSettings): RewriteOutcome | undefined {
+function wireUp(ctx: CliContext, entry: McpServerEntry, rewrite: RewriteSettings, fromProject: LayeredEntry | undefined): RewriteOutcome | undefined {
   try {
+    if (fromProject) {
+      addUserEntries(readCodexConfig(ctx.configPath), [fromProject]);
+      ctx.out.info(`${entry.name}: defined in ${fromProject.source}; its url is now also in ${ctx.configPath}, where codex-auth wires it (the project's file is left as it is, and Codex still starts outside the project)`);
+    }
     const [wired] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, rewrite);
     syncEnvFile(ctx.store);
     return wired;
@@ -404,7 +405,7 @@ function wireUp(ctx: CliContext, entry: McpServerEntry, rewrite: RewriteSettings
   }
 }
 
-async function loginOne(ctx: CliContext, config: CodexConfig, name: string, options: LoginOptions, secret: string | undefined, rewrite: RewriteSettings): Promise<LoginReport> {
+async function loginOne(ctx: CliContext, config: CodexConfig, name: string, options: LoginOptions, secret: string | undefined, rewrite: RewriteSettings, fromProject: LayeredEntry | undefined): Promise<LoginReport> {
   const { out } = ctx;
   const named = options.names.length > 0;
   const entry = findServer(config, name);
@@ -431,16 +432,17 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
       return { server: name, status: 'already-logged-in' };
     }
     // Logged in but not wired (the rewrite failed, or unpatch): finish it, no browser needed.
-    const wired = wireUp(ctx, entry, rewrite);
+    const wired = wireUp(ctx, entry, rewrite, fromProject);
     out.success(`${name}: already logged in; config entry wired up: ${howCodexGetsIt(wired)}`);
     return { server: name, status: 'wired-up', ...(wired?.varName ? { envVar: wired.varName } : {}), ...(wired?.wiring ? { wiring: wired.wiring } : {}) };
   }
   // Refuse an entry that cannot be rewritten before the person goes through the browser.
-  planRewrite(config, [name], ctx.store, rewrite);
+  if (fromProject) appendRemoteEntry(config.text, name, fromProject.url!, '');
+  else planRewrite(config, [name], ctx.store, rewrite);
   if (named && refreshMayDo(ctx, entry, options)) {
     const refreshed = await refreshInstead(ctx, entry);
     if (refreshed) {
-      const wired = wireUp(ctx, entry, rewrite);
+      const wired = wireUp(ctx, entry, rewrite, fromProject);
       out.success(`${name}: the server refreshed the login, no browser needed; ${howCodexGetsIt(wired)} (use --force to log in again through the browser)`);
       return { ...report(refreshed, wired), status: 'refreshed' };
     }
@@ -451,7 +453,7 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
     out.info(`${out.color.dim('-')} ${name}: needs no authorization, nothing to do`);
     return { server: name, status: 'no-authorization-needed' };
   }
-  const wired = wireUp(ctx, entry, rewrite);
+  const wired = wireUp(ctx, entry, rewrite, fromProject);
   const validUntil = expiryDate(grant);
   const expiry = validUntil ? `, token valid until ${validUntil.toLocaleTimeString()}` : '';
   out.success(`${name}: logged in at ${grant.issuer}${expiry}; ${howCodexGetsIt(wired)}`);
@@ -463,14 +465,14 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
   checkUnattendedOptions(options);
   requireOneServerForClient(options);
   const secret = clientSecretFrom(ctx, options.clientSecretEnv);
-  const { config, names } = withProjectEntries(ctx, readCodexConfig(ctx.configPath), options);
+  const { config, names, projectOnly } = withProjectEntries(readCodexConfig(ctx.configPath), options);
   if (names.length === 0) {
     out.info(`No remote MCP servers in ${config.path}. Add one with: codex mcp add <name> --url <url>`);
     if (options.json) out.printJson({ ok: true, servers: [] });
     return 0;
   }
   const rewrite: RewriteSettings = { force: options.force, now: ctx.now(), plan: wiringPlan(ctx, codexInUse(ctx).version) };
-  const results = await eachServer(ctx, names, (name) => loginOne(ctx, config, name, options, secret, rewrite));
+  const results = await eachServer(ctx, names, (name) => loginOne(ctx, config, name, options, secret, rewrite, projectOnly.get(name)));
   printSummary(ctx, results, 'ready');
   if (options.json) out.printJson({ ok: !results.some(isFailure), servers: results });
   return batchExitCode(results);

@@ -54,6 +54,8 @@ export interface CodexStatus {
   version?: string;
   /** This Codex runs http_headers_helper (0.152 and later). */
   runsHelper: boolean;
+  /** This Codex runs the helper but refuses the Authorization it returns (0.148 to 0.151): only launches through run work. */
+  refusesHelper: boolean;
   /** Codex's shared background server for this CODEX_HOME, when one runs. */
   backgroundServer?: {
     pid: number;
@@ -130,6 +132,7 @@ function collectCodex(ctx: CliContext, states: ServerState[]): CodexStatus {
     ...(file ? { path: file } : {}),
     ...(version ? { version } : {}),
     runsHelper: file !== undefined && hasFeature(version, 'headersHelper'),
+    refusesHelper: file !== undefined && hasFeature(version, 'helperKey') && !hasFeature(version, 'headersHelper'),
     ...(server ? { backgroundServer: { pid: server.pid, staleVariables: staleVariables(server.codexAuthVariables ?? {}, states) } } : {}),
   };
 }
@@ -179,7 +182,9 @@ export function collectStatus(ctx: CliContext): StatusReport {
 function describeWiring(server: ServerStatus, codex: CodexStatus): string {
   const decided = server.wiredFor ? ` (chosen for Codex ${server.wiredFor})` : '';
   if (server.wiring === 'helper') {
-    const older = codex.path !== undefined && !codex.runsHelper ? `; codex ${codex.version ?? ''} predates it, so codex-auth run passes the token per launch` : '';
+    const older = codex.refusesHelper
+      ? `; codex ${codex.version ?? ''} runs it but refuses its Authorization, so start it through codex-auth run (the alias): a plain codex fails to start the server`
+      : codex.path !== undefined && !codex.runsHelper ? `; codex ${codex.version ?? ''} predates it, so codex-auth run passes the token per launch` : '';
     return `Codex runs codex-auth headers (http_headers_helper)${decided}${older}`;
   }
   const newer = codex.runsHelper ? `; codex ${codex.version ?? ''} can run the helper instead: ${loginCommand()} switches the entry (then IDEs and the desktop app get the token too)` : '';

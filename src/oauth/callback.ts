@@ -9,9 +9,21 @@ import { describeServerError } from './failures.ts';
 import { parseUrl } from './http.ts';
 import { oauthClient, type ClientRecord } from './registration.ts';
 
+/** What marks the authorization response of this login: its state, and its issuer when it names one (RFC 9207). */
+export interface ExpectedResponse {
+  state: string;
+  issuer: string;
+}
+
 export interface CallbackListener {
   redirectUri: string;
   port: number;
+  /**
+   * Sets the login the listener waits for. Until then, and for any request without this state (or
+   * with another issuer), the answer is 400 and the listener keeps waiting: the port is visible to
+   * every local user, and only the browser that ran this login knows the state.
+   */
+  expect(response: ExpectedResponse): void;
   /** Resolves with the full callback URL (query included) of the one request served on the path. */
   waitForCallback(signal?: AbortSignal): Promise<URL>;
   close(): Promise<void>;
@@ -19,7 +31,16 @@ export interface CallbackListener {
 
 const LOOPBACK = '127.0.0.1';
 
-export async function listenForCallback(input: { port?: number; path?: string } = {}): Promise<CallbackListener> {
+/** Why a request to the callback path is not this login's response; undefined when it is. */
+function mismatch(params: URLSearchParams, expected: ExpectedResponse | undefined): string | undefined {
+  const states = params.getAll('state');
+  if (expected === undefined || states.length !== 1 || states[0] !== expected.state) return "it does not carry this login's state";
+  const issuers = params.getAll('iss');
+  if (issuers.length > 1 || (issuers.length === 1 && issuers[0] !== expected.issuer)) return `it names another issuer than ${expected.issuer}`;
+  return undefined;
+}
+
+export async function listenForCallback(input: { port?: number; path?: string; onIgnored?: (reason: string) => void } = {}): Promise<CallbackListener> {
   const path = input.path ?? '/callback';
   let settle: { resolve: (url: URL) => void; reject: (error: unknown) => void } | undefined;
   const callback = new Promise<URL>((resolve, reject) => {
@@ -27,11 +48,18 @@ export async function listenForCallback(input: { port?: number; path?: string } 
   });
   callback.catch(() => undefined); // a login abandoned before anyone waits must not crash the process
   let served = false;
+  let expected: ExpectedResponse | undefined;
 
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', `http://${LOOPBACK}`);
     if (served || request.method !== 'GET' || url.pathname !== path) {
       respond(response, 404, 'Not found', 'Nothing to see here.');
+      return;
+    }
+    const ignored = mismatch(url.searchParams, expected);
+    if (ignored !== undefined) {
+      respond(response, 400, 'Not this login', 'This address does not carry the response to the login in progress; it was ignored.');
+      input.onIgnored?.(`ignored a request to the callback address: ${ignored} (HTTP 400); still waiting`);
       return;
     }
     served = true;
@@ -62,6 +90,9 @@ export async function listenForCallback(input: { port?: number; path?: string } 
   return {
     redirectUri: `http://${LOOPBACK}:${port}${path}`,
     port,
+    expect: (response) => {
+      expected = response;
+    },
     waitForCallback: (signal) => (signal ? raceAbort(callback, signal) : callback),
     close,
   };
@@ -178,7 +209,15 @@ function callbackFailure(as: AuthorizationServer, params: URLSearchParams, expec
       'Start the login again, and make sure no other login is running in the same browser.',
     );
   }
-  // A denial is reported as one whatever else is wrong with the response: it is discarded either way.
+  // A response of another login (a wrong state) is never read further: its error text may be anyone's.
+  const states = params.getAll('state');
+  const stateMismatch = () =>
+    fail(
+      'The authorization response does not belong to this login (state mismatch): a stale or truncated URL; it was discarded.',
+      'Start the login again, use only the newest browser tab, and paste the whole address.',
+    );
+  if (states.length > 1 || (states.length === 1 && states[0] !== expectedState)) return stateMismatch();
+  // A denial without any state can only be pasted by the person (the listener wants the state): shown.
   const denial = params.get('error');
   if (denial !== null || error instanceof AuthorizationResponseError) {
     const code = error instanceof AuthorizationResponseError ? error.error : denial!;
@@ -193,13 +232,7 @@ function callbackFailure(as: AuthorizationServer, params: URLSearchParams, expec
     });
   }
   // Checked before a missing iss: a pasted URL cut short loses both, and the state is what tells.
-  const states = params.getAll('state');
-  if (states.length !== 1 || states[0] !== expectedState) {
-    return fail(
-      'The authorization response does not belong to this login (state mismatch): a stale or truncated URL; it was discarded.',
-      'Start the login again, use only the newest browser tab, and paste the whole address.',
-    );
-  }
+  if (states.length === 0) return stateMismatch();
   if (issuers.length === 0 && as.authorization_response_iss_parameter_supported === true) {
     return fail(
       `The authorization response lacks the iss parameter that ${as.issuer} promises to send; it was discarded unused (RFC 9207).`,

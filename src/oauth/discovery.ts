@@ -12,7 +12,7 @@ import { CodexAuthError, type Step } from '../errors.ts';
 import type { ProbeResult } from './challenge.ts';
 import { describeContentType, isJsonContentType, requireJsonResponse } from './content-type.ts';
 import { isRecord, toCodexAuthError } from './failures.ts';
-import { assertAllowedUrl, isAllowedUrl, oauthOptions, parseUrl, redactUrl, send, type HttpClient } from './http.ts';
+import { assertAllowedUrl, assertNotLocalTarget, isAllowedUrl, isLocalTargetOfRemote, LOCAL_TARGET_HINT, oauthOptions, parseUrl, redactUrl, send, type HttpClient } from './http.ts';
 import { resourceCoversUrl } from './resource.ts';
 
 export interface ProtectedResourceInfo {
@@ -47,6 +47,7 @@ export async function discoverProtectedResource(
 ): Promise<ProtectedResourceInfo | undefined> {
   const headers = { ...http.headers, accept: 'application/json' };
   if (probe.resourceMetadataUrl) {
+    assertNotLocalTarget(new URL(probe.resourceMetadataUrl), mcpUrl, PRM_STEP);
     // The user's http_headers (API keys, tenant keys) are for the MCP server's own origin only.
     const sameOrigin = new URL(probe.resourceMetadataUrl).origin === mcpUrl.origin;
     const response = await send(http, PRM_STEP, probe.resourceMetadataUrl, { headers: sameOrigin ? headers : { accept: 'application/json' } });
@@ -213,19 +214,24 @@ const ENDPOINT_FIELDS = [
   'device_authorization_endpoint',
 ] as const;
 
-/** An endpoint, when published, must be an https URL (plain http only on loopback). */
+/** An endpoint, when published, must be an https URL (plain http only on loopback), on this machine only for an issuer on it. */
 function assertUsableEndpoint(as: AuthorizationServer, field: (typeof ENDPOINT_FIELDS)[number]): void {
   const value: unknown = as[field];
   if (value === undefined) return;
   const url = typeof value === 'string' ? parseUrl(value) : undefined;
-  if (url && isAllowedUrl(url)) return;
+  const local = url !== undefined && isLocalTargetOfRemote(url, new URL(as.issuer));
+  if (url && isAllowedUrl(url) && !local) return;
   throw new CodexAuthError({
     kind: 'discovery',
     step: AS_STEP,
-    message: url
-      ? `The authorization server ${as.issuer} publishes ${field} ${redactUrl(url)}, which is not https; refusing to use this server.`
-      : `The authorization server ${as.issuer} publishes a ${field} that is not a URL; refusing to use this server.`,
-    hint: 'Only https endpoints are used (plain http only on 127.0.0.1, ::1 and localhost). Tell the server operator.',
+    message: !url
+      ? `The authorization server ${as.issuer} publishes a ${field} that is not a URL; refusing to use this server.`
+      : local
+        ? `The authorization server ${as.issuer} publishes ${field} ${redactUrl(url)}, which is on this machine while the server is not; refusing to use this server.`
+        : `The authorization server ${as.issuer} publishes ${field} ${redactUrl(url)}, which is not https; refusing to use this server.`,
+    hint: local
+      ? LOCAL_TARGET_HINT
+      : 'Only https endpoints are used (plain http only on 127.0.0.1, ::1 and localhost). Tell the server operator.',
   });
 }
 

@@ -11,7 +11,7 @@ import { probe, type ProbeResult } from './challenge.ts';
 import { deviceAuthorizationEndpoint, deviceLogin, type DeviceCodeInfo } from './device.ts';
 import { discoverAuthorizationServer, discoverProtectedResource } from './discovery.ts';
 import { prepareUnattended, requestUnattendedToken, stepOf, type PreRegisteredClient, type UnattendedMethod } from './unattended.ts';
-import { assertAllowedUrl, kindForStep, parseUrl, redactUrl, type HttpClient } from './http.ts';
+import { assertAllowedUrl, assertNotLocalTarget, kindForStep, parseUrl, redactUrl, type HttpClient } from './http.ts';
 import {
   metadataDocumentClient,
   preRegisteredClient,
@@ -162,6 +162,8 @@ async function runLogin(request: LoginRequest, deps: LoginDeps, report: (step: S
   // RFC 9728 §7.6 leaves the choice to the client: take the first listed.
   // Without metadata (2025-03-26 servers) the MCP origin is the issuer.
   const issuer = protectedResource?.authorizationServers[0] ?? mcpUrl.origin;
+  const issuerUrl = parseUrl(issuer);
+  if (issuerUrl) assertNotLocalTarget(issuerUrl, mcpUrl, 'authorization-server-metadata');
 
   report('authorization-server-metadata', issuer);
   const unattended = request.unattended !== undefined;
@@ -225,10 +227,12 @@ interface Authorized {
 async function loginWithBrowser(session: LoginSession): Promise<Authorized> {
   const { request, deps, as, resource, scopes, report } = session;
   const stored = storedClient(request.clients, as.issuer);
-  const listener = await openListener(request.callbackPort, stored);
+  // Not through `report`: a stray request is a note, not a step the login moved on to.
+  const listener = await openListener(request.callbackPort, stored, (reason) => deps.progress('callback', reason));
   try {
     const client = await resolveClient(session, listener.redirectUri, stored);
     const authorization = await buildAuthorizationRequest({ as, client, redirectUri: listener.redirectUri, scopes, resource });
+    listener.expect({ state: authorization.state, issuer: as.issuer });
     report('authorization', `${authorization.url.origin}${authorization.url.pathname}`);
     const callbackUrl = await deps.authorizeInteractively({ url: authorization.url, listener });
     report('callback', listener.redirectUri);
@@ -325,17 +329,17 @@ function registrationFits(record: ClientRecord, redirectUri: string | undefined,
 }
 
 /** A fixed port must be free; otherwise reuse the stored registration's port when free, else any port. */
-async function openListener(fixedPort: number | undefined, stored: ClientRecord | undefined): Promise<CallbackListener> {
-  if (fixedPort !== undefined) return listenForCallback({ port: fixedPort, path: CALLBACK_PATH });
+async function openListener(fixedPort: number | undefined, stored: ClientRecord | undefined, onIgnored: (reason: string) => void): Promise<CallbackListener> {
+  if (fixedPort !== undefined) return listenForCallback({ port: fixedPort, path: CALLBACK_PATH, onIgnored });
   const storedPort = loopbackPortOf(stored?.redirectUris[0]);
   if (storedPort !== undefined) {
     try {
-      return await listenForCallback({ port: storedPort, path: CALLBACK_PATH });
+      return await listenForCallback({ port: storedPort, path: CALLBACK_PATH, onIgnored });
     } catch (error) {
       if (!isPortTaken(error)) throw error;
     }
   }
-  return listenForCallback({ path: CALLBACK_PATH });
+  return listenForCallback({ path: CALLBACK_PATH, onIgnored });
 }
 
 function loopbackPortOf(redirectUri: string | undefined): number | undefined {

@@ -64,6 +64,39 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/**
+ * Whether a host is this machine, in any spelling that reaches it: loopback names (a trailing
+ * dot, *.localhost) and addresses (127/8, ::1, IPv4-mapped), and the unspecified address.
+ */
+export function isLocalHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  if (isLoopbackHost(host) || host.endsWith('.localhost') || host === '::') return true;
+  if (/^0\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return true;
+  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(host);
+  const firstOctet = mapped ? Number.parseInt(mapped[1]!, 16) >> 8 : undefined;
+  return firstOctet === 127 || firstOctet === 0;
+}
+
+/**
+ * A URL named by a server's document may point at this machine only when that server is on it:
+ * a remote document must not aim codex-auth at local services.
+ */
+export function isLocalTargetOfRemote(url: URL, namedBy: URL): boolean {
+  return isLocalHost(url.hostname) && !isLocalHost(namedBy.hostname);
+}
+
+export const LOCAL_TARGET_HINT = 'A remote server may not aim codex-auth at services on your computer; tell the server operator.';
+
+export function assertNotLocalTarget(url: URL, namedBy: URL, step: Step): void {
+  if (!isLocalTargetOfRemote(url, namedBy)) return;
+  throw new CodexAuthError({
+    kind: kindForStep(step),
+    step,
+    message: `Refusing to contact ${redactUrl(url)}: it is on this machine, and ${namedBy.origin}, which names it, is not.`,
+    hint: LOCAL_TARGET_HINT,
+  });
+}
+
 /** https everywhere; plain http only for loopback hosts (local servers and tests). */
 export function isAllowedUrl(url: URL): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));

@@ -1,7 +1,7 @@
 // The CLI as a user meets it: bad input gets one clear line and a documented
 // exit code with nothing changed; status, logout, unpatch and alias behave.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { codexBin } from '../peers/model-server.ts';
@@ -220,6 +220,24 @@ describe('status, logout, unpatch, alias', () => {
     } finally {
       await layout.close();
     }
+  });
+
+  it('status says when the codex on PATH runs the helper but refuses its Authorization (0.148 to 0.151): only launches through run work', async () => {
+    await withSandbox(CONFIG, async (sandbox) => {
+      // The version is read from the npm package next to codex.js; this one is never run.
+      const pkg = join(sandbox.root, 'codex-0150', 'node_modules', '@openai', 'codex');
+      mkdirSync(join(pkg, 'bin'), { recursive: true });
+      writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@openai/codex', version: '0.150.1' }));
+      writeFileSync(join(pkg, 'bin', 'codex.js'), '#!/usr/bin/env node\n', { mode: 0o755 });
+      const bin = join(sandbox.root, 'bin');
+      mkdirSync(bin);
+      symlinkSync(join(pkg, 'bin', 'codex.js'), join(bin, 'codex'));
+      const status = await runCli(sandbox, ['status', '--json'], { env: { PATH: `${bin}:${sandbox.env.PATH}` } });
+      const codex = (JSON.parse(status.stdout) as { codex: { version: string; runsHelper: boolean; refusesHelper: boolean } }).codex;
+      assert.deepEqual([codex.version, codex.runsHelper, codex.refusesHelper], ['0.150.1', false, true]);
+      const current = JSON.parse((await runCli(sandbox, ['status', '--json'])).stdout) as { codex: { runsHelper: boolean; refusesHelper: boolean } };
+      assert.deepEqual([current.codex.runsHelper, current.codex.refusesHelper], [true, false], 'the newest Codex');
+    });
   });
 
   it('alias prints the line for each shell', async () => {

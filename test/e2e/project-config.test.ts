@@ -82,6 +82,21 @@ describe('a project-scoped server (.codex/config.toml of a trusted project, Code
     }
   });
 
+  it('a plain login in the project reaches its servers too; one that needs no authorization leaves the user config as it was', async () => {
+    const layout = await startCodexLayout({ mcp: { open: true } }, [callThenAnswer]);
+    try {
+      const project = makeProject(layout, { trusted: true });
+      const before = layout.sandbox.readConfig();
+      const login = await runCli(layout.sandbox, ['login'], { cwd: project.dir, env: { BROWSER: layout.browser() } });
+      assert.equal(login.code, 0, login.stderr);
+      assert.match(login.stderr, /demo: needs no authorization, nothing to do/);
+      assert.equal(layout.sandbox.readConfig(), before, 'no entry added for a server that needs no token');
+      assert.equal(readFileSync(project.configFile, 'utf8'), project.committed);
+    } finally {
+      await layout.close();
+    }
+  });
+
   it('an untrusted project is not read, as Codex does not read it: login says so and how to trust it, and writes nothing', async () => {
     const layout = await startCodexLayout({}, [callThenAnswer]);
     try {

@@ -126,7 +126,7 @@ export function sendRaw(res: ServerResponse, status: number, contentType: string
 }
 
 /** What the callback browser does with the authorization URL. */
-export type CallbackMode = 'ok' | 'wrong-state' | 'no-code' | 'error' | 'wrong-iss' | 'probe-listener';
+export type CallbackMode = 'ok' | 'wrong-state' | 'no-code' | 'error' | 'wrong-iss' | 'probe-listener' | 'intruder-first';
 
 /** What `probe-listener` found out about the callback listener (written to $CALLBACK_REPORT). */
 export interface ListenerReport {
@@ -167,6 +167,16 @@ if (mode === 'probe-listener') {
   await new Promise((resolve) => setTimeout(resolve, 200));
   report.second = await outcome(fetch(back));
   (await import('node:fs')).writeFileSync(process.env.CALLBACK_REPORT, JSON.stringify(report));
+} else if (mode === 'intruder-first') {
+  // Another local user, who sees the port in /proc/net/tcp but not the state, answers first from
+  // their own process; then the real redirect arrives. The intruder's status goes to $CALLBACK_REPORT.
+  const intruder = new URL(back);
+  for (const [key, value] of Object.entries({ error: 'access_denied', error_description: 'INTRUDER \u001b[2J\u001b]0;owned\u0007 text', state: 'guessed' })) intruder.searchParams.set(key, value);
+  const { execFileSync } = await import('node:child_process');
+  const status = execFileSync(process.execPath, ['-e', 'fetch(process.argv[1]).then((r) => process.stdout.write(String(r.status)))', intruder.href]).toString();
+  (await import('node:fs')).writeFileSync(process.env.CALLBACK_REPORT, status);
+  for (const [key, value] of Object.entries({ code: 'code-' + Math.random().toString(16).slice(2), state, iss: url.origin })) back.searchParams.set(key, value);
+  await fetch(back);
 } else {
   for (const [key, value] of Object.entries(params)) back.searchParams.set(key, value);
   await fetch(back);

@@ -25,6 +25,7 @@ interface Case {
 }
 
 const TIMEOUT_MS = 700;
+const LOGIN_WAIT_MS = 3000;
 const ELSEWHERE = 'http://example.invalid';
 const BIG = 'x'.repeat(2 * 1024 * 1024);
 
@@ -80,10 +81,11 @@ const CASES: Case[] = [
   { name: 'registration: JSON served as text/plain', routes: { register: ({ res }, good) => sendRaw(res, 201, 'text/plain', JSON.stringify(good())) }, exit: 5, step: 'registration', says: /HTTP 201, plain text/ },
   { name: 'registration: answer without client_id', routes: { register: patched(({ client_id: _gone, ...good }) => good, 201) }, exit: 5, step: 'registration' },
   // the authorization response
-  { name: 'callback: wrong state', routes: {}, callback: 'wrong-state', exit: 6, step: 'callback' },
+  // A response of another login is refused with 400 and the login waits on, up to CODEX_AUTH_LOGIN_WAIT_MS.
+  { name: 'callback: wrong state', routes: {}, callback: 'wrong-state', exit: 6, step: 'callback', says: /ignored a request to the callback address: it does not carry this login's state[^]*no answer from the browser/ },
   { name: 'callback: no code', routes: {}, callback: 'no-code', exit: 6, step: 'callback', says: /no code/ },
   { name: 'callback: error=access_denied', routes: {}, callback: 'error', exit: 6, step: 'callback', says: /access_denied|the user said no/ },
-  { name: 'callback: iss mismatch', routes: {}, callback: 'wrong-iss', exit: 6, step: 'callback' },
+  { name: 'callback: iss mismatch', routes: {}, callback: 'wrong-iss', exit: 6, step: 'callback', says: /ignored a request to the callback address: it names another issuer[^]*no answer from the browser/ },
   // the token exchange
   { name: 'token: no access_token', routes: { token: patched(({ access_token: _gone, ...good }) => good) }, exit: 7, step: 'token-exchange' },
   { name: 'token: token_type "mac"', routes: { token: patched((good) => ({ ...good, token_type: 'mac' })) }, exit: 7, step: 'token-exchange' },
@@ -175,7 +177,7 @@ describe('hostile and broken servers through the real CLI', () => {
 
   for (const hostile of CASES) {
     it(hostile.name, async () => {
-      const sandbox = createSandbox({ BROWSER: browser, CALLBACK_MODE: hostile.callback ?? 'ok', CODEX_AUTH_HTTP_TIMEOUT_MS: String(TIMEOUT_MS) });
+      const sandbox = createSandbox({ BROWSER: browser, CALLBACK_MODE: hostile.callback ?? 'ok', CODEX_AUTH_HTTP_TIMEOUT_MS: String(TIMEOUT_MS), CODEX_AUTH_LOGIN_WAIT_MS: String(LOGIN_WAIT_MS) });
       try {
         const { result, before } = await breakAndRun(sandbox, hostile.routes, hostile.refresh);
         if (!hostile.refresh) assert.equal(sandbox.readConfig(), configFor(server), 'config untouched');

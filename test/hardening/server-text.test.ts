@@ -2,8 +2,11 @@
 // CLI: a megabyte error answer costs no more than a short one (the redaction of error bodies was
 // quadratic), and no control character a server sends reaches the terminal, nor raw into --json.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertNoSecrets, capturedOutput, createSandbox, runCli, type Sandbox } from '../e2e/harness.ts';
+import { storedState } from '../e2e/fixtures.ts';
 import { expireStoredToken } from './helpers.ts';
 import { makeCallbackBrowser, sendJson, sendRaw, startHostileServer, type Handler, type HostileServer } from './hostile-server.ts';
 
@@ -122,6 +125,21 @@ describe('hostile server text through the real CLI', () => {
         assert.doesNotMatch(result.stderr, CONTROL_BYTES);
         const report = JSON.parse(result.stdout) as { servers: Array<{ error: { serverSaid: string } }> };
         assert.equal(report.servers[0]?.error.serverSaid, `invalid_client_metadata: ${HOSTILE}`);
+      });
+    });
+  });
+
+  describe('the login callback takes only its own login (item 2)', () => {
+    it("another process's request with a wrong state and an error is refused with 400 and never shown; the real redirect then logs in", async () => {
+      await withSandbox(async (sandbox) => {
+        const report = join(sandbox.root, 'intruder-status');
+        const result = await runCli(sandbox, ['login', 'demo'], { env: { CALLBACK_MODE: 'intruder-first', CALLBACK_REPORT: report } });
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(readFileSync(report, 'utf8'), '400', "the intruder's request is answered 400");
+        assert.match(result.stderr, /callback ignored a request to the callback address: it does not carry this login's state \(HTTP 400\); still waiting/);
+        assert.doesNotMatch(result.stderr, /INTRUDER|owned|server said|access_denied/);
+        assert.doesNotMatch(result.stderr, CONTROL_BYTES);
+        assert.ok(storedState(sandbox)?.grant, 'the real redirect completed the login');
       });
     });
   });

@@ -11,6 +11,7 @@ describe('listenForCallback', () => {
   it('binds 127.0.0.1, answers 404 elsewhere, serves one callback, then closes', async (t) => {
     const listener = await listenForCallback({});
     t.after(() => listener.close());
+    listener.expect({ state: 'xyz', issuer: 'https://as.example.com' });
     assert.equal(listener.redirectUri, `http://127.0.0.1:${listener.port}/callback`);
     const favicon = await fetch(`http://127.0.0.1:${listener.port}/favicon.ico`);
     assert.equal(favicon.status, 404);
@@ -40,11 +41,39 @@ describe('listenForCallback', () => {
   it('shows an error page without echoing the error text', async (t) => {
     const listener = await listenForCallback({});
     t.after(() => listener.close());
+    listener.expect({ state: 's', issuer: 'https://as.example.com' });
     const page = await fetch(`${listener.redirectUri}?error=access_denied&error_description=%3Cscript%3Ealert(1)%3C/script%3E&state=s`);
     const html = await page.text();
     assert.match(html, /Authorization failed/);
     assert.doesNotMatch(html, /script|access_denied/);
     assert.equal((await listener.waitForCallback()).searchParams.get('error'), 'access_denied');
+  });
+
+  it("answers 400 to a request without this login's state or with another issuer, and keeps waiting for the right one", async (t) => {
+    const ignored: string[] = [];
+    const listener = await listenForCallback({ onIgnored: (reason) => ignored.push(reason) });
+    t.after(() => listener.close());
+    const early = await fetch(`${listener.redirectUri}?code=a&state=guess`);
+    assert.equal(early.status, 400, 'nothing is taken before the login has a state');
+    await early.body?.cancel();
+    listener.expect({ state: 's1', issuer: 'https://as.example.com' });
+    const waiting = listener.waitForCallback();
+    for (const query of ['error=access_denied&error_description=%1B%5B2Jowned&state=guess', 'error=access_denied', 'code=a&state=s1&state=s1', 'code=a&state=s1&iss=https%3A%2F%2Fevil.example']) {
+      const page = await fetch(`${listener.redirectUri}?${query}`);
+      assert.equal(page.status, 400, query);
+      assert.doesNotMatch(await page.text(), /owned|access_denied/);
+    }
+    assert.deepEqual(ignored, [
+      "ignored a request to the callback address: it does not carry this login's state (HTTP 400); still waiting",
+      "ignored a request to the callback address: it does not carry this login's state (HTTP 400); still waiting",
+      "ignored a request to the callback address: it does not carry this login's state (HTTP 400); still waiting",
+      "ignored a request to the callback address: it does not carry this login's state (HTTP 400); still waiting",
+      'ignored a request to the callback address: it names another issuer than https://as.example.com (HTTP 400); still waiting',
+    ]);
+    const right = await fetch(`${listener.redirectUri}?code=good&state=s1&iss=${encodeURIComponent('https://as.example.com')}`);
+    assert.equal(right.status, 200);
+    await right.body?.cancel();
+    assert.equal((await waiting).searchParams.get('code'), 'good');
   });
 
   it('reports a taken port clearly', async (t) => {
@@ -121,6 +150,10 @@ describe('validateCallback', () => {
     ] as const) {
       assert.throws(() => validateCallback(advertised, client, callback(query), 's1'), (e) => assertCodexAuthError(e, { kind: 'authorization', step: 'callback', message }));
     }
+  });
+  it("never shows the error text of a response with another login's state", () => {
+    const url = callback(`error=access_denied&error_description=evil%20text&state=other&iss=${iss}`);
+    assert.throws(() => validateCallback(advertised, client, url, 's1'), (e) => assertCodexAuthError(e, { message: /state mismatch/, noServerSaid: true }));
   });
   it('reports error= with what the server said', () => {
     assert.throws(
