@@ -16,6 +16,7 @@ import type { UnattendedGrant } from '../oauth/unattended-grants.ts';
 import { parseScopeList } from '../oauth/scopes.ts';
 import { ensureFresh } from '../session/fresh.ts';
 import { withServerLock } from '../store/lock.ts';
+import { canRenew } from '../session/policy.ts';
 import { interactiveAuthorizer } from '../ui/authorize.ts';
 import { terminalText } from '../ui/output.ts';
 import type { StepUp } from '../session/routes.ts';
@@ -147,7 +148,7 @@ function withProjectEntries(user: CodexConfig, options: LoginOptions): { config:
 function hasFreshGrant(ctx: CliContext, entry: McpServerEntry): boolean {
   const grant = ctx.store.server(entry.name).grant;
   if (!grant || grant.mcpUrl !== entry.url) return false;
-  return grant.tokens.refreshToken !== undefined || grant.unattended !== undefined || (grant.tokens.expiresAt ?? 0) > ctx.now();
+  return canRenew(grant) || (grant.tokens.expiresAt ?? 0) > ctx.now();
 }
 
 /** The pre-registered client, with its secret (kept in the 0600 state) or its private key file. */
@@ -329,7 +330,7 @@ export async function loginServer(ctx: CliContext, config: CodexConfig, entry: M
     ctx.store.saveGrant(entry.name, grant);
     if (options.clientName) ctx.store.rememberClientName(entry.name, options.clientName);
   });
-  if (!grant.tokens.refreshToken && !grant.unattended) {
+  if (!canRenew(grant)) {
     const until = expiryDate(grant);
     out.warn(`${entry.name}: the server issued no refresh token, so this login ends when the token expires${until ? ` (${until.toLocaleString()})` : ''}; then run codex-auth login ${entry.name} again`);
   }

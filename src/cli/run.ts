@@ -24,7 +24,7 @@ import { CodexAuthError } from '../errors.ts';
 import { shellCommand } from '../shell.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { ensureFresh, settledWithoutRefresh, type Freshness } from '../session/fresh.ts';
-import { hasExpired, refreshDue, type RefreshPolicy } from '../session/policy.ts';
+import { canRenew, hasExpired, refreshDue, type RefreshPolicy } from '../session/policy.ts';
 import type { StepUp } from '../session/routes.ts';
 import type { ServerState } from '../store/state.ts';
 import type { CliContext } from './context.ts';
@@ -138,7 +138,7 @@ function preferredRoute(launching: Launching, entry: McpServerEntry, proxy: bool
 
 /** A token near its end (by the environment margin) that nothing can renew: the person should know before Codex starts. */
 function cannotLastTheSession(grant: Grant, now: number, options: RunOptions): boolean {
-  return grant.tokens.refreshToken === undefined && grant.tokens.expiresAt !== undefined && refreshDue(grant, now, { use: 'environment', environmentMarginMs: options.refreshMarginMs });
+  return !canRenew(grant) && grant.tokens.expiresAt !== undefined && refreshDue(grant, now, { use: 'environment', environmentMarginMs: options.refreshMarginMs });
 }
 
 function policyFor(route: Route, options: RunOptions): RefreshPolicy {

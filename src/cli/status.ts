@@ -10,6 +10,7 @@ import { hasFeature } from '../codex/versions.ts';
 import { describeAssertionSource } from '../oauth/assertion-source.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { readHandouts } from '../session/handout.ts';
+import { canRenew } from '../session/policy.ts';
 import type { ServerState, Wiring } from '../store/state.ts';
 import { shellCommand, shellWord } from '../shell.ts';
 import type { CliContext } from './context.ts';
@@ -97,7 +98,7 @@ function describeGrant(state: ServerState | undefined, url: string | undefined, 
     ...(grant.tokens.scopes?.length ? { scopes: grant.tokens.scopes } : {}),
     audience: audienceOf(grant),
     ...(grant.tokens.expiresAt !== undefined ? { expiresInSeconds: Math.round((grant.tokens.expiresAt - now) / 1000) } : {}),
-    refreshable: grant.tokens.refreshToken !== undefined || grant.unattended !== undefined,
+    refreshable: canRenew(grant),
     ...(grant.unattended ? { grant: grant.unattended.grant, credentials: describeCredentials(grant) } : {}),
   };
 }

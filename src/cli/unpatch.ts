@@ -1,18 +1,42 @@
 // `codex-auth unpatch [name...]`: put config entries back exactly as they were
 // before codex-auth pointed them at its variables. Logins are kept.
-import { existsSync } from 'node:fs';
-import { unpatchEntries } from '../codex/apply.ts';
+import { existsSync, rmSync } from 'node:fs';
+import { backupPathFor, unpatchEntries } from '../codex/apply.ts';
 import { readCodexConfig } from '../codex/config.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { unknownServerError } from './batch.ts';
 import type { CliContext } from './context.ts';
 
-export function runUnpatch(ctx: CliContext, options: { names: string[]; json: boolean }): number {
+export interface UnpatchOptions {
+  names: string[];
+  json: boolean;
+  /** Also delete config.toml.codex-auth.bak, the copy of config.toml from before codex-auth's first edit. */
+  removeBackup: boolean;
+}
+
+/**
+ * The backup keeps config.toml as it was before codex-auth's first edit, secrets in old
+ * http_headers included, for as long as it exists: say so, and remove it when asked.
+ */
+function handleBackup(ctx: CliContext, remove: boolean): { path: string; removed: boolean } | undefined {
+  const path = backupPathFor(ctx.configPath);
+  if (!existsSync(path)) return undefined;
+  if (remove) {
+    rmSync(path, { force: true });
+    ctx.out.success(`removed the backup ${path}`);
+    return { path, removed: true };
+  }
+  ctx.out.info(`note: ${path} still holds config.toml as it was before codex-auth's first edit, secrets in its http_headers included; remove it with: codex-auth unpatch --remove-backup`);
+  return { path, removed: false };
+}
+
+export function runUnpatch(ctx: CliContext, options: UnpatchOptions): number {
   const patched = ctx.store.knownServers().filter((state) => state.rewrite).map((state) => state.serverName);
   const names = options.names.length > 0 ? options.names : patched;
   if (names.length === 0) {
     ctx.out.info('codex-auth has not changed any config entry: nothing to restore.');
-    if (options.json) ctx.out.printJson({ restored: [] });
+    const backup = handleBackup(ctx, options.removeBackup);
+    if (options.json) ctx.out.printJson({ restored: [], ...(backup ? { backup } : {}) });
     return 0;
   }
   const config = existsSync(ctx.configPath) ? readCodexConfig(ctx.configPath) : undefined;
@@ -25,6 +49,7 @@ export function runUnpatch(ctx: CliContext, options: { names: string[]; json: bo
   for (const name of names) {
     ctx.out.success(restored.includes(name) ? `${name}: entry restored` : `${name}: nothing to restore`);
   }
-  if (options.json) ctx.out.printJson({ restored });
+  const backup = handleBackup(ctx, options.removeBackup);
+  if (options.json) ctx.out.printJson({ restored, ...(backup ? { backup } : {}) });
   return 0;
 }

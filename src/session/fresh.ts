@@ -9,7 +9,7 @@ import type { HttpClient } from '../oauth/http.ts';
 import type { StatePaths } from '../store/paths.ts';
 import type { StateStore } from '../store/state.ts';
 import { isSendableToken } from '../oauth/token-syntax.ts';
-import { hasExpired, refreshDue, type RefreshPolicy } from './policy.ts';
+import { canRenew, hasExpired, refreshDue, type RefreshPolicy } from './policy.ts';
 
 export type Freshness =
   | { status: 'fresh' | 'refreshed'; grant: Grant }
@@ -82,7 +82,7 @@ export async function ensureFresh(deps: FreshnessDeps, serverName: string, mcpUr
     if ((replaced && !hasExpired(current, deps.now())) || !needsRefresh(current)) return { status: 'fresh', grant: current };
     const token = current.tokens.accessToken;
     (rejectedToken !== undefined ? triedAfterRejection : triedByExpiry).add(token);
-    if (!current.tokens.refreshToken && current.unattended === undefined) {
+    if (!canRenew(current)) {
       const unusable = rejectedToken !== undefined || hasExpired(current, deps.now());
       return unusable ? { status: 'needs-login', reason: 'its token expired and the server gave no refresh token' } : { status: 'fresh', grant: current };
     }

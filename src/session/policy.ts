@@ -61,6 +61,14 @@ export function refreshDue(grant: Grant, now: number, policy: RefreshPolicy): bo
   return remaining <= Math.min(marginOf(policy), lifetime * REFRESH_IN_LAST_SHARE);
 }
 
+/**
+ * Whether a token can be renewed with nobody there: with its refresh token, or for a login with no
+ * person by asking again the way it logged in.
+ */
+export function canRenew(grant: Grant): boolean {
+  return grant.tokens.refreshToken !== undefined || grant.unattended !== undefined;
+}
+
 export function hasExpired(grant: Grant, now: number): boolean {
   return grant.tokens.expiresAt !== undefined && grant.tokens.expiresAt <= now;
 }
