@@ -6,7 +6,7 @@ import { layeredConfig, untrustedDefinition, type LayeredEntry } from '../codex/
 import { appendRemoteEntry } from '../codex/rewrite.ts';
 import { isWiredAs, userSetting } from '../codex/wiring.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
 import { login, type Grant, type LoginDeps, type LoginRequest } from '../oauth/flow.ts';
 import { gitHubActionsSource, type AssertionSource } from '../oauth/assertion-source.ts';
@@ -317,6 +317,7 @@ export async function loginServer(ctx: CliContext, config: CodexConfig, entry: M
         openBrowser: ctx.openBrowser,
         useBrowser: options.browser,
         timeoutMs: authorizationTimeout(ctx.env),
+        handoffDir: join(ctx.paths.home, 'browser'),
       }),
       request,
     ),

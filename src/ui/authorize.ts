@@ -6,7 +6,8 @@ import { CodexAuthError } from '../errors.ts';
 import type { CallbackListener } from '../oauth/callback.ts';
 import { parsePastedRedirect } from '../oauth/callback.ts';
 import { formatDuration } from '../oauth/http.ts';
-import type { BrowserOpener } from './browser.ts';
+import type { BrowserLaunch, BrowserOpener } from './browser.ts';
+import { writeHandoff, type Handoff } from './handoff.ts';
 import type { Output, Streams } from './output.ts';
 import { shellCommand } from '../shell.ts';
 
@@ -17,6 +18,8 @@ export interface InteractiveAuthorizationOptions {
   openBrowser: BrowserOpener;
   useBrowser: boolean;
   timeoutMs: number;
+  /** A private (0700) directory for the page that hands the URL to the browser. */
+  handoffDir: string;
 }
 
 type RefCounted = { ref?: () => void; unref?: () => void };
@@ -76,14 +79,21 @@ export function interactiveAuthorizer(options: InteractiveAuthorizationOptions) 
       out.info(`Then paste here the address the browser ends on (it starts with ${listener.redirectUri}):`);
       if (inputEnded) endOfInput();
     };
-    const launched = options.useBrowser
-      ? await options.openBrowser(url, (problem) => {
-          if (stop.signal.aborted) return;
-          browserWorking = false;
-          out.warn(`the browser did not open the page (${problem})`);
-          promptForPaste();
-        })
-      : { opened: false as const };
+    let handoff: Handoff | undefined;
+    const openBrowser = async (): Promise<BrowserLaunch> => {
+      try {
+        handoff = writeHandoff(options.handoffDir, url);
+      } catch (error) {
+        return { opened: false, problem: `could not write the page for it in ${options.handoffDir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+      }
+      return options.openBrowser(handoff.page, (problem) => {
+        if (stop.signal.aborted) return;
+        browserWorking = false;
+        out.warn(`the browser did not open the page (${problem})`);
+        promptForPaste();
+      });
+    };
+    const launched = options.useBrowser ? await openBrowser() : { opened: false as const };
     if (launched.opened) {
       browserWorking = true;
       out.info(`Opened your browser to authorize ${serverName}. If it did not open, visit:\n  ${url.href}`);
@@ -104,6 +114,7 @@ export function interactiveAuthorizer(options: InteractiveAuthorizationOptions) 
     } finally {
       clearTimeout(timer);
       stop.abort();
+      handoff?.remove();
     }
   };
 }

@@ -1,6 +1,7 @@
 // Opens the authorization URL the way git, xdg-open and Python do: `$BROWSER`
 // first (a ':'-separated list, `%s` replaced by the URL), else the platform's
-// opener. Never through a shell, and only http(s) URLs (http only for loopback).
+// opener. Never through a shell, and only http(s) URLs (http only for loopback) or a page of
+// codex-auth's own (src/ui/handoff.ts: the authorization URL stays out of the browser's argv).
 import { execa } from 'execa';
 import { isAllowedUrl } from '../oauth/http.ts';
 
@@ -56,7 +57,7 @@ async function launch(argv: string[], env: NodeJS.ProcessEnv, onExitFailure: (pr
 
 export function createBrowserOpener(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): BrowserOpener {
   return async (url, onExitFailure = () => {}) => {
-    if (!isAllowedUrl(url)) return { opened: false, problem: 'only https URLs (http on loopback) are opened' };
+    if (!isAllowedUrl(url) && url.protocol !== 'file:') return { opened: false, problem: 'only https URLs (http on loopback) are opened' };
     const fromEnv = browserEntries(env);
     const candidates = fromEnv.length > 0 ? fromEnv.map((entry) => browserCommand(entry, url.href)) : platformCommands(platform, env).map((cmd) => [...cmd, url.href]);
     if (candidates.length === 0) return { opened: false };

@@ -31,9 +31,9 @@ function assertResourceSentOnce(layout: Layout, resource: string) {
   for (const request of tokenRequests) assert.deepEqual(request.form?.resource, [resource]);
 }
 
-async function loginFails(layout: Layout, browserMode: Parameters<Layout['browser']>[0] = 'approve') {
+async function loginFails(layout: Layout, browserMode: Parameters<Layout['browser']>[0] = 'approve', env: NodeJS.ProcessEnv = {}) {
   const before = layout.sandbox.readConfig();
-  const result = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser(browserMode) } });
+  const result = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser(browserMode), ...env } });
   assert.notEqual(result.code, 0);
   assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
   assert.match(result.stderr, /demo/, 'the error names the server');
@@ -122,10 +122,11 @@ describe('login: refusals leave nothing behind', () => {
     });
   });
 
+  // The listener answers another login's response with 400 and waits on, until the login's wait ends.
   it('a callback with the wrong state', async () => {
     await withLayout({}, async (layout) => {
-      const result = await loginFails(layout, 'tamper-state');
-      assert.match(result.stderr, /state/);
+      const result = await loginFails(layout, 'tamper-state', { CODEX_AUTH_LOGIN_WAIT_MS: '5000' });
+      assert.match(result.stderr, /ignored a request to the callback address: it does not carry this login's state/);
       assert.equal(result.code, 6);
       assert.equal(layout.auth.tokenRequests().length, 0, 'the code is never exchanged');
     });
@@ -133,8 +134,8 @@ describe('login: refusals leave nothing behind', () => {
 
   it('a callback with the wrong iss (RFC 9207)', async () => {
     await withLayout({}, async (layout) => {
-      const result = await loginFails(layout, 'tamper-iss');
-      assert.match(result.stderr, /iss/);
+      const result = await loginFails(layout, 'tamper-iss', { CODEX_AUTH_LOGIN_WAIT_MS: '5000' });
+      assert.match(result.stderr, /ignored a request to the callback address: it names another issuer/);
       assert.equal(result.code, 6);
       assert.equal(layout.auth.tokenRequests().length, 0);
     });

@@ -145,7 +145,11 @@ export function makeCallbackBrowser(dir: string): string {
   const script = join(dir, 'callback-browser.mjs');
   writeFileSync(
     script,
-    `const url = new URL(process.argv[2]);
+    `// codex-auth hands over a file: URL of a page that links to the authorization URL (src/ui/handoff.ts).
+const handed = process.argv[2];
+const page = handed.startsWith('file:') ? (await import('node:fs')).readFileSync(new URL(handed), 'utf8') : undefined;
+const link = page === undefined ? handed : /<a id="continue" href="([^"]*)"/.exec(page)[1].replaceAll('&amp;', '&');
+const url = new URL(link);
 const mode = process.env.CALLBACK_MODE ?? 'ok';
 const back = new URL(url.searchParams.get('redirect_uri'));
 const state = url.searchParams.get('state');

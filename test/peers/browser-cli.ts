@@ -1,7 +1,7 @@
 // `$BROWSER` entry point (see makeBrowserCommand): browser-cli.ts --mode <mode> [--log <file>] <url>
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { BROWSER_MODES, deliverRedirect, driveAuthorization } from './browser.ts';
+import { authorizationUrlOf, BROWSER_MODES, deliverRedirect, driveAuthorization } from './browser.ts';
 import type { BrowserMode } from './browser.ts';
 
 async function main(): Promise<void> {
@@ -10,8 +10,8 @@ async function main(): Promise<void> {
     allowPositionals: true,
   });
   const mode = values.mode as BrowserMode;
-  const url = positionals[0];
-  if (!BROWSER_MODES.includes(mode) || !url) throw new Error('usage: browser-cli.ts --mode <mode> [--log <file>] <url>');
+  if (!BROWSER_MODES.includes(mode) || !positionals[0]) throw new Error('usage: browser-cli.ts --mode <mode> [--log <file>] <url>');
+  const url = authorizationUrlOf(positionals[0]);
   if (values.log) appendFileSync(values.log, `${url}\n`);
   if (mode === 'record-only') return;
   const redirect = await driveAuthorization(url, mode);

@@ -1,7 +1,7 @@
 // A headless "browser" for the authorization step: it drives oidc-provider's interaction pages
 // (test/peers/auth-server.ts) with a cookie jar, following redirects by hand, until the authorization
 // server sends it away to the client's redirect_uri. Usable in-process or as `$BROWSER <url>`.
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,6 +34,18 @@ export function makeBrowserCommand(dir: string, options: { mode?: BrowserMode; l
   writeFileSync(script, `#!/bin/sh\nexec ${args.map(shellQuote).join(' ')} "$@"\n`);
   chmodSync(script, 0o755);
   return script;
+}
+
+/**
+ * The authorization URL a browser was handed: codex-auth gives a file: URL of its hand-off page
+ * (src/ui/handoff.ts), which a real browser follows; this reads the page's link the same way.
+ */
+export function authorizationUrlOf(argument: string): string {
+  if (!argument.startsWith('file:')) return argument;
+  const page = readFileSync(new URL(argument), 'utf8');
+  const href = /<a id="continue" href="([^"]*)"/.exec(page)?.[1];
+  if (href === undefined) throw new Error(`browser: ${argument} is not a codex-auth hand-off page`);
+  return href.replace(/&(amp|quot|#39|lt|gt);/g, (_, name: string) => ({ amp: '&', quot: '"', '#39': "'", lt: '<', gt: '>' })[name]!);
 }
 
 /**
