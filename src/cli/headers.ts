@@ -55,13 +55,14 @@ function printExactly(ctx: CliContext, text: string): void {
 /**
  * The entry's url as config.toml says it now. The token must never go to another server, but
  * parsing config.toml costs more than the rest of a call: the url checked last time is used while
- * the file's size and modification time are unchanged, and the file is read again otherwise.
+ * the file's size, modification and change times and inode are unchanged, and the file is read
+ * again otherwise.
  */
 async function entryUrl(ctx: CliContext, checked: CheckedConfig | undefined, entry: () => Promise<McpServerEntry>): Promise<CheckedConfig> {
-  const { size, mtimeMs } = statSync(ctx.configPath, { throwIfNoEntry: false }) ?? { size: -1, mtimeMs: -1 };
-  if (checked && checked.size === size && checked.mtimeMs === mtimeMs) return checked;
+  const { size, mtimeMs, ctimeMs, ino } = statSync(ctx.configPath, { throwIfNoEntry: false }) ?? { size: -1, mtimeMs: -1, ctimeMs: -1, ino: -1 };
+  if (checked && checked.size === size && checked.mtimeMs === mtimeMs && checked.ctimeMs === ctimeMs && checked.ino === ino) return checked;
   // Reading the file reports a missing or broken config.toml, or a missing entry, clearly.
-  return { size, mtimeMs, url: (await entry()).url! };
+  return { size, mtimeMs, ctimeMs, ino, url: (await entry()).url! };
 }
 
 async function currentToken(ctx: CliContext, name: string, handouts: HandoutFile): Promise<{ token: string; config: CheckedConfig }> {

@@ -31,10 +31,17 @@ export interface HelperFailure {
   exitCode: number;
 }
 
-/** The entry's url as config.toml said it when the file had this size and modification time. */
+/**
+ * The entry's url as config.toml said it when the file had this size, modification time, change
+ * time and inode: `touch -d` can put back the modification time of a same-length edit, but not
+ * the change time, and a file replaced by another has another inode.
+ */
 export interface CheckedConfig {
   size: number;
   mtimeMs: number;
+  /** Absent in notes written before the change time was kept: those are read again. */
+  ctimeMs?: number;
+  ino?: number;
   url: string;
 }
 

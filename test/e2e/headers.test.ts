@@ -3,6 +3,7 @@
 // it fails, and what `status` and `doctor` then say about the wiring.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { execa } from 'execa';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -75,6 +76,26 @@ describe('codex-auth headers, as Codex runs it', () => {
       assert.match(result.stderr, /^codex-auth: demo: its url changed from .*next: codex-auth login demo\n$/);
     });
   });
+  it('notices a same-length edit whose modification time touch put back (issue 17, item 10a)', async () => {
+    await withLayout({}, async (layout) => {
+      const command = await loggedIn(layout);
+      const first = await runAsCodex(layout.sandbox, command);
+      assert.equal(first.code, 0, first.stderr);
+      // Same length, then the old modification time restored: size and mtime both say "unchanged".
+      const reference = join(layout.sandbox.root, 'mtime-reference');
+      writeFileSync(reference, '');
+      await execa('touch', ['-r', layout.sandbox.configPath, reference]);
+      const moved = layout.mcp.url.replace('127.0.0.1', '127.0.0.2');
+      assert.equal(moved.length, layout.mcp.url.length);
+      layout.sandbox.writeConfig(layout.sandbox.readConfig().replace(layout.mcp.url, moved));
+      await execa('touch', ['-r', reference, layout.sandbox.configPath]);
+      const result = await runAsCodex(layout.sandbox, command);
+      assert.equal(result.stdout, '', 'no token for the edited url');
+      assert.equal(result.code, 11);
+      assert.match(result.stderr, /^codex-auth: demo: its url changed from /);
+    });
+  });
+
   it('a refresh another process holds up: the token that still works is handed out, and an expired one fails with a clear line, both well within Codex\'s 10 s wait', async () => {
     await withLayout({}, async (layout) => {
       const command = await loggedIn(layout);
