@@ -191,7 +191,7 @@ async function benchAgainstNode<K extends string>(peers: Peers, sandbox: Sandbox
 /**
  * What any Node program in the hot paths' place costs before it does work of its own: starting on
  * an ES module file rather than `-e`, spawning and reaping a child, and doing that with execa
- * bundled the way codex-auth bundles it. The README explains the hot paths' figures against these.
+ * bundled the way codex-auth bundles it. docs/performance.md explains the hot paths' figures against these.
  */
 async function floorCommands(dir: string): Promise<Record<'esModuleFile' | 'spawnTrue' | 'execaTrue', string[]>> {
   const empty = join(dir, 'empty.mjs');

@@ -9,6 +9,7 @@ import { syncEnvFile } from '../codex/envfile.ts';
 import { join, resolve } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
 import { login, type Grant, type LoginDeps, type LoginRequest } from '../oauth/flow.ts';
+import { tokenAccount } from '../oauth/tokens.ts';
 import { gitHubActionsSource, type AssertionSource } from '../oauth/assertion-source.ts';
 import type { IdentityProvider } from '../oauth/token-exchange.ts';
 import type { PreRegisteredClient } from '../oauth/unattended.ts';
@@ -68,6 +69,8 @@ export interface LoginReport {
   status: 'logged-in' | 'refreshed' | 'wired-up' | 'no-authorization-needed' | 'already-logged-in' | 'skipped-user-token' | 'skipped-disabled';
   issuer?: string;
   resource?: string;
+  /** Whom the server logged in, as its JWT access token says (never the token). */
+  account?: string;
   scope?: string;
   expiresAt?: string;
   /** Set for a login with no person: the grant its token is renewed with. */
@@ -364,11 +367,13 @@ function expiryDate(grant: Grant): Date | undefined {
 
 function report(grant: Grant, rewrite: RewriteOutcome | undefined): LoginReport {
   const expiresAt = expiryDate(grant)?.toISOString();
+  const account = tokenAccount(grant.tokens);
   return {
     server: grant.serverName,
     status: 'logged-in',
     issuer: grant.issuer,
     resource: grant.resource,
+    ...(account ? { account } : {}),
     ...(grant.tokens.scopes?.length ? { scope: grant.tokens.scopes.join(' ') } : {}),
     ...(expiresAt ? { expiresAt } : {}),
     ...(grant.unattended ? { grant: grant.unattended.grant } : {}),
@@ -458,7 +463,8 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
   const wired = wireUp(ctx, entry, rewrite, fromProject);
   const validUntil = expiryDate(grant);
   const expiry = validUntil ? `, token valid until ${validUntil.toLocaleTimeString()}` : '';
-  out.success(`${name}: logged in at ${grant.issuer}${expiry}; ${howCodexGetsIt(wired)}`);
+  const account = tokenAccount(grant.tokens);
+  out.success(`${name}: logged in at ${grant.issuer}${account ? ` as ${terminalText(account)}` : ''}${expiry}; ${howCodexGetsIt(wired)}`);
   return report(grant, wired);
 }
 

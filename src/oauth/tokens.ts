@@ -215,21 +215,40 @@ export function toTokenSet(response: TokenEndpointResponse, now: () => number, s
   return tokens;
 }
 
+/** The claims of a JWT access token, read, not verified; undefined for an opaque token. */
+function jwtClaims(token: string): Record<string, unknown> | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts[1]) return undefined;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    return isRecord(claims) ? claims : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The `exp` of a JWT access token, read (not verified) only to know when to
  * refresh. An exp that is not a plausible date leaves the expiry unknown.
  */
 function jwtExpiry(token: string, now: () => number): number | undefined {
-  const payload = token.split('.')[1];
-  if (token.split('.').length !== 3 || !payload) return undefined;
-  try {
-    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    const exp = isRecord(claims) ? claims.exp : undefined;
-    if (typeof exp !== 'number' || !Number.isFinite(exp) || exp < 0 || exp * 1000 > now() + MAX_LIFETIME_S * 1000) return undefined;
-    return exp * 1000;
-  } catch {
-    return undefined;
-  }
+  const exp = jwtClaims(token)?.exp;
+  if (typeof exp !== 'number' || !Number.isFinite(exp) || exp < 0 || exp * 1000 > now() + MAX_LIFETIME_S * 1000) return undefined;
+  return exp * 1000;
+}
+
+const ACCOUNT_CLAIMS = ['email', 'preferred_username', 'sub'] as const;
+const ACCOUNT_LENGTH = 100;
+
+/**
+ * Whom the authorization server logged in, as its JWT access token says (email, user name or
+ * subject), so that a person sees a login completed into someone else's account. undefined for
+ * opaque tokens. Shown, never trusted: it decides nothing.
+ */
+export function tokenAccount(tokens: TokenSet): string | undefined {
+  const claims = jwtClaims(tokens.accessToken);
+  const account = ACCOUNT_CLAIMS.map((name) => claims?.[name]).find((value): value is string => typeof value === 'string' && value !== '');
+  return account?.slice(0, ACCOUNT_LENGTH);
 }
 
 /** A short, printable form of a value the server sent (never a token: only expires_in comes here). */

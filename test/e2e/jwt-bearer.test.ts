@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as jose from 'jose';
@@ -96,6 +96,11 @@ describe('login --grant jwt-bearer', () => {
       const assertions = layout.auth.tokenRequests(JWT_BEARER_GRANT).map((request) => request.form?.assertion?.[0] ?? '');
       assert.equal(new Set(assertions).size, 2);
       assertNoSecrets([login.stdout, login.stderr], [requestToken, ...assertions]);
+      const holding = readdirSync(layout.sandbox.root, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => join(entry.parentPath, entry.name))
+        .filter((path) => [requestToken, ...assertions].some((secret) => readFileSync(path, 'utf8').includes(secret)));
+      assert.deepEqual(holding, [serverStateFile(layout.sandbox, 'demo')], 'the runner\'s request token is kept only in the 0600 state, and no JWT anywhere');
     });
   });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createSandbox, runCli } from '../e2e/harness.ts';
 import { storedState } from '../e2e/fixtures.ts';
-import { makeCallbackBrowser, startHostileServer } from './hostile-server.ts';
+import { makeCallbackBrowser, sendJson, startHostileServer } from './hostile-server.ts';
 
 interface BrowserReport {
   argv: string[];
@@ -68,6 +68,29 @@ describe('the browser is handed a private page, not the authorization URL (item 
       assert.match(seen.page, /location\.replace\("http:\/\/127\.0\.0\.1:\d+\/authorize\?/);
       assert.equal(existsSync(seen.file), false, 'the page is deleted once the login ends');
     } finally {
+      sandbox.cleanup();
+      await server.close();
+    }
+  });
+
+  it('after the login, says which account the server logged in (from its JWT access token), never the token', async () => {
+    const server = await startHostileServer();
+    const browserHome = createSandbox();
+    const sandbox = createSandbox({ CALLBACK_MODE: 'ok', BROWSER: makeCallbackBrowser(browserHome.root) });
+    try {
+      const claims = { sub: 'user-42', email: 'alice@example.com\u001b[2J', exp: Math.floor(Date.now() / 1000) + 3600 };
+      const accessToken = ['{"alg":"none"}', JSON.stringify(claims), 'sig'].map((part) => Buffer.from(part).toString('base64url')).join('.');
+      server.use({ token: ({ res }) => sendJson(res, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, refresh_token: 'refresh-token-value-1' }) });
+      sandbox.writeConfig(`[mcp_servers.demo]\nurl = "${server.mcpUrl}"\n`);
+      const result = await runCli(sandbox, ['login', 'demo']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, new RegExp(`demo: logged in at ${server.origin.replace(/[.]/g, '\\.')} as alice@example\\.com\\[2J, token valid until`));
+      assert.ok(!result.stderr.includes(accessToken) && !result.stderr.includes('\u001b'));
+      const json = await runCli(sandbox, ['login', 'demo', '--force', '--json']);
+      assert.equal((JSON.parse(json.stdout) as { servers: Array<{ account?: string }> }).servers[0]?.account, 'alice@example.com\u001b[2J');
+      assert.ok(!json.stdout.includes('\u001b'), 'escaped in JSON');
+    } finally {
+      browserHome.cleanup();
       sandbox.cleanup();
       await server.close();
     }
