@@ -23,23 +23,8 @@ export interface CredentialBinding {
 export interface CredentialBindings {
   /** The credential's binding; undefined before its first successful login. */
   find(credential: ClientCredential): CredentialBinding | undefined;
-  /** Binds the credential to the issuer that just accepted it (a no-op when already bound there). */
+  /** Binds the credential to the issuer that just accepted it. */
   bind(credential: ClientCredential, issuer: string, serverName: string, now: number): void;
-}
-
-/** Bindings kept in memory only, for callers with no state on disk. */
-export class MemoryCredentialBindings implements CredentialBindings {
-  private readonly bindings = new Map<string, CredentialBinding>();
-  find(credential: ClientCredential): CredentialBinding | undefined {
-    return this.bindings.get(credentialKey(credential));
-  }
-  bind(credential: ClientCredential, issuer: string, serverName: string, now: number): void {
-    this.bindings.set(credentialKey(credential), { issuer, serverName, boundAt: now, location: 'memory' });
-  }
-}
-
-function credentialKey(credential: ClientCredential): string {
-  return JSON.stringify([credential.clientId, credential.secret]);
 }
 
 /**
