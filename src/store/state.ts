@@ -12,6 +12,7 @@ import type { TokenSet } from '../oauth/tokens.ts';
 import { ensurePrivateDir, writeFileAtomic } from './atomic.ts';
 import { shellCommand } from '../shell.ts';
 import { NOT_AN_OBJECT, readJsonFile } from './json-file.ts';
+import { withServerLockSync } from './lock-sync.ts';
 import { credentialFileName, issuerFileName, serverFileName } from './names.ts';
 import type { StatePaths } from './paths.ts';
 
@@ -138,9 +139,13 @@ export class StateStore {
     return { ...readServerFile(this.serverFile(serverName)), serverName };
   }
 
+  /**
+   * Read, change, write, under the server's lock: another process refreshing this server at the
+   * same moment holds it, and its rotated refresh token must not be overwritten with the old one.
+   */
   private update(serverName: string, change: (file: ServerFile) => ServerFile): void {
     const path = this.serverFile(serverName);
-    writeStateFile(path, { ...change(readServerFile(path)), serverName });
+    withServerLockSync(this.paths, serverName, () => writeStateFile(path, { ...change(readServerFile(path)), serverName }));
   }
 
   saveGrant(serverName: string, grant: Grant): void {
