@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { driveAuthorization, type BrowserMode } from '../peers/browser.ts';
-import { CLI, runCli } from './harness.ts';
+import { CLI, exitStatus, runCli } from './harness.ts';
 import { storedState, withLayout, type Layout } from './fixtures.ts';
 
 interface PasteRun {
@@ -28,7 +28,7 @@ async function loginByPasting(layout: Layout, args: string[], env: NodeJS.Proces
     void driveAuthorization(match[1], mode).then((redirect) => child.stdin!.end(`${edit(redirect)}\n`));
   });
   const result = await child;
-  return { code: result.exitCode ?? 1, stderr };
+  return { code: exitStatus(result), stderr };
 }
 
 function failingBrowser(layout: Layout): string {

@@ -14,7 +14,7 @@ import { listToolsWithToken, startMcpServer, type McpServer, type McpServerOptio
 import { execa } from 'execa';
 import { driveAuthorization } from '../peers/browser.ts';
 import { serverFileName } from '../../src/store/names.ts';
-import { capturedOutput, CLI, createSandbox, readJson, serverStateFile, type Sandbox } from './harness.ts';
+import { capturedOutput, CLI, createSandbox, exitStatus, readJson, type Sandbox, serverStateFile } from './harness.ts';
 
 export interface Layout {
   auth: AuthServer;
@@ -177,7 +177,7 @@ export async function deviceLogin(sandbox: Sandbox, name: string, beforeApprovin
   await beforeApproving();
   await driveAuthorization(uri);
   const result = await child;
-  const out = { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr), verificationUri: uri };
+  const out = { code: exitStatus(result), stdout: String(result.stdout), stderr: String(result.stderr), verificationUri: uri };
   capturedOutput.push(out.stdout, out.stderr);
   return out;
 }
@@ -192,7 +192,7 @@ export async function runAsCodex(sandbox: Sandbox, command: string) {
     stdin: 'ignore',
     stripFinalNewline: false,
   });
-  return { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  return { code: exitStatus(result), stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
 /** A service client of the client credentials grant, authenticated by a secret the way `method` says. */

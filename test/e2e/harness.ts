@@ -3,7 +3,7 @@
 // real home directory and exercise exactly what a user runs.
 import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -62,6 +62,17 @@ export interface CliResult {
 /** Every line a test captured, so a secret scan can cover all of it. */
 export const capturedOutput: string[] = [];
 
+/**
+ * A finished child's exit code, as a shell reports it. A child the test's timeout killed fails the
+ * test saying so, and one killed by a signal gets 128 + its number: read as 1, either looked exactly
+ * like codex-auth's own "unexpected failure" and hid what happened.
+ */
+export function exitStatus(result: { exitCode?: number; signal?: string; timedOut: boolean; command: string; stderr: unknown }): number {
+  if (result.timedOut) throw new Error(`${result.command} did not finish within its timeout (killed with ${result.signal}); its stderr:\n${String(result.stderr)}`);
+  if (result.exitCode !== undefined) return result.exitCode;
+  return 128 + (constants.signals[result.signal as NodeJS.Signals] ?? 0);
+}
+
 export async function runCli(sandbox: Sandbox, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string; uid?: number } = {}): Promise<CliResult> {
   const result = await execa(process.execPath, [CLI, ...args], {
     env: { ...sandbox.env, ...options.env },
@@ -72,7 +83,7 @@ export async function runCli(sandbox: Sandbox, args: string[], options: { env?: 
     ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
   });
-  const out = { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  const out = { code: exitStatus(result), stdout: String(result.stdout), stderr: String(result.stderr) };
   capturedOutput.push(out.stdout, out.stderr);
   return out;
 }

@@ -11,7 +11,7 @@ import TOML from '@iarna/toml';
 import { codexBin, startModelServer, writeCodexConfig } from '../peers/model-server.ts';
 import { createTuiHome, isEmbeddedModeWarning, startTui, whoamiModel } from '../peers/tui.ts';
 import { startLayout } from './fixtures.ts';
-import { runCli } from './harness.ts';
+import { exitStatus, runCli } from './harness.ts';
 import { callThenAnswer, startCodexLayout, toolCalls, type CodexLayout } from './codex-fixtures.ts';
 
 interface Project {
@@ -46,7 +46,7 @@ function makeProject(layout: CodexLayout, options: { trusted: boolean }): Projec
 
 async function codex(layout: CodexLayout, cwd: string, args: string[]) {
   const result = await execa(codexBin('latest'), args, { cwd, env: { ...layout.sandbox.env, FAKE_API_KEY: 'x' }, extendEnv: false, reject: false, timeout: 120_000, stdin: 'ignore' });
-  return { code: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  return { code: exitStatus(result), stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
 describe('a project-scoped server (.codex/config.toml of a trusted project, Codex 0.171)', () => {
