@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { CodexAuthError } from '../errors.ts';
 import { shellCommand } from '../shell.ts';
-import { writeFileAtomic } from '../store/atomic.ts';
+import { removeOrphanedTempFiles, writeFileAtomic } from '../store/atomic.ts';
 import { parseTomlValues } from './config.ts';
 import { locateServers, type KeyValueSite, type ServerSite, type Span } from './toml-sites.ts';
 
@@ -88,7 +88,9 @@ export function writeConfigAtomically(path: string, oldText: string, newText: st
   }
   if (newText === oldText) return;
   const mode = fs.statSync(path).mode & 0o7777;
-  if (!fs.existsSync(options.backupPath)) writeFileAtomic(options.backupPath, onDisk, { mode, step: 'rewrite' });
+  // The backup is written once; a writer killed inside that one write left a temp copy nothing else removes.
+  if (fs.existsSync(options.backupPath)) removeOrphanedTempFiles(options.backupPath);
+  else writeFileAtomic(options.backupPath, onDisk, { mode, step: 'rewrite' });
   writeFileAtomic(path, newText, { mode, step: 'rewrite' });
 }
 

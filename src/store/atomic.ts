@@ -36,8 +36,10 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, optio
  * A process killed mid-write leaves its temp file behind; the next successful write of the same
  * file removes those whose writer is gone, so crashes do not pile files up. Writes are synchronous,
  * so a temp file carrying our own pid is never in flight (it was left by an earlier process that had it).
+ * Exported for a file written only once (config.toml's backup): its leftovers are swept without a write.
  */
-function removeOrphanedTempFiles(finalPath: string): void {
+export function removeOrphanedTempFiles(target: string): void {
+  const finalPath = resolveSymlink(target);
   const dir = path.dirname(finalPath);
   const prefix = `.${path.basename(finalPath)}.`;
   let names: string[];

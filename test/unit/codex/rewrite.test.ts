@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -205,6 +206,19 @@ describe('writeConfigAtomically', () => {
     writeConfigAtomically(file, first, REALISTIC, { backupPath });
     assert.equal(fs.readFileSync(backupPath, 'utf8'), REALISTIC);
     assert.equal(fs.readFileSync(file, 'utf8'), REALISTIC);
+  });
+
+  it("removes the temp copy a writer killed inside the backup's one write left, and keeps a live writer's", () => {
+    const { file, backupPath } = setup('backup-leftover', REALISTIC, 0o600);
+    fs.writeFileSync(backupPath, REALISTIC);
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
+    const leftover = path.join(path.dirname(backupPath), `.config.toml.bak.${deadPid}.0123456789ab.tmp`);
+    const live = path.join(path.dirname(backupPath), `.config.toml.bak.${process.ppid}.0123456789ab.tmp`);
+    fs.writeFileSync(leftover, REALISTIC);
+    fs.writeFileSync(live, REALISTIC);
+    writeConfigAtomically(file, REALISTIC, setEntryString(REALISTIC, 'fastmail', BEARER_KEY, VAR).text, { backupPath });
+    assert.equal(fs.existsSync(leftover), false);
+    assert.equal(fs.existsSync(live), true);
   });
 
   it('refuses when the file changed since it was read', () => {
