@@ -27,6 +27,21 @@ export interface CredentialBindings {
   bind(credential: ClientCredential, issuer: string, serverName: string, now: number): void;
 }
 
+/** Bindings kept in memory only, for a caller with no state on disk (the conformance client, one login per process). */
+export class MemoryCredentialBindings implements CredentialBindings {
+  private readonly bindings = new Map<string, CredentialBinding>();
+  find(credential: ClientCredential): CredentialBinding | undefined {
+    return this.bindings.get(credentialKey(credential));
+  }
+  bind(credential: ClientCredential, issuer: string, serverName: string, now: number): void {
+    this.bindings.set(credentialKey(credential), { issuer, serverName, boundAt: now, location: 'memory' });
+  }
+}
+
+function credentialKey(credential: ClientCredential): string {
+  return JSON.stringify([credential.clientId, credential.secret]);
+}
+
 /**
  * Refuses, before any of it is sent, a credential bound to another issuer than the one this
  * server's metadata leads to.

@@ -7,6 +7,7 @@
 // hands the engine the challenge it met so the engine need not probe again.
 // Run by scripts/conformance.mjs as: node --import tsx test/conformance/client.ts <server-url>
 import { authorizationChallenge, type ProbeResult } from '../../src/oauth/challenge.ts';
+import { MemoryCredentialBindings } from '../../src/oauth/client-binding.ts';
 import { login, MAX_STEP_UPS, refreshGrant, type Grant, type LoginDeps, type LoginRequest } from '../../src/oauth/flow.ts';
 import { createHttpClient } from '../../src/oauth/http.ts';
 import { MemoryClientStore } from '../../src/oauth/registration.ts';
@@ -32,6 +33,11 @@ function loginDeps(): LoginDeps {
 function preRegisteredClient(context: ConformanceContext): LoginRequest['preRegistered'] {
   if (context.client_id === undefined) return undefined;
   return { clientId: context.client_id, clientSecret: context.client_secret };
+}
+
+/** The engine binds a pre-registered secret to its issuer; a scenario is one process, so memory is enough. */
+function credentialBindings(context: ConformanceContext): LoginRequest['credentialBindings'] {
+  return context.client_secret === undefined ? undefined : new MemoryCredentialBindings();
 }
 
 /** Holds the current grant and decides, from an MCP response, whether to authorize and retry. */
@@ -104,6 +110,7 @@ async function main(): Promise<void> {
     // scenario expects it; elsewhere the suite's AS would try to fetch it from the internet.
     ...(env.scenario === CIMD_SCENARIO ? { clientMetadataUrl: CIMD_URL } : {}),
     preRegistered: preRegisteredClient(env.context),
+    credentialBindings: credentialBindings(env.context),
   };
   const session = new Session(request, loginDeps());
   await session.login();
