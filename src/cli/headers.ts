@@ -4,7 +4,9 @@
 // after a 401, with a cleared environment, so the command line names the config file and the
 // state directory. It refreshes under the same policy and lock as everything else.
 import { statSync, writeSync } from 'node:fs';
-import type { McpServerEntry } from '../codex/config.ts';
+import { footprintHolds, type LayerFootprint } from '../codex/layer-footprint.ts';
+import type { LayeredEntry } from '../codex/layers.ts';
+import { isProjectSource, projectUrlRefusal } from '../codex/project-url.ts';
 import { CodexAuthError } from '../errors.ts';
 import type { Grant } from '../oauth/flow.ts';
 import { mayBeRetry, readHandouts, tokenFingerprint, writeHandouts, type CheckedConfig, type HandoutFile } from '../session/handout.ts';
@@ -52,42 +54,56 @@ function printExactly(ctx: CliContext, text: string): void {
   else ctx.streams.stdout.write(text);
 }
 
+interface LoadedEntry {
+  entry: LayeredEntry;
+  layers: LayerFootprint;
+}
+
 /**
- * The entry's url as config.toml says it now. The token must never go to another server, but
- * parsing config.toml costs more than the rest of a call: the url checked last time is used while
- * the file's size, modification and change times and inode are unchanged, and the file is read
- * again otherwise.
+ * The entry's url as Codex uses it in `cwd` (the thread's directory): config.toml's, or a trusted
+ * project's `.codex/config.toml` over it. The token must never go to another server, but parsing
+ * the config costs more than the rest of a call: the url checked last time is used while
+ * config.toml's size, modification and change times and inode are unchanged, and so is everything
+ * the project layers were decided on (layer-footprint.ts); the files are read again otherwise.
  */
-async function entryUrl(ctx: CliContext, checked: CheckedConfig | undefined, entry: () => Promise<McpServerEntry>): Promise<CheckedConfig> {
+async function entryUrl(ctx: CliContext, checked: CheckedConfig | undefined, cwd: string, entry: () => Promise<LoadedEntry>): Promise<CheckedConfig> {
   const { size, mtimeMs, ctimeMs, ino } = statSync(ctx.configPath, { throwIfNoEntry: false }) ?? { size: -1, mtimeMs: -1, ctimeMs: -1, ino: -1 };
-  if (checked && checked.size === size && checked.mtimeMs === mtimeMs && checked.ctimeMs === ctimeMs && checked.ino === ino) return checked;
-  // Reading the file reports a missing or broken config.toml, or a missing entry, clearly.
-  return { size, mtimeMs, ctimeMs, ino, url: (await entry()).url! };
+  const userConfigSame = checked && checked.size === size && checked.mtimeMs === mtimeMs && checked.ctimeMs === ctimeMs && checked.ino === ino;
+  if (userConfigSame && footprintHolds(checked.layers, cwd)) return checked;
+  // Reading the files reports a missing or broken config, or a missing entry, clearly.
+  const { entry: found, layers } = await entry();
+  return { size, mtimeMs, ctimeMs, ino, url: found.url!, source: found.source, layers };
 }
 
 async function currentToken(ctx: CliContext, name: string, handouts: HandoutFile): Promise<{ token: string; config: CheckedConfig }> {
-  let entry: McpServerEntry | undefined;
+  const cwd = process.cwd();
+  let loaded: LoadedEntry | undefined;
   const loadEntry = async () => {
-    const { findServer, readCodexConfig } = await import('../codex/config.ts');
-    return (entry ??= findServer(readCodexConfig(ctx.configPath), name));
+    const [{ findServer, readCodexConfig }, { layeredConfig }] = await Promise.all([import('../codex/config.ts'), import('../codex/layers.ts')]);
+    if (loaded) return loaded;
+    const user = readCodexConfig(ctx.configPath);
+    const layered = layeredConfig(user, cwd);
+    const entry = findServer({ ...user, servers: layered.servers }, name) as LayeredEntry;
+    return (loaded = { entry, layers: layered.project.footprint });
   };
-  const config = await entryUrl(ctx, handouts.config, loadEntry);
+  const config = await entryUrl(ctx, handouts.config, cwd, loadEntry);
   const { url } = config;
   const deps = { store: ctx.store, paths: ctx.paths, now: ctx.now, lockWaitAtMostMs: LOCK_WAIT_AT_MOST_MS };
   const http = async () => {
     const [{ httpClientFor }, { resolveHeaders }] = await Promise.all([import('./http-client.ts'), import('../codex/config.ts')]);
-    const client = httpClientFor(ctx, resolveHeaders(await loadEntry(), ctx.env));
+    const client = httpClientFor(ctx, resolveHeaders((await loadEntry()).entry, ctx.env));
     return { ...client, timeoutMs: Math.min(client.timeoutMs, REQUEST_AT_MOST_MS) };
   };
+  const grantOf = (freshness: Freshness) => usable(freshness, name, ctx.now(), config, ctx.configPath);
   const seen = settledWithoutRefresh(deps, name, url, ON_REQUEST) ?? (await freshOrStillWorking(ctx, { ...deps, http: await http() }, name, url));
-  let grant = usable(seen, name, ctx.now());
+  let grant = grantOf(seen);
   if (mayBeRetry(handouts.last, grant.tokens.accessToken, ctx.now(), grant.tokens.expiresAt !== undefined)) {
     // Codex may be asking again because the server just refused this token: it retries only
     // when the headers change, so ask the server, and refresh if it does refuse the token.
     const client = await http();
     const { serverRejectsToken } = await import('../session/token-check.ts');
     if (await serverRejectsToken(url, grant.tokens.accessToken, client)) {
-      grant = usable(await freshOrStillWorking(ctx, { ...deps, http: client }, name, url, grant.tokens.accessToken), name, ctx.now());
+      grant = grantOf(await freshOrStillWorking(ctx, { ...deps, http: client }, name, url, grant.tokens.accessToken));
     }
   }
   return { token: grant.tokens.accessToken, config };
@@ -110,8 +126,9 @@ async function freshOrStillWorking(ctx: CliContext, deps: FreshnessDeps, name: s
 }
 
 /** The grant to hand out, or the reason there is none. A token that could not be refreshed is still used while it lasts. */
-function usable(freshness: Freshness, name: string, now: number): Grant {
+function usable(freshness: Freshness, name: string, now: number, config: CheckedConfig, userConfig: string): Grant {
   if (freshness.status === 'needs-login') {
+    if (freshness.loggedInFor !== undefined && isProjectSource(config.source, userConfig)) throw projectUrlRefusal(name, config.url, config.source, freshness.loggedInFor, 'headers');
     throw new CodexAuthError({ kind: 'notLoggedIn', step: 'headers', server: name, message: freshness.reason, hint: `codex-auth login ${shellWord(name)}` });
   }
   if (freshness.status === 'stale' && hasExpired(freshness.grant, now)) throw freshness.error;

@@ -17,6 +17,8 @@ import { existsSync } from 'node:fs';
 import { currentWiring, isWiredAs, userSetting } from '../codex/wiring.ts';
 import { readCodexConfig, resolveHeaders, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
 import { readEnvFile, syncEnvFile } from '../codex/envfile.ts';
+import { layeredConfig, type LayeredEntry } from '../codex/layers.ts';
+import { isProjectSource, projectUrlRefusal } from '../codex/project-url.ts';
 import { classifyCodexArgs, type CodexInvocation } from '../codex/invocation.ts';
 import { isCodexCommand, launch, resolveCommand } from '../codex/launch.ts';
 import { codexVersion, hasFeature } from '../codex/versions.ts';
@@ -74,9 +76,33 @@ interface Managed {
 /** The variable Codex reads the per-run proxy secret from (never an OAuth token). */
 export const PROXY_SECRET_VARIABLE = 'CODEX_AUTH_PROXY_TOKEN';
 
-function loadConfig(ctx: CliContext): CodexConfig | undefined {
+type LayeredCodexConfig = Omit<CodexConfig, 'servers'> & { servers: LayeredEntry[] };
+
+/** config.toml with the trusted project's layers over it: the entries as Codex reads them where it starts (run's directory). */
+function readAsCodexDoes(ctx: CliContext): LayeredCodexConfig {
+  const user = readCodexConfig(ctx.configPath);
+  return { ...user, servers: layeredConfig(user, process.cwd()).servers };
+}
+
+function loadConfig(ctx: CliContext): LayeredCodexConfig | undefined {
   if (!existsSync(ctx.configPath)) return undefined;
-  return readCodexConfig(ctx.configPath);
+  return readAsCodexDoes(ctx);
+}
+
+/**
+ * Logins a trusted project's file has given another url since (issue 18): Codex would send
+ * the token to that url here, so it starts without it, and the person is told what changed
+ * (never a login on the way: the new url may be a hostile one). With --strict, a failure.
+ */
+function refuseProjectUrls(ctx: CliContext, config: LayeredCodexConfig, missing: ServerOutcome[], strict: boolean): ServerOutcome[] {
+  return missing.filter(({ entry, freshness }) => {
+    const source = config.servers.find((server) => server.name === entry.name)?.source;
+    if (freshness.status !== 'needs-login' || freshness.loggedInFor === undefined || !isProjectSource(source, config.path)) return true;
+    const refusal = projectUrlRefusal(entry.name, entry.url!, source, freshness.loggedInFor, 'refresh');
+    if (strict) throw refusal;
+    ctx.out.warn(`${entry.name}: ${refusal.message}; Codex will start without it. Fix: ${refusal.hint}`);
+    return false;
+  });
 }
 
 /**
@@ -196,7 +222,7 @@ async function handleMissingLogins(ctx: CliContext, missing: ServerOutcome[], op
  * environment to the helper once a Codex that runs it is in use, and refreshes a helper command
  * whose paths changed (codex-auth or node moved). Returns the config as it is afterwards.
  */
-async function keepWired(ctx: CliContext, config: CodexConfig, grants: Grant[], launching: Launching): Promise<CodexConfig> {
+async function keepWired(ctx: CliContext, config: LayeredCodexConfig, grants: Grant[], launching: Launching): Promise<LayeredCodexConfig> {
   const { wiringPlan } = await import('./wiring.ts');
   const plan = wiringPlan(ctx, launching.version);
   const stale = grants.filter((grant) => {
@@ -216,7 +242,7 @@ async function keepWired(ctx: CliContext, config: CodexConfig, grants: Grant[], 
     ctx.out.warn(`${error.message}; starting Codex with the entries as they are`);
     return config;
   }
-  return readCodexConfig(ctx.configPath);
+  return readAsCodexDoes(ctx);
 }
 
 /** The route each logged-in server takes, given how its entry is wired now. */
@@ -361,8 +387,9 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
   await checkUnloggedServers(ctx, known.unchecked, options.strict);
   let outcomes = await refreshAll(ctx, known.managed, policyOf);
   const missing = outcomes.filter(({ freshness }) => freshness.status === 'needs-login');
-  if (missing.length > 0) {
-    await handleMissingLogins(ctx, missing, options);
+  const toLogIn = refuseProjectUrls(ctx, config, missing, options.strict);
+  if (toLogIn.length > 0) {
+    await handleMissingLogins(ctx, toLogIn, options);
     outcomes = await refreshAll(ctx, entriesByState(ctx, config).managed, policyOf);
   }
   for (const { entry, freshness } of outcomes) {
@@ -378,7 +405,7 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
     ctx.out.warn(`${entry.name}: could not refresh (${freshness.error.message}); using the current token`);
   }
   const grants = outcomes.flatMap(({ freshness }) => ('grant' in freshness ? [freshness.grant] : []));
-  let current = missing.length > 0 ? readCodexConfig(ctx.configPath) : config;
+  let current = toLogIn.length > 0 ? readAsCodexDoes(ctx) : config;
   if (isCodex) current = await keepWired(ctx, current, grants, launching);
   // One read of the state files after refreshes, logins and rewiring serves the routes and the env file.
   const states = ctx.store.knownServers();

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseCodexConfig, toEntry, type CodexConfig, type McpServerEntry } from './config.ts';
+import { isLookOfFile, look, realDirectory, type LayerFootprint } from './layer-footprint.ts';
 
 export interface ProjectLayers {
   /** The directory whose `[projects."<dir>"] trust_level` decides: the git root, else the directory itself. */
@@ -12,6 +13,8 @@ export interface ProjectLayers {
   trusted: boolean;
   /** The `.codex/config.toml` files between the project root and the directory, outermost first. */
   files: string[];
+  /** Everything the decision looked at, so a cached answer can be checked without deciding again. */
+  footprint: LayerFootprint;
 }
 
 type Table = Record<string, unknown>;
@@ -29,34 +32,25 @@ function ancestors(dir: string): string[] {
 }
 
 /** A git work tree's root: `.git` as a repository directory (with HEAD) or as a worktree's file. */
-function gitRoot(dir: string): string | undefined {
+function gitRoot(dir: string, exists: (file: string) => boolean, isFile: (file: string) => boolean): string | undefined {
   return ancestors(dir).find((candidate) => {
     const dotGit = path.join(candidate, '.git');
-    return fs.existsSync(path.join(dotGit, 'HEAD')) || isFile(dotGit);
+    return exists(path.join(dotGit, 'HEAD')) || isFile(dotGit);
   });
-}
-
-function isFile(file: string): boolean {
-  try {
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** The project config files Codex would load in `cwd` (the user's config tells trust and markers). */
 export function projectLayers(user: CodexConfig, cwd: string): ProjectLayers {
-  let dir: string;
-  try {
-    dir = fs.realpathSync(cwd);
-  } catch {
-    dir = path.resolve(cwd);
-  }
+  const dir = realDirectory(cwd) ?? path.resolve(cwd);
+  const seen: Record<string, string> = {};
+  const lookAt = (file: string) => (seen[file] ??= look(file));
+  const exists = (file: string) => lookAt(file) !== '-';
+  const isFile = (file: string) => isLookOfFile(lookAt(file));
   const markers = rootMarkers(user);
   const chain = ancestors(dir);
-  const rootIndex = chain.findIndex((candidate) => markers.some((marker) => fs.existsSync(path.join(candidate, marker))));
+  const rootIndex = chain.findIndex((candidate) => markers.some((marker) => exists(path.join(candidate, marker))));
   const between = rootIndex === -1 ? [dir] : chain.slice(0, rootIndex + 1);
-  const trustDir = gitRoot(dir) ?? dir;
+  const trustDir = gitRoot(dir, exists, isFile) ?? dir;
   const projects = isTable(user.data.projects) ? user.data.projects : {};
   const trust = projects[trustDir];
   const userConfigDir = path.dirname(path.resolve(user.path));
@@ -64,7 +58,7 @@ export function projectLayers(user: CodexConfig, cwd: string): ProjectLayers {
     .map((candidate) => path.join(candidate, '.codex', 'config.toml'))
     // The user's own config.toml is a layer already, when CODEX_HOME is a project's `.codex`.
     .filter((file) => path.dirname(file) !== userConfigDir && isFile(file));
-  return { trustDir, trusted: isTable(trust) && trust.trust_level === 'trusted', files };
+  return { trustDir, trusted: isTable(trust) && trust.trust_level === 'trusted', files, footprint: { cwd, dir, seen } };
 }
 
 export interface LayeredEntry extends McpServerEntry {

@@ -13,7 +13,7 @@ import { canRenew, hasExpired, refreshDue, type RefreshPolicy } from './policy.t
 
 export type Freshness =
   | { status: 'fresh' | 'refreshed'; grant: Grant }
-  | { status: 'needs-login'; reason: string }
+  | { status: 'needs-login'; reason: string; /** The url the login is for, when the entry's url is another now. */ loggedInFor?: string }
   | { status: 'stale'; grant: Grant; error: CodexAuthError };
 
 export interface FreshnessDeps {
@@ -28,7 +28,7 @@ export interface FreshnessDeps {
 function usableGrant(deps: Omit<FreshnessDeps, 'http'>, serverName: string, mcpUrl: string): Grant | Freshness {
   const state = deps.store.server(serverName);
   if (!state.grant) return { status: 'needs-login', reason: state.needsLogin?.reason ?? 'not logged in' };
-  if (state.grant.mcpUrl !== mcpUrl) return { status: 'needs-login', reason: `its url changed from ${state.grant.mcpUrl}` };
+  if (state.grant.mcpUrl !== mcpUrl) return { status: 'needs-login', reason: `its url changed from ${state.grant.mcpUrl}`, loggedInFor: state.grant.mcpUrl };
   // Stored before codex-auth refused such tokens: it cannot be sent, and must not stop a launch.
   if (!isSendableToken(state.grant.tokens.accessToken)) return { status: 'needs-login', reason: 'its stored token holds characters no HTTP header can carry' };
   return state.grant;

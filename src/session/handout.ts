@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
+import type { LayerFootprint } from '../codex/layer-footprint.ts';
 import { ensurePrivateDir } from '../store/atomic.ts';
 import { readJsonFile } from '../store/json-file.ts';
 import { serverFileName } from '../store/names.ts';
@@ -32,9 +33,10 @@ export interface HelperFailure {
 }
 
 /**
- * The entry's url as config.toml said it when the file had this size, modification time, change
- * time and inode: `touch -d` can put back the modification time of a same-length edit, but not
- * the change time, and a file replaced by another has another inode.
+ * The entry's url as Codex would use it in the helper's directory, when the user's config.toml
+ * had this size, modification time, change time and inode (`touch -d` can put back the
+ * modification time of a same-length edit, but not the change time, and a file replaced by
+ * another has another inode), and the project layers looked as `layers` says.
  */
 export interface CheckedConfig {
   size: number;
@@ -43,6 +45,10 @@ export interface CheckedConfig {
   ctimeMs?: number;
   ino?: number;
   url: string;
+  /** The file the url comes from: config.toml, or a trusted project's `.codex/config.toml`. */
+  source?: string;
+  /** Absent in notes written before project layers counted: those are read again. */
+  layers?: LayerFootprint;
 }
 
 export interface HandoutFile {

@@ -182,12 +182,12 @@ export async function deviceLogin(sandbox: Sandbox, name: string, beforeApprovin
   return out;
 }
 
-/** Runs it as Codex does: `sh -c`, the thread's directory, only PATH, HOME and TERM. */
-export async function runAsCodex(sandbox: Sandbox, command: string) {
+/** Runs it as Codex does: `sh -c`, the thread's directory (`cwd`), only PATH, HOME and TERM. */
+export async function runAsCodex(sandbox: Sandbox, command: string, cwd = sandbox.root) {
   const result = await execa('sh', ['-c', command], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sandbox.home, TERM: 'xterm' },
     extendEnv: false,
-    cwd: sandbox.root,
+    cwd,
     reject: false,
     stdin: 'ignore',
     stripFinalNewline: false,

@@ -3,45 +3,21 @@
 // `codex exec` in the project calls the tool with a valid token while Codex still starts outside
 // the project and the committed file stays byte for byte what the team wrote.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import TOML from '@iarna/toml';
-import { codexBin, startModelServer, writeCodexConfig } from '../peers/model-server.ts';
+import { codexBin, startModelServer } from '../peers/model-server.ts';
 import { createTuiHome, isEmbeddedModeWarning, startTui, whoamiModel } from '../peers/tui.ts';
 import { startLayout } from './fixtures.ts';
 import { exitStatus, runCli } from './harness.ts';
 import { callThenAnswer, startCodexLayout, toolCalls, type CodexLayout } from './codex-fixtures.ts';
+import { commitServer, makeProject as makeProjectAt, type Project } from './project-fixtures.ts';
 
-interface Project {
-  dir: string;
-  configFile: string;
-  committed: string;
-}
-
-/** A directory made a git repository as Codex finds one (its root is where trust is looked up), with the team's entry committed. */
-function commitServer(dir: string, mcpUrl: string): { configFile: string; committed: string } {
-  mkdirSync(join(dir, '.codex'), { recursive: true });
-  mkdirSync(join(dir, '.git', 'objects'), { recursive: true });
-  mkdirSync(join(dir, '.git', 'refs'), { recursive: true });
-  writeFileSync(join(dir, '.git', 'HEAD'), 'ref: refs/heads/main\n');
-  const committed = `# the team's MCP servers\n[mcp_servers.demo]\nurl = "${mcpUrl}"\nrequired = true\ndefault_tools_approval_mode = "approve"\n`;
-  const configFile = join(dir, '.codex', 'config.toml');
-  writeFileSync(configFile, committed);
-  return { configFile, committed };
-}
-
-/** A git repository with the server in its `.codex/config.toml`, trusted in the user's config (which names no server). */
+/** The project at `<sandbox>/repo`, trusted or not, for the layout's MCP server. */
 function makeProject(layout: CodexLayout, options: { trusted: boolean }): Project {
-  const dir = join(layout.sandbox.root, 'repo');
-  mkdirSync(join(dir, 'src', 'deep'), { recursive: true });
-  const { configFile, committed } = commitServer(dir, layout.mcp.url);
-  writeCodexConfig(layout.sandbox.codexHome, {
-    modelBaseUrl: layout.model.baseUrl,
-    extraToml: `[projects."${dir}"]\ntrust_level = "${options.trusted ? 'trusted' : 'untrusted'}"\n`,
-  });
-  return { dir, configFile, committed };
+  return makeProjectAt(layout.sandbox.root, layout.sandbox.codexHome, layout.mcp.url, { ...options, modelBaseUrl: layout.model.baseUrl });
 }
 
 async function codex(layout: CodexLayout, cwd: string, args: string[]) {
