@@ -15,7 +15,13 @@ export interface LayerFootprint {
 
 /** What is at `path` now: `-` nothing, `d` a directory, `o` something else, or a file's size, times and inode. */
 export function look(path: string): string {
-  const stat = fs.statSync(path, { throwIfNoEntry: false });
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(path, { throwIfNoEntry: false });
+  } catch {
+    // ENOTDIR (`.git/HEAD` where `.git` is a worktree's file), EACCES, a symlink loop: nothing usable there.
+    stat = undefined;
+  }
   if (!stat) return '-';
   if (!stat.isFile()) return stat.isDirectory() ? 'd' : 'o';
   return `${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.ino}`;
