@@ -2,7 +2,7 @@
 // step, with every URL tried and its answer. What a user runs when a server
 // will not log in; nothing is stored and no client is registered.
 import { readCodexConfig, findServer, resolveHeaders, type McpServerEntry } from '../codex/config.ts';
-import { layeredConfig } from '../codex/layers.ts';
+import { withLayers } from '../codex/layers.ts';
 import { probe, type ProbeResult } from '../oauth/challenge.ts';
 import { discoverAuthorizationServer, discoverProtectedResource, type ProtectedResourceInfo } from '../oauth/discovery.ts';
 import { DEFAULT_CLIENT_NAME } from '../oauth/flow.ts';
@@ -185,7 +185,7 @@ function codexStep(status: StatusReport, name: string): DoctorStep {
 export async function runDoctor(ctx: CliContext, options: { names: string[]; json: boolean }): Promise<number> {
   const user = readCodexConfig(ctx.configPath);
   // The entries Codex uses from here, a trusted project's included.
-  const config = { ...user, servers: layeredConfig(user, process.cwd()).servers };
+  const config = withLayers(user, process.cwd());
   const status = collectStatus(ctx);
   const names = options.names.length > 0 ? options.names : config.servers.filter((entry) => entry.kind === 'remote').map((entry) => entry.name);
   const reports: DoctorReport[] = [];

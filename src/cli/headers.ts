@@ -83,6 +83,7 @@ async function currentToken(ctx: CliContext, name: string, handouts: HandoutFile
     if (loaded) return loaded;
     const user = readCodexConfig(ctx.configPath);
     const layered = layeredConfig(user, cwd);
+    // findServer's clear errors (no such entry, stdio, bad url), for the entry as Codex merges it here.
     const entry = findServer({ ...user, servers: layered.servers }, name) as LayeredEntry;
     return (loaded = { entry, layers: layered.project.footprint });
   };

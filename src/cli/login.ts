@@ -392,11 +392,12 @@ type RewriteSettings = Parameters<typeof rewriteEntries>[3];
 /** Wires the entry to its token; a failure keeps the login and says how to finish without a browser. */
 function wireUp(ctx: CliContext, entry: McpServerEntry, rewrite: RewriteSettings, fromProject: LayeredEntry | undefined): RewriteOutcome | undefined {
   try {
+    let appended: Map<string, string> | undefined;
     if (fromProject) {
-      addUserEntries(readCodexConfig(ctx.configPath), [fromProject]);
+      ({ appended } = addUserEntries(readCodexConfig(ctx.configPath), [fromProject]));
       ctx.out.info(`${entry.name}: defined in ${fromProject.source}; its url is now also in ${ctx.configPath}, where codex-auth wires it (the project's file is left as it is, and Codex still starts outside the project)`);
     }
-    const [wired] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, rewrite);
+    const [wired] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, { ...rewrite, ...(appended ? { appended } : {}) });
     syncEnvFile(ctx.store);
     return wired;
   } catch (error) {

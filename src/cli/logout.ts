@@ -2,8 +2,9 @@
 // (RFC 7009), then forget the tokens, the env line and the config rewrite. Several
 // servers: a failing one does not stop the others. A damaged state file is removed.
 import { existsSync } from 'node:fs';
-import { readCodexConfig, resolveHeaders, type CodexConfig } from '../codex/config.ts';
-import { unpatchEntries } from '../codex/apply.ts';
+import { readCodexConfig, resolveHeaders } from '../codex/config.ts';
+import { appendedTableNote, unpatchEntries } from '../codex/apply.ts';
+import { withLayers, type LayeredCodexConfig } from '../codex/layers.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { CodexAuthError } from '../errors.ts';
 import { revokeGrant } from '../oauth/flow.ts';
@@ -16,9 +17,19 @@ interface LogoutResult {
   server: string;
   status: 'logged-out' | 'not-logged-in' | 'removed-damaged-state';
   revoked: boolean;
+  /** The project file the entry comes from here, for a trusted project's server. */
+  source?: string;
 }
 
-async function logoutOne(ctx: CliContext, config: CodexConfig | undefined, name: string): Promise<LogoutResult> {
+async function logoutOne(ctx: CliContext, config: LayeredCodexConfig | undefined, name: string): Promise<LogoutResult> {
+  const source = config?.servers.find((entry) => entry.name === name && entry.source !== config.path)?.source;
+  const result = await logoutEntry(ctx, config, name);
+  if (!source) return result;
+  ctx.out.info(`  from: ${source}`);
+  return { ...result, source };
+}
+
+async function logoutEntry(ctx: CliContext, config: LayeredCodexConfig | undefined, name: string): Promise<LogoutResult> {
   const damaged = ctx.store.damagedFile(name);
   if (damaged) {
     // Its tokens cannot be read, so they cannot be revoked; the file only stands in the way.
@@ -32,6 +43,7 @@ async function logoutOne(ctx: CliContext, config: CodexConfig | undefined, name:
     return { server: name, status: 'not-logged-in', revoked: false };
   }
   let revoked = false;
+  let tableNote = '';
   await withServerLock(ctx.paths, name, async () => {
     const grant = ctx.store.server(name).grant;
     if (grant) {
@@ -45,10 +57,10 @@ async function logoutOne(ctx: CliContext, config: CodexConfig | undefined, name:
         ctx.out.warn(`${name}: the server did not confirm revocation (${reason}); forgetting the tokens anyway`);
       }
     }
-    if (config) unpatchEntries(ctx.configPath, [name], ctx.store);
+    if (config) tableNote = appendedTableNote(unpatchEntries(ctx.configPath, [name], ctx.store), name);
     ctx.store.forgetServer(name);
   });
-  ctx.out.success(`${name}: logged out${revoked ? ' (tokens revoked at the server)' : ''}`);
+  ctx.out.success(`${name}: logged out${revoked ? ' (tokens revoked at the server)' : ''}${tableNote}`);
   return { server: name, status: 'logged-out', revoked };
 }
 
@@ -60,7 +72,9 @@ export async function runLogout(ctx: CliContext, options: { names: string[]; jso
     if (options.json) ctx.out.printJson({ ok: true, servers: [] });
     return 0;
   }
-  const config = existsSync(ctx.configPath) ? readCodexConfig(ctx.configPath) : undefined;
+  const user = existsSync(ctx.configPath) ? readCodexConfig(ctx.configPath) : undefined;
+  // The entries as Codex reads them here: a trusted project's server is named, and its headers count.
+  const config = user && withLayers(user, process.cwd());
   const results = await eachServer(ctx, names, (name) => logoutOne(ctx, config, name));
   syncEnvFile(ctx.store);
   printSummary(ctx, results, 'logged out');

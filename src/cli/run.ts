@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { currentWiring, isWiredAs, userSetting } from '../codex/wiring.ts';
 import { readCodexConfig, resolveHeaders, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
 import { readEnvFile, syncEnvFile } from '../codex/envfile.ts';
-import { layeredConfig, type LayeredEntry } from '../codex/layers.ts';
+import { withLayers, type LayeredCodexConfig } from '../codex/layers.ts';
 import { isProjectSource, projectUrlRefusal } from '../codex/project-url.ts';
 import { classifyCodexArgs, type CodexInvocation } from '../codex/invocation.ts';
 import { isCodexCommand, launch, resolveCommand } from '../codex/launch.ts';
@@ -76,12 +76,9 @@ interface Managed {
 /** The variable Codex reads the per-run proxy secret from (never an OAuth token). */
 export const PROXY_SECRET_VARIABLE = 'CODEX_AUTH_PROXY_TOKEN';
 
-type LayeredCodexConfig = Omit<CodexConfig, 'servers'> & { servers: LayeredEntry[] };
-
 /** config.toml with the trusted project's layers over it: the entries as Codex reads them where it starts (run's directory). */
 function readAsCodexDoes(ctx: CliContext): LayeredCodexConfig {
-  const user = readCodexConfig(ctx.configPath);
-  return { ...user, servers: layeredConfig(user, process.cwd()).servers };
+  return withLayers(readCodexConfig(ctx.configPath), process.cwd());
 }
 
 function loadConfig(ctx: CliContext): LayeredCodexConfig | undefined {

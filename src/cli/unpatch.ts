@@ -1,8 +1,9 @@
 // `codex-auth unpatch [name...]`: put config entries back exactly as they were
 // before codex-auth pointed them at its variables. Logins are kept.
 import { existsSync, rmSync } from 'node:fs';
-import { backupPathFor, unpatchEntries } from '../codex/apply.ts';
+import { appendedTableNote, backupPathFor, unpatchEntries } from '../codex/apply.ts';
 import { readCodexConfig } from '../codex/config.ts';
+import { projectSources } from '../codex/layers.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { unknownServerError } from './batch.ts';
 import type { CliContext } from './context.ts';
@@ -44,12 +45,21 @@ export function runUnpatch(ctx: CliContext, options: UnpatchOptions): number {
   const unknown = names.find((name) => !known.has(name));
   // A typo must not read as "nothing to restore".
   if (unknown !== undefined) throw unknownServerError(unknown);
-  const restored = unpatchEntries(ctx.configPath, names, ctx.store);
+  // Where each entry comes from here, as status says it: the project's file, for a project's server.
+  const sources = projectSources(config, process.cwd());
+  const outcome = unpatchEntries(ctx.configPath, names, ctx.store);
   syncEnvFile(ctx.store);
   for (const name of names) {
-    ctx.out.success(restored.includes(name) ? `${name}: entry restored` : `${name}: nothing to restore`);
+    const changed = outcome.restored.includes(name) || outcome.removedTables.includes(name);
+    ctx.out.success(`${name}: ${changed ? 'entry restored' : 'nothing to restore'}${appendedTableNote(outcome, name)}`);
+    const source = sources.get(name);
+    if (source) ctx.out.info(`  from: ${source}`);
   }
   const backup = handleBackup(ctx, options.removeBackup);
-  if (options.json) ctx.out.printJson({ restored, ...(backup ? { backup } : {}) });
+  if (options.json) {
+    const { restored, removedTables, keptTables } = outcome;
+    const tables = { ...(removedTables.length > 0 ? { removedTables } : {}), ...(keptTables.size > 0 ? { keptTables: Object.fromEntries(keptTables) } : {}) };
+    ctx.out.printJson({ restored, ...tables, ...(sources.size > 0 ? { sources: Object.fromEntries(sources) } : {}), ...(backup ? { backup } : {}) });
+  }
   return 0;
 }

@@ -4,7 +4,7 @@
 import type { RewriteRecord, StateStore, Wiring } from '../store/state.ts';
 import { readCodexConfig, type CodexConfig, type McpServerEntry } from './config.ts';
 import type { LayeredEntry } from './layers.ts';
-import { appendRemoteEntry, removeEntryKey, replaceEntryKey, setEntryString, tokenEnvVarName, writeConfigAtomically, type PatchResult } from './rewrite.ts';
+import { appendRemoteEntry, removeAppendedEntry, removeEntryKey, replaceEntryKey, setEntryString, tokenEnvVarName, tomlKey, writeConfigAtomically, type PatchResult } from './rewrite.ts';
 import { BEARER_KEY, HELPER_KEY, isOurHelper, isOurVar, userSetting, type WiringPlan } from './wiring.ts';
 
 export interface RewriteOutcome {
@@ -35,6 +35,8 @@ export interface RewriteOptions {
   force: boolean;
   now: number;
   plan: WiringPlan;
+  /** Entries addUserEntries has just appended, with the text it appended. */
+  appended?: Map<string, string>;
 }
 
 /**
@@ -73,6 +75,7 @@ export function planRewrite(config: CodexConfig, serverNames: string[], store: S
     text = edit.result.text;
     outcomes.push({ serverName: name, varName, wiring, status: edit.result.changed ? 'rewritten' : 'unchanged' });
     const replacedText = edit.replacedText ?? recorded?.replacedText;
+    const appendedText = options.appended?.get(name) ?? recorded?.appendedText;
     records.push([name, {
       configPath: config.path,
       wiring,
@@ -80,6 +83,7 @@ export function planRewrite(config: CodexConfig, serverNames: string[], store: S
       ...(wiring === 'helper' ? { helperCommand: wanted.value } : {}),
       ...(options.plan.decidedFor ? { decidedFor: options.plan.decidedFor } : {}),
       ...(replacedText !== undefined ? { replacedText } : recorded?.previousValue !== undefined ? { previousValue: recorded.previousValue } : {}),
+      ...(appendedText !== undefined ? { appendedText } : {}),
       appliedAt: options.now,
     }]);
   }
@@ -112,20 +116,51 @@ function wireEntry(
   return { result: replaceEntryKey(text, name, otherKey, wanted) };
 }
 
-/** Puts entries back as they were before codex-auth touched them; returns the names restored. */
-export function unpatchEntries(configPath: string, serverNames: string[], store: StateStore): string[] {
+export interface UnpatchOutcome {
+  /** Entries whose wiring was taken out (or whose own line was put back). */
+  restored: string[];
+  /** Entries whose whole table, appended by login for a project's server, was taken out. */
+  removedTables: string[];
+  /** Appended tables left in place, and why. */
+  keptTables: Map<string, string>;
+}
+
+/** What became of the table login appended for `name`, as a clause to add to a line about it ('' when there was none). */
+export function appendedTableNote(outcome: UnpatchOutcome, name: string): string {
+  const table = `[mcp_servers.${tomlKey(name)}]`;
+  if (outcome.removedTables.includes(name)) return `; the ${table} table login added is removed, so Codex reads config.toml as before that login`;
+  const kept = outcome.keptTables.get(name);
+  if (kept === undefined) return '';
+  return `; the ${table} table login added stays, because ${kept} (Codex keeps the server outside the project too; delete the table by hand if you do not want that)`;
+}
+
+/**
+ * Puts entries back as they were before codex-auth touched them: a table login appended for a
+ * project's server goes as a whole while it is exactly what was appended plus the wiring (Codex
+ * reads the file as before the login), else only the wiring goes. One verified write for all.
+ */
+export function unpatchEntries(configPath: string, serverNames: string[], store: StateStore): UnpatchOutcome {
   const config = readCodexConfig(configPath);
   let text = config.text;
-  const restored: string[] = [];
+  const outcome: UnpatchOutcome = { restored: [], removedTables: [], keptTables: new Map() };
   for (const name of serverNames) {
     const recorded = store.server(name).rewrite;
     const entry = config.servers.find((server) => server.name === name);
     if (!recorded || !entry) continue;
     const ourKey = isOurHelper(entry, recorded.helperCommand) ? HELPER_KEY : isOurVar(entry, recorded.varName) ? BEARER_KEY : undefined;
-    if (!ourKey) continue;
-    if (recorded.replacedText !== undefined) text = replaceEntryKey(text, name, ourKey, { text: recorded.replacedText }).text;
-    else text = removeEntryKey(text, name, ourKey, ourKey === BEARER_KEY ? recorded.previousValue : undefined).text;
-    restored.push(name);
+    if (ourKey) {
+      if (recorded.replacedText !== undefined) text = replaceEntryKey(text, name, ourKey, { text: recorded.replacedText }).text;
+      else text = removeEntryKey(text, name, ourKey, ourKey === BEARER_KEY ? recorded.previousValue : undefined).text;
+      outcome.restored.push(name);
+    }
+    if (recorded.appendedText === undefined) continue;
+    const removed = removeAppendedEntry(text, name, recorded.appendedText);
+    if ('text' in removed) {
+      text = removed.text;
+      outcome.removedTables.push(name);
+    } else {
+      outcome.keptTables.set(name, removed.kept);
+    }
   }
   if (text !== config.text) {
     writeConfigAtomically(configPath, config.text, text, { backupPath: backupPathFor(configPath) });
@@ -133,7 +168,7 @@ export function unpatchEntries(configPath: string, serverNames: string[], store:
   for (const name of serverNames) {
     if (store.server(name).rewrite) store.clearRewrite(name);
   }
-  return restored;
+  return outcome;
 }
 
 /**
@@ -142,12 +177,15 @@ export function unpatchEntries(configPath: string, serverNames: string[], store:
  * the two key by key, and outside it the user's entry alone still has a transport, so Codex starts.
  * The project's file, usually committed, is not touched. One verified write for all.
  */
-export function addUserEntries(config: CodexConfig, entries: LayeredEntry[]): CodexConfig {
+export function addUserEntries(config: CodexConfig, entries: LayeredEntry[]): { config: CodexConfig; appended: Map<string, string> } {
   let text = config.text;
+  const appended = new Map<string, string>();
   for (const entry of entries) {
-    text = appendRemoteEntry(text, entry.name, entry.url!, `added by codex-auth login: the url of ${entry.name} from ${entry.source}, so that Codex gets its token and starts outside that project`).text;
+    const added = appendRemoteEntry(text, entry.name, entry.url!, `added by codex-auth login: the url of ${entry.name} from ${entry.source}, so that Codex gets its token and starts outside that project`).text;
+    appended.set(entry.name, added.slice(text.length));
+    text = added;
   }
-  if (text === config.text) return config;
+  if (text === config.text) return { config, appended };
   writeConfigAtomically(config.path, config.text, text, { backupPath: backupPathFor(config.path) });
-  return readCodexConfig(config.path);
+  return { config: readCodexConfig(config.path), appended };
 }

@@ -114,6 +114,13 @@ function isTable(value: unknown): value is Table {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
+/** config.toml with its entries as Codex merges them in `cwd` (the file's text and data stay the user's own). */
+export type LayeredCodexConfig = Omit<CodexConfig, 'servers'> & { servers: LayeredEntry[] };
+
+export function withLayers(user: CodexConfig, cwd: string): LayeredCodexConfig {
+  return { ...user, servers: layeredConfig(user, cwd).servers };
+}
+
 /** The project file that defines `name` while Codex ignores it here because the project is not trusted. */
 export function untrustedDefinition(layered: LayeredConfig, name: string): string | undefined {
   if (layered.project.trusted) return undefined;
@@ -121,4 +128,10 @@ export function untrustedDefinition(layered: LayeredConfig, name: string): strin
     const servers = parseCodexConfig(file, fs.readFileSync(file, 'utf8')).servers;
     return servers.some((server) => server.name === name);
   });
+}
+
+/** The project file each entry's url comes from in `cwd`, for the entries a trusted project defines there. */
+export function projectSources(user: CodexConfig | undefined, cwd: string): Map<string, string> {
+  if (!user) return new Map();
+  return new Map(layeredConfig(user, cwd).servers.filter((entry) => entry.source !== user.path).map((entry) => [entry.name, entry.source]));
 }

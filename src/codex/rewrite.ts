@@ -371,3 +371,41 @@ export function appendRemoteEntry(text: string, serverName: string, url: string,
   if (JSON.stringify(after) !== JSON.stringify(expected)) throw verificationError(serverName, 'the file would read differently');
   return { text: newText, changed: true };
 }
+
+/**
+ * Takes out a table appendRemoteEntry added (`appended`: the exact text it appended), when the
+ * file still holds exactly that text once and the result reads as the file did minus that entry:
+ * Codex is then back to how it was before. Otherwise says why the table stays.
+ */
+export function removeAppendedEntry(text: string, serverName: string, appended: string): { text: string } | { kept: string } {
+  const at = text.indexOf(appended);
+  if (at === -1) return { kept: 'it was edited since login added it' };
+  if (text.indexOf(appended, at + 1) !== -1) return { kept: 'its text appears more than once' };
+  const newText = text.slice(0, at) + text.slice(at + appended.length);
+  const before = parseToml(text, serverName, 'config.toml is not valid TOML');
+  const { [serverName]: _removed, ...others } = isTable(before.mcp_servers) ? before.mcp_servers : {};
+  let after: Table;
+  try {
+    after = parseTomlValues(newText);
+  } catch {
+    return { kept: 'the file would not parse without it' };
+  }
+  // Keys or tables added to the entry after it would now read as part of something else.
+  if (comparable({ ...before, mcp_servers: others }) !== comparable(after)) return { kept: 'it holds more than login added' };
+  return { text: newText };
+}
+
+/**
+ * The values as JSON text with every table's keys in one order, and no `mcp_servers` when it is
+ * empty (a table that was the only server leaves none behind).
+ */
+function comparable(values: Table): string {
+  const { mcp_servers: servers, ...rest } = values;
+  return JSON.stringify(sortedKeys(isTable(servers) && Object.keys(servers).length === 0 ? rest : values));
+}
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (!isTable(value)) return value;
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortedKeys(value[key])]));
+}

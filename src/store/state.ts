@@ -37,6 +37,8 @@ export interface RewriteRecord {
   replacedText?: string;
   /** Older records: the value of the user's own bearer_token_env_var that `--force` replaced. */
   previousValue?: string;
+  /** The exact text login appended for an entry only a project defined (its url): unpatch takes it out again. */
+  appendedText?: string;
   appliedAt: number;
 }
 

@@ -10,10 +10,10 @@ import { execa } from 'execa';
 import TOML from '@iarna/toml';
 import { codexBin, startModelServer } from '../peers/model-server.ts';
 import { createTuiHome, isEmbeddedModeWarning, startTui, whoamiModel } from '../peers/tui.ts';
-import { startLayout } from './fixtures.ts';
+import { startLayout, withLayout, type Layout } from './fixtures.ts';
 import { exitStatus, runCli } from './harness.ts';
 import { callThenAnswer, startCodexLayout, toolCalls, type CodexLayout } from './codex-fixtures.ts';
-import { commitServer, makeProject as makeProjectAt, type Project } from './project-fixtures.ts';
+import { commitServer, makeProject as makeProjectAt, trustToml, type Project } from './project-fixtures.ts';
 
 /** The project at `<sandbox>/repo`, trusted or not, for the layout's MCP server. */
 function makeProject(layout: CodexLayout, options: { trusted: boolean }): Project {
@@ -114,5 +114,81 @@ describe('a project-scoped server in the interactive TUI (Codex 0.171 under tmux
       await model.close();
       await layout.close();
     }
+  });
+});
+
+/** A trusted project defining `demo`, and the user's own config (with comments) that does not; returns that config's text. */
+function userConfigAndProject(layout: Layout): { project: Project; before: string } {
+  const project = commitServer(join(layout.sandbox.root, 'repo'), layout.mcp.url);
+  const before = `# my codex config\nmodel = "gpt-5" # mine\n\n${trustToml(project.dir)}`;
+  layout.sandbox.writeConfig(before);
+  return { project, before };
+}
+
+async function loginInProject(layout: Layout, project: Project): Promise<void> {
+  const login = await runCli(layout.sandbox, ['login', 'demo'], { cwd: project.dir, env: { BROWSER: layout.browser() } });
+  assert.equal(login.code, 0, login.stderr);
+  assert.notEqual(layout.sandbox.readConfig(), readFileSync(project.configFile, 'utf8'));
+}
+
+describe('unpatch and logout of a project\'s server, run in the project', () => {
+  it('unpatch takes out the whole table login appended, so config.toml is byte for byte what it was, and names the project file', async () => {
+    await withLayout({}, async (layout) => {
+      const { project, before } = userConfigAndProject(layout);
+      await loginInProject(layout, project);
+      // A later login rewires the entry: the record of what was appended must survive it.
+      const again = await runCli(layout.sandbox, ['login', 'demo', '--force'], { cwd: project.dir, env: { BROWSER: layout.browser() } });
+      assert.equal(again.code, 0, again.stderr);
+      const unpatch = await runCli(layout.sandbox, ['unpatch', 'demo', '--json'], { cwd: project.dir });
+      assert.equal(unpatch.code, 0, unpatch.stderr);
+      assert.match(unpatch.stderr, /demo: entry restored; the \[mcp_servers\.demo\] table login added is removed, so Codex reads config\.toml as before that login\n/);
+      assert.ok(unpatch.stderr.split('\n').includes(`  from: ${project.configFile}`), unpatch.stderr);
+      const { backup: _backup, ...reported } = JSON.parse(unpatch.stdout) as Record<string, unknown>;
+      assert.deepEqual(reported, { restored: ['demo'], removedTables: ['demo'], sources: { demo: project.configFile } });
+      assert.equal(layout.sandbox.readConfig(), before, 'config.toml as before the login');
+      assert.equal(readFileSync(project.configFile, 'utf8'), project.committed);
+      const status = await runCli(layout.sandbox, ['status', '--json'], { cwd: project.dir });
+      const demo = (JSON.parse(status.stdout) as { servers: Array<{ name: string; loggedIn?: boolean; source?: string }> }).servers.find((server) => server.name === 'demo');
+      assert.equal(demo?.source, project.configFile, 'the login is kept; the project still defines the server');
+    });
+  });
+
+  it('logout in the project does the same after revoking, and says where the server comes from', async () => {
+    await withLayout({}, async (layout) => {
+      const { project, before } = userConfigAndProject(layout);
+      await loginInProject(layout, project);
+      const logout = await runCli(layout.sandbox, ['logout', 'demo', '--json'], { cwd: project.dir });
+      assert.equal(logout.code, 0, logout.stderr);
+      assert.match(logout.stderr, /demo: logged out.*; the \[mcp_servers\.demo\] table login added is removed/);
+      assert.ok(logout.stderr.split('\n').includes(`  from: ${project.configFile}`), logout.stderr);
+      assert.equal((JSON.parse(logout.stdout) as { servers: Array<{ source?: string }> }).servers[0]?.source, project.configFile);
+      assert.equal(layout.sandbox.readConfig(), before);
+    });
+  });
+
+  it('a table edited since login keeps everything but the wiring, and unpatch says why; a wiring line it cannot verify leaves the file byte for byte', async () => {
+    await withLayout({}, async (layout) => {
+      const { project, before } = userConfigAndProject(layout);
+      await loginInProject(layout, project);
+      const wired = layout.sandbox.readConfig();
+      const added = wired.slice(before.length);
+      layout.sandbox.writeConfig(`${wired}enabled = false\n`);
+      const unpatch = await runCli(layout.sandbox, ['unpatch', 'demo'], { cwd: project.dir });
+      assert.equal(unpatch.code, 0, unpatch.stderr);
+      assert.match(unpatch.stderr, /demo: entry restored; the \[mcp_servers\.demo\] table login added stays, because it holds more than login added \(Codex keeps the server outside the project too; delete the table by hand/);
+      const withoutHelper = added.replace(/^http_headers_helper = .*\n/m, '');
+      assert.notEqual(withoutHelper, added);
+      assert.equal(layout.sandbox.readConfig(), `${before}${withoutHelper}enabled = false\n`, 'only the wiring line went');
+
+      // Again with a comment on the helper line: that line is not removed, so nothing is.
+      layout.sandbox.writeConfig(before);
+      await loginInProject(layout, project);
+      const commented = layout.sandbox.readConfig().replace(/^(http_headers_helper = .*)$/m, '$1 # mine now');
+      layout.sandbox.writeConfig(commented);
+      const refused = await runCli(layout.sandbox, ['unpatch', 'demo'], { cwd: project.dir });
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /holds more than that key/);
+      assert.equal(layout.sandbox.readConfig(), commented, 'byte for byte');
+    });
   });
 });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseTomlValues } from '../../../src/codex/config.ts';
-import { appendRemoteEntry, removeEntryKey, setEntryString, tokenEnvVarName, writeConfigAtomically } from '../../../src/codex/rewrite.ts';
+import { appendRemoteEntry, removeAppendedEntry, removeEntryKey, setEntryString, tokenEnvVarName, writeConfigAtomically } from '../../../src/codex/rewrite.ts';
 import { BEARER_KEY } from '../../../src/codex/wiring.ts';
 import { isCodexAuthError } from '../../../src/errors.ts';
 
@@ -245,5 +245,32 @@ describe('appendRemoteEntry (a project entry completed in the user config)', () 
   it('refuses a name the file already has, and a file where the new table would read differently (servers as an inline table)', () => {
     assert.throws(() => appendRemoteEntry('[mcp_servers.demo]\nhttp_headers_helper = "x"\n', 'demo', 'https://a.example/mcp', 'n'), (error) => isCodexAuthError(error) && /already has an entry/.test(error.message));
     assert.throws(() => appendRemoteEntry('mcp_servers = { other = { url = "https://b.example" } }\n', 'demo', 'https://a.example/mcp', 'n'), (error) => isCodexAuthError(error) && /left untouched/.test(error.message));
+  });
+});
+
+describe('removeAppendedEntry (unpatch of a table login appended)', () => {
+  const appendTo = (text: string) => {
+    const appended = appendRemoteEntry(text, 'demo', 'https://a.example/mcp', 'added by codex-auth login').text;
+    return { appended, added: appended.slice(text.length) };
+  };
+
+  it('gives back the file as it was before, byte for byte, with LF or CRLF, with or without a final line ending, and when it was the only server', () => {
+    for (const before of [REALISTIC, REALISTIC.replaceAll('\n', '\r\n'), REALISTIC.replace(/\n$/, ''), 'model = "x"\n', '']) {
+      const { appended, added } = appendTo(before);
+      assert.deepEqual(removeAppendedEntry(appended, 'demo', added), { text: before });
+    }
+  });
+
+  it('leaves the table when it changed or holds more than was appended: an edited comment, a key or a subtable added after it', () => {
+    const { appended, added } = appendTo(REALISTIC);
+    assert.deepEqual(removeAppendedEntry(appended.replace('added by codex-auth login', 'my server'), 'demo', added), { kept: 'it was edited since login added it' });
+    assert.deepEqual(removeAppendedEntry(`${appended}enabled = false\n`, 'demo', added), { kept: 'it holds more than login added' });
+    assert.deepEqual(removeAppendedEntry(`${appended}[mcp_servers.demo.http_headers]\nX-Team = "a"\n`, 'demo', added), { kept: 'it holds more than login added' });
+  });
+
+  it('removes it from the middle of the file when tables were added after it', () => {
+    const { appended, added } = appendTo(REALISTIC);
+    const later = `${appended}\n[mcp_servers.other]\nurl = "https://b.example/mcp"\n`;
+    assert.deepEqual(removeAppendedEntry(later, 'demo', added), { text: `${REALISTIC}\n[mcp_servers.other]\nurl = "https://b.example/mcp"\n` });
   });
 });
