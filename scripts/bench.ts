@@ -4,7 +4,7 @@
 // Timings are medians; commands being compared run interleaved so that load from other
 // processes on the machine falls on all of them alike.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { build as esbuild } from 'esbuild';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -19,6 +19,8 @@ import { makeBrowserCommand } from '../test/peers/browser.ts';
 import { startMcpServer, type McpServer, type McpServerOptions } from '../test/peers/mcp-server.ts';
 import { CLI, ROOT, createSandbox, runCli, type Sandbox } from '../test/e2e/harness.ts';
 import { ageStoredToken, forgetLastHandout, helperLine } from '../test/e2e/fixtures.ts';
+import { commitServer, trustToml } from '../test/e2e/project-fixtures.ts';
+import { serverFileName } from '../src/store/names.ts';
 
 const RUNS = 25;
 const REFRESH_RUNS = 20;
@@ -46,10 +48,10 @@ interface Timed {
 }
 
 /** Wall time from spawn to exit. Asynchronous, so the peers in this process keep answering. */
-function timeCommand(command: string[], env: NodeJS.ProcessEnv): Promise<Timed> {
+function timeCommand(command: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command[0]!, command.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(command[0]!, command.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'], ...(cwd ? { cwd } : {}) });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.once('error', reject);
@@ -150,6 +152,8 @@ interface TimedCommand {
   command: string[];
   env: NodeJS.ProcessEnv;
   goal?: number;
+  /** The directory it runs in (the header helper's is the thread's); default: the bench's own. */
+  cwd?: string;
 }
 
 /**
@@ -159,8 +163,8 @@ interface TimedCommand {
 async function benchAgainstNode<K extends string>(peers: Peers, sandbox: Sandbox, commands: Record<K, TimedCommand>, between?: () => void) {
   const entries = Object.entries(commands) as Array<[K, TimedCommand]>;
   // One run each first: a stale or lost rewrite would be repaired here, not during the timing.
-  for (const [, { command, env }] of entries) {
-    if ((await timeCommand(command, env)).code !== 0) throw new Error(`bench: ${command.join(' ')} failed`);
+  for (const [, { command, env, cwd }] of entries) {
+    if ((await timeCommand(command, env, cwd)).code !== 0) throw new Error(`bench: ${command.join(' ')} failed`);
   }
   const watched = [sandbox.stateDir, sandbox.configPath];
   const filesBefore = mtimes(watched);
@@ -169,9 +173,9 @@ async function benchAgainstNode<K extends string>(peers: Peers, sandbox: Sandbox
   const times = new Map<K, number[]>(entries.map(([name]) => [name, []]));
   for (let i = 0; i < RUNS; i++) {
     nodeTimes.push((await timeCommand([process.execPath, '-e', '0'], sandbox.env)).ms);
-    for (const [name, { command, env }] of entries) {
+    for (const [name, { command, env, cwd }] of entries) {
       between?.();
-      const timed = await timeCommand(command, env);
+      const timed = await timeCommand(command, env, cwd);
       if (timed.code !== 0) throw new Error(`bench: ${command.join(' ')} exited ${timed.code}`);
       times.get(name)!.push(timed.ms);
     }
@@ -264,6 +268,56 @@ async function benchConcurrentStart(lifetimeSeconds: number) {
   } finally {
     await peers.close();
   }
+}
+
+// ---------------------------------------------------------------- 1c. header helper in a project
+
+/** Drops the helper's remembered url (and its footprint of the project layers): the next call reads the config files. */
+function forgetCheckedConfig(sandbox: Sandbox, name = 'demo'): void {
+  const file = join(sandbox.stateDir, 'handouts', `${serverFileName(name)}.json`);
+  const { config: _checked, ...rest } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify(rest));
+}
+
+/**
+ * The header helper for a new thread in a trusted project whose `.codex/config.toml` defines the
+ * same server (three directories deep in it), against the same helper in a directory that is no
+ * project: what following the project layers costs. Each directory is its own series, since the
+ * helper remembers one directory's answer at a time; and the project once more with the config
+ * read on every call, what the first thread after an edit pays.
+ */
+async function benchProjectHelper() {
+  const peers = await startPeers(1);
+  try {
+    const sandbox = await loggedInSandbox(peers, 'demo');
+    const project = commitServer(join(sandbox.root, 'repo'), peers.mcps[0]!.url);
+    const deep = join(project.dir, 'src', 'deep');
+    mkdirSync(deep, { recursive: true });
+    sandbox.writeConfig(`${sandbox.readConfig()}\n${trustToml(project.dir)}`);
+    const helper = { command: ['sh', '-c', `exec ${helperLine(sandbox)}`], env: sandbox.env };
+    const newThread = () => forgetLastHandout(sandbox);
+    const outside = await benchAgainstNode(peers, sandbox, { helper: { ...helper, cwd: sandbox.root } }, newThread);
+    const inProject = await benchAgainstNode(peers, sandbox, { helper: { ...helper, cwd: deep } }, newThread);
+    const reading = await benchAgainstNode(peers, sandbox, { helper: { ...helper, cwd: deep } }, () => {
+      newThread();
+      forgetCheckedConfig(sandbox);
+    });
+    sandbox.cleanup();
+    const [a, b, c] = [outside.timings.helper, inProject.timings.helper, reading.timings.helper];
+    return { outside: a, inProject: b, inProjectReadingConfig: c, projectOverOutside: round(b.ratioToNode / a.ratioToNode, 2), networkRequests: outside.networkRequests + inProject.networkRequests + reading.networkRequests };
+  } finally {
+    await peers.close();
+  }
+}
+
+function projectHelperRows(result: Awaited<ReturnType<typeof benchProjectHelper>>): Array<[string, string, string, string]> {
+  return [
+    ratioRow('header helper, new thread, outside any project', result.outside),
+    ratioRow('header helper, new thread, in a trusted project (3 levels deep)', result.inProject),
+    ratioRow('header helper in the project, config read on every call (first thread after an edit)', result.inProjectReadingConfig),
+    ['  in the project / outside (ratios to node)', `${result.projectOverOutside}x`, '<= 1.05x', verdict(result.projectOverOutside <= 1.05)],
+    ['  network requests in those helper calls', `${result.networkRequests}`, '0', verdict(result.networkRequests === 0)],
+  ];
 }
 
 // ---------------------------------------------------------------- 2. refresh fan-out
@@ -468,6 +522,12 @@ function ratioRow(title: string, result: { runs: number; medianMs: { nodeE0: num
 async function main() {
   const build = await timeCommand([process.execPath, join(ROOT, 'scripts', 'build.mjs')], process.env);
   if (build.code !== 0) throw new Error('bench: build failed');
+  if (process.argv.includes('--project-helper')) {
+    // Only this case (`npm run bench -- --project-helper`): the whole bench takes minutes.
+    console.error('bench: header helper in a project and outside…');
+    console.log(table([['measure', 'result', 'goal', 'verdict'], ...projectHelperRows(await benchProjectHelper())]));
+    return;
+  }
 
   const hot = [];
   const concurrent = [];
@@ -479,6 +539,8 @@ async function main() {
     console.error(`bench: ${CONCURRENT_LAUNCHES} concurrent launches on an expired token, ${seconds} s tokens…`);
     concurrent.push(await benchConcurrentStart(seconds));
   }
+  console.error('bench: header helper in a project and outside…');
+  const projectHelper = await benchProjectHelper();
   console.error('bench: memory and proxy…');
   const demo = await startPeers(1);
   let memory, proxy;
@@ -502,6 +564,7 @@ async function main() {
     platform: `${process.platform} ${process.arch}`,
     cpus: (await import('node:os')).availableParallelism(),
     hotPaths: hot,
+    projectHelper,
     concurrentStart: concurrent,
     refreshFanOut: fanOut,
     firstLogin: logins,
@@ -521,6 +584,7 @@ async function main() {
       ratioRow(`${label} tokens: header helper, asked again within a minute (checks the token)`, helperRepeat.timings.helper),
       ['  network requests in those helper calls (new thread / again)', `${helperNewThread.networkRequests} / ${helperRepeat.networkRequests}`, `0 / ${RUNS}`, verdict(helperNewThread.networkRequests === 0 && helperRepeat.networkRequests === RUNS)],
     ]),
+    ...projectHelperRows(projectHelper),
     ...concurrent.map((result): [string, string, string, string] => [
       `${result.launches} concurrent launches, expired token, ${result.lifetimeSeconds} s tokens: refresh requests (chain alive after)`,
       `${result.refreshRequests} (${result.chainAlive ? 'alive' : 'BROKEN'})`,

@@ -9,13 +9,14 @@ import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { CLI, runCli, type Sandbox } from './harness.ts';
 import { forgetLastHandout, helperLine, withLayout } from './fixtures.ts';
+import { commitServer, trustToml } from './project-fixtures.ts';
 
 const RECORDER = new URL('../peers/module-recorder.mjs', import.meta.url).href;
 /** esbuild marks each bundled package with a `// node_modules/<package>/…` line. */
 const PACKAGES = ['yargs', '@iarna/toml', '@decimalturn/toml-patch', 'oauth4webapi', 'execa', 'conf', 'proper-lockfile'];
 
 /** The packages of the bundle that a command line loaded, read from the chunks it loaded. */
-async function packagesLoaded(sandbox: Sandbox, command: string[]): Promise<Set<string>> {
+async function packagesLoaded(sandbox: Sandbox, command: string[], cwd?: string): Promise<Set<string>> {
   const log = join(sandbox.root, `modules-${Date.now()}.log`);
   writeFileSync(log, '');
   const result = await execa(command[0]!, command.slice(1), {
@@ -23,6 +24,7 @@ async function packagesLoaded(sandbox: Sandbox, command: string[]): Promise<Set<
     extendEnv: false,
     reject: false,
     stdin: 'ignore',
+    ...(cwd ? { cwd } : {}),
   });
   assert.equal(result.exitCode, 0, String(result.stderr));
   const chunks = readFileSync(log, 'utf8').split('\n').filter((url) => url.includes('/dist/'));
@@ -46,6 +48,13 @@ describe('hot paths load only what they use', () => {
       forgetLastHandout(sandbox);
       const newThread = await packagesLoaded(sandbox, helper);
       assert.deepEqual([...newThread], [], 'a new thread with a fresh token: no TOML parser (config.toml unchanged), no launcher, no OAuth engine');
+
+      // In a trusted project that defines the server too: the project layers are checked by stat alone.
+      const project = commitServer(join(sandbox.root, 'repo'), layout.mcp.url);
+      sandbox.writeConfig(`${sandbox.readConfig()}\n${trustToml(project.dir)}`);
+      assert.equal((await execa(helper[0]!, helper.slice(1), { env: sandbox.env, extendEnv: false, cwd: project.dir })).exitCode, 0);
+      forgetLastHandout(sandbox);
+      assert.deepEqual([...(await packagesLoaded(sandbox, helper, project.dir))], [], 'a new thread in the project: no TOML parser either');
     });
   });
 });
