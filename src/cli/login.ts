@@ -1,7 +1,7 @@
 // `codex-auth login [name...]`: runs the MCP OAuth flow for each server, stores
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
 import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
-import { addUserEntries, planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
+import { addUserEntries, followProjectUrl, planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
 import { layeredConfig, untrustedDefinition, type LayeredEntry } from '../codex/layers.ts';
 import { appendRemoteEntry } from '../codex/rewrite.ts';
 import { isWiredAs, userSetting } from '../codex/wiring.ts';
@@ -129,7 +129,7 @@ function clientSecretFrom(ctx: CliContext, variable: string | undefined): string
  * entry, the trusted project's included, and those only a project defines. Such an entry gets its
  * url in the user's config.toml when it is wired (addUserEntries says why), after the login.
  */
-function withProjectEntries(user: CodexConfig, options: LoginOptions): { config: CodexConfig; names: string[]; projectOnly: Map<string, LayeredEntry> } {
+function withProjectEntries(user: CodexConfig, options: LoginOptions): { config: CodexConfig; names: string[]; fromProject: Map<string, LayeredEntry> } {
   const layered = layeredConfig(user, process.cwd());
   const remote = layered.servers.filter((entry) => entry.kind === 'remote');
   const names = options.names.length > 0 ? options.names : remote.map((entry) => entry.name);
@@ -143,9 +143,10 @@ function withProjectEntries(user: CodexConfig, options: LoginOptions): { config:
       });
     }
   }
-  const projectOnly = new Map(remote.filter((entry) => entry.projectOnly).map((entry) => [entry.name, entry]));
+  // Entries whose url a project gives: only the project (then login appends a table), or over the user's own url.
+  const fromProject = new Map(remote.filter((entry) => entry.source !== user.path).map((entry) => [entry.name, entry]));
   // The entries as Codex merges them (the project's scopes and resource count); edits go to the user's text.
-  return { config: { ...user, servers: layered.servers }, names, projectOnly };
+  return { config: { ...user, servers: layered.servers }, names, fromProject };
 }
 
 function hasFreshGrant(ctx: CliContext, entry: McpServerEntry): boolean {
@@ -389,13 +390,29 @@ function howCodexGetsIt(wired: RewriteOutcome | undefined): string {
 
 type RewriteSettings = Parameters<typeof rewriteEntries>[3];
 
+/**
+ * A project whose url for the entry differs from the user's table: the login is for the
+ * project's url, so the table login appended follows it; a table of the person's own is theirs,
+ * and they are told that outside the project the helper refuses it.
+ */
+function followProject(ctx: CliContext, fromProject: LayeredEntry): void {
+  const userUrl = readCodexConfig(ctx.configPath).servers.find((server) => server.name === fromProject.name)?.url;
+  if (userUrl === undefined || userUrl === fromProject.url) return;
+  const { kept } = followProjectUrl(ctx.configPath, fromProject.name, fromProject.url!, ctx.store);
+  const table = `[mcp_servers.${fromProject.name}]`;
+  if (kept === undefined) ctx.out.info(`${fromProject.name}: ${fromProject.source} gives it the url ${fromProject.url}; the ${table} table login added to ${ctx.configPath} now says the same`);
+  else ctx.out.warn(`${fromProject.name}: ${ctx.configPath} keeps the url ${userUrl} for it (${kept}), so outside the project codex-auth gives Codex no token for it; set url = ${JSON.stringify(fromProject.url)} there to use this login everywhere`);
+}
+
 /** Wires the entry to its token; a failure keeps the login and says how to finish without a browser. */
 function wireUp(ctx: CliContext, entry: McpServerEntry, rewrite: RewriteSettings, fromProject: LayeredEntry | undefined): RewriteOutcome | undefined {
   try {
     let appended: Map<string, string> | undefined;
-    if (fromProject) {
+    if (fromProject?.projectOnly) {
       ({ appended } = addUserEntries(readCodexConfig(ctx.configPath), [fromProject]));
       ctx.out.info(`${entry.name}: defined in ${fromProject.source}; its url is now also in ${ctx.configPath}, where codex-auth wires it (the project's file is left as it is, and Codex still starts outside the project)`);
+    } else if (fromProject) {
+      followProject(ctx, fromProject);
     }
     const [wired] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, { ...rewrite, ...(appended ? { appended } : {}) });
     syncEnvFile(ctx.store);
@@ -445,7 +462,7 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
     return { server: name, status: 'wired-up', ...(wired?.varName ? { envVar: wired.varName } : {}), ...(wired?.wiring ? { wiring: wired.wiring } : {}) };
   }
   // Refuse an entry that cannot be rewritten before the person goes through the browser.
-  if (fromProject) appendRemoteEntry(config.text, name, fromProject.url!, '');
+  if (fromProject?.projectOnly) appendRemoteEntry(config.text, name, fromProject.url!, '');
   else planRewrite(config, [name], ctx.store, rewrite);
   if (named && refreshMayDo(ctx, entry, options)) {
     const refreshed = await refreshInstead(ctx, entry);
@@ -474,14 +491,14 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
   checkUnattendedOptions(options);
   requireOneServerForClient(options);
   const secret = clientSecretFrom(ctx, options.clientSecretEnv);
-  const { config, names, projectOnly } = withProjectEntries(readCodexConfig(ctx.configPath), options);
+  const { config, names, fromProject } = withProjectEntries(readCodexConfig(ctx.configPath), options);
   if (names.length === 0) {
     out.info(`No remote MCP servers in ${config.path}. Add one with: codex mcp add <name> --url <url>`);
     if (options.json) out.printJson({ ok: true, servers: [] });
     return 0;
   }
   const rewrite: RewriteSettings = { force: options.force, now: ctx.now(), plan: wiringPlan(ctx, codexInUse(ctx).version) };
-  const results = await eachServer(ctx, names, (name) => loginOne(ctx, config, name, options, secret, rewrite, projectOnly.get(name)));
+  const results = await eachServer(ctx, names, (name) => loginOne(ctx, config, name, options, secret, rewrite, fromProject.get(name)));
   printSummary(ctx, results, 'ready');
   if (options.json) out.printJson({ ok: !results.some(isFailure), servers: results });
   return batchExitCode(results);

@@ -189,3 +189,23 @@ export function addUserEntries(config: CodexConfig, entries: LayeredEntry[]): { 
   writeConfigAtomically(config.path, config.text, text, { backupPath: backupPathFor(config.path) });
   return { config: readCodexConfig(config.path), appended };
 }
+
+/**
+ * Points a table login appended for a project's server at the url the project gives it now,
+ * while the table is still login's own (the text it appended, unedited): logging in again in the
+ * project after its url changed, the new login is for the new url, and outside the project the
+ * table must name that same server, or the helper refuses there. Otherwise says why not.
+ */
+export function followProjectUrl(configPath: string, name: string, url: string, store: StateStore): { kept?: string } {
+  const recorded = store.server(name).rewrite;
+  if (recorded?.appendedText === undefined) return { kept: 'codex-auth did not add that table' };
+  const config = readCodexConfig(configPath);
+  const once = (text: string, part: string) => text.split(part).length === 2;
+  if (!once(config.text, recorded.appendedText)) return { kept: 'it was edited since login added it' };
+  const appendedText = setEntryString(recorded.appendedText, name, 'url', url).text;
+  const text = setEntryString(config.text, name, 'url', url).text;
+  if (!once(text, appendedText)) return { kept: 'it was edited since login added it' };
+  writeConfigAtomically(configPath, config.text, text, { backupPath: backupPathFor(configPath) });
+  store.saveRewrite(name, { ...recorded, appendedText });
+  return {};
+}

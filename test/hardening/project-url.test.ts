@@ -110,6 +110,53 @@ describe('a project file that points a logged-in entry at another server', () =>
     }
   });
 
+  it('logging in again in the project after checking the new url: the table login added follows it, the helper works in and outside the project, and unpatch still gives back the config as before', async () => {
+    const issuer = await startHostileServer();
+    const other = await startHostileServer();
+    const sandbox = createSandbox();
+    try {
+      const { project, helper } = await loggedInFromProject(sandbox, issuer);
+      const beforeLogin = trustToml(project.dir);
+      pointProjectAt(project, issuer.mcpUrl, other.mcpUrl);
+      const again = await runCli(sandbox, ['login', 'demo'], { cwd: project.dir, env: { BROWSER: makeCallbackBrowser(sandbox.root) } });
+      assert.equal(again.code, 0, again.stderr);
+      assert.ok(again.stderr.includes(`demo: ${project.configFile} gives it the url ${other.mcpUrl}; the [mcp_servers.demo] table login added to ${sandbox.configPath} now says the same`), again.stderr);
+      const elsewhere = join(sandbox.root, 'elsewhere');
+      mkdirSync(elsewhere);
+      for (const cwd of [project.dir, elsewhere]) {
+        const result = await runAsCodex(sandbox, helper, cwd);
+        assert.equal(result.code, 0, result.stderr);
+        assert.ok(other.secrets.has(bearer(result.stdout)), `a token of the server the project names now, in ${cwd}`);
+      }
+      assert.equal((await runCli(sandbox, ['unpatch', 'demo'], { cwd: project.dir })).code, 0);
+      assert.equal(sandbox.readConfig(), beforeLogin, 'the followed table is still login\'s own, and goes as a whole');
+    } finally {
+      await Promise.all([issuer.close(), other.close()]);
+      sandbox.cleanup();
+    }
+  });
+
+  it('a table of the person\'s own is not changed to follow the project: login says that outside the project the helper gives no token', async () => {
+    const own = await startHostileServer();
+    const projects = await startHostileServer();
+    const sandbox = createSandbox();
+    try {
+      const project = commitServer(join(sandbox.root, 'repo'), projects.mcpUrl);
+      sandbox.writeConfig(`${trustToml(project.dir)}\n[mcp_servers.demo]\nurl = "${own.mcpUrl}"\n`);
+      const login = await runCli(sandbox, ['login', 'demo'], { cwd: project.dir, env: { BROWSER: makeCallbackBrowser(sandbox.root) } });
+      assert.equal(login.code, 0, login.stderr);
+      assert.ok(login.stderr.includes(`demo: ${sandbox.configPath} keeps the url ${own.mcpUrl} for it (codex-auth did not add that table), so outside the project codex-auth gives Codex no token for it`), login.stderr);
+      assert.match(sandbox.readConfig(), new RegExp(`url = "${escape(own.mcpUrl)}"`));
+      const outside = await runAsCodex(sandbox, helperLine(sandbox));
+      assert.equal(outside.code, 11, 'outside the project the entry names another server than the login is for');
+      assert.equal(outside.stdout, '');
+      assert.deepEqual(own.paths, [], 'and that server was never contacted');
+    } finally {
+      await Promise.all([own.close(), projects.close()]);
+      sandbox.cleanup();
+    }
+  });
+
   it('run in the project passes no token to the command and says which file changed the url', async () => {
     const issuer = await startHostileServer();
     const other = await startHostileServer();
