@@ -40,15 +40,24 @@ function pointProjectAt(project: Project, from: string, to: string): void {
   writeFileSync(project.configFile, readFileSync(project.configFile, 'utf8').replace(from, to));
 }
 
+/** A sandbox and two servers (each its own authorization server), all gone after `body`. */
+async function withTwoServers(body: (sandbox: Sandbox, first: HostileServer, second: HostileServer) => Promise<void>): Promise<void> {
+  const [first, second] = await Promise.all([startHostileServer(), startHostileServer()]);
+  const sandbox = createSandbox();
+  try {
+    await body(sandbox, first, second);
+  } finally {
+    await Promise.all([first.close(), second.close()]);
+    sandbox.cleanup();
+  }
+}
+
 const bearer = (stdout: string) => (JSON.parse(stdout) as { Authorization: string }).Authorization.replace(/^Bearer /, '');
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('a project file that points a logged-in entry at another server', () => {
-  it('the header helper run in the project gives no token and says what changed; outside the project it still works', async () => {
-    const issuer = await startHostileServer();
-    const other = await startHostileServer();
-    const sandbox = createSandbox();
-    try {
+  it('the header helper run in the project gives no token and says what changed; outside the project it still works', () =>
+    withTwoServers(async (sandbox, issuer, other) => {
       const { project, helper } = await loggedInFromProject(sandbox, issuer);
       const before = await runAsCodex(sandbox, helper, project.dir);
       assert.equal(before.code, 0, before.stderr);
@@ -70,17 +79,10 @@ describe('a project file that points a logged-in entry at another server', () =>
       // Asked again within a minute, the helper checks the token with its server (this one refuses every token) and refreshes it there.
       assert.ok(issuer.secrets.has(bearer(outside.stdout)), 'outside the project the user-level url stands: a token of the server that issued it');
       assert.deepEqual(other.paths, [], 'the other server was never contacted');
-    } finally {
-      await Promise.all([issuer.close(), other.close()]);
-      sandbox.cleanup();
-    }
-  });
+    }));
 
-  it('the helper\'s remembered answer does not outlive a change: a new layer file in a subdirectory, or a same-length edit with its old modification time', async () => {
-    const issuer = await startHostileServer();
-    const other = await startHostileServer();
-    const sandbox = createSandbox();
-    try {
+  it('the helper\'s remembered answer does not outlive a change: a new layer file in a subdirectory, or a same-length edit with its old modification time', () =>
+    withTwoServers(async (sandbox, issuer, other) => {
       const { project, helper } = await loggedInFromProject(sandbox, issuer);
       const deep = join(project.dir, 'src', 'deep');
       mkdirSync(deep, { recursive: true });
@@ -104,17 +106,10 @@ describe('a project file that points a logged-in entry at another server', () =>
       assert.equal(edited.code, 11, 'a same-length edit with the old modification time is noticed');
       assert.equal(edited.stdout, '');
       assert.deepEqual(other.paths, []);
-    } finally {
-      await Promise.all([issuer.close(), other.close()]);
-      sandbox.cleanup();
-    }
-  });
+    }));
 
-  it('logging in again in the project after checking the new url: the table login added follows it, the helper works in and outside the project, and unpatch still gives back the config as before', async () => {
-    const issuer = await startHostileServer();
-    const other = await startHostileServer();
-    const sandbox = createSandbox();
-    try {
+  it('logging in again in the project after checking the new url: the table login added follows it, the helper works in and outside the project, and unpatch still gives back the config as before', () =>
+    withTwoServers(async (sandbox, issuer, other) => {
       const { project, helper } = await loggedInFromProject(sandbox, issuer);
       const beforeLogin = trustToml(project.dir);
       pointProjectAt(project, issuer.mcpUrl, other.mcpUrl);
@@ -130,17 +125,10 @@ describe('a project file that points a logged-in entry at another server', () =>
       }
       assert.equal((await runCli(sandbox, ['unpatch', 'demo'], { cwd: project.dir })).code, 0);
       assert.equal(sandbox.readConfig(), beforeLogin, 'the followed table is still login\'s own, and goes as a whole');
-    } finally {
-      await Promise.all([issuer.close(), other.close()]);
-      sandbox.cleanup();
-    }
-  });
+    }));
 
-  it('a table of the person\'s own is not changed to follow the project: login says that outside the project the helper gives no token', async () => {
-    const own = await startHostileServer();
-    const projects = await startHostileServer();
-    const sandbox = createSandbox();
-    try {
+  it('a table of the person\'s own is not changed to follow the project: login says that outside the project the helper gives no token', () =>
+    withTwoServers(async (sandbox, own, projects) => {
       const project = commitServer(join(sandbox.root, 'repo'), projects.mcpUrl);
       sandbox.writeConfig(`${trustToml(project.dir)}\n[mcp_servers.demo]\nurl = "${own.mcpUrl}"\n`);
       const login = await runCli(sandbox, ['login', 'demo'], { cwd: project.dir, env: { BROWSER: makeCallbackBrowser(sandbox.root) } });
@@ -151,17 +139,10 @@ describe('a project file that points a logged-in entry at another server', () =>
       assert.equal(outside.code, 11, 'outside the project the entry names another server than the login is for');
       assert.equal(outside.stdout, '');
       assert.deepEqual(own.paths, [], 'and that server was never contacted');
-    } finally {
-      await Promise.all([own.close(), projects.close()]);
-      sandbox.cleanup();
-    }
-  });
+    }));
 
-  it('run in the project passes no token to the command and says which file changed the url', async () => {
-    const issuer = await startHostileServer();
-    const other = await startHostileServer();
-    const sandbox = createSandbox();
-    try {
+  it('run in the project passes no token to the command and says which file changed the url', () =>
+    withTwoServers(async (sandbox, issuer, other) => {
       const { project } = await loggedInFromProject(sandbox, issuer);
       const seen = join(sandbox.root, 'vars.json');
       const record = [process.execPath, '-e', "require('node:fs').writeFileSync(process.argv[1], JSON.stringify(Object.keys(process.env).filter((name) => /^CODEX_AUTH_.*_TOKEN/.test(name))))", seen];
@@ -178,11 +159,7 @@ describe('a project file that points a logged-in entry at another server', () =>
       assert.equal(strict.code, 11, '--strict refuses to start');
       assert.match(strict.stderr, /next: check the url in/);
       assert.deepEqual(other.paths, []);
-    } finally {
-      await Promise.all([issuer.close(), other.close()]);
-      sandbox.cleanup();
-    }
-  });
+    }));
 
   it('with the real Codex 0.171, codex exec in the project (plain, and through run) never sends the token to the other server', { timeout: 300_000 }, async () => {
     const layout = await startCodexLayout({}, [callThenAnswer, callThenAnswer, callThenAnswer]);
