@@ -397,7 +397,7 @@ function wireUp(ctx: CliContext, entry: McpServerEntry, rewrite: RewriteSettings
       ctx.out.info(`${entry.name}: defined in ${fromProject.source}; its url is now also in ${ctx.configPath}, where codex-auth wires it (the project's file is left as it is, and Codex still starts outside the project)`);
     }
     const [wired] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, rewrite);
-    syncEnvFile(ctx.store);
+    syncEnvFile(ctx.store, readCodexConfig(ctx.configPath));
     return wired;
   } catch (error) {
     if (!(error instanceof CodexAuthError)) throw error;

@@ -62,7 +62,7 @@ export async function runLogout(ctx: CliContext, options: { names: string[]; jso
   }
   const config = existsSync(ctx.configPath) ? readCodexConfig(ctx.configPath) : undefined;
   const results = await eachServer(ctx, names, (name) => logoutOne(ctx, config, name));
-  syncEnvFile(ctx.store);
+  syncEnvFile(ctx.store, config);
   printSummary(ctx, results, 'logged out');
   if (options.json) ctx.out.printJson({ ok: !results.some(isFailure), servers: results });
   return batchExitCode(results);

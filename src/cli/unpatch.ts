@@ -45,7 +45,7 @@ export function runUnpatch(ctx: CliContext, options: UnpatchOptions): number {
   // A typo must not read as "nothing to restore".
   if (unknown !== undefined) throw unknownServerError(unknown);
   const restored = unpatchEntries(ctx.configPath, names, ctx.store);
-  syncEnvFile(ctx.store);
+  syncEnvFile(ctx.store, config);
   for (const name of names) {
     ctx.out.success(restored.includes(name) ? `${name}: entry restored` : `${name}: nothing to restore`);
   }
