@@ -24,14 +24,23 @@ function launcherIn(dir: string): string {
   return join(dir, 'node_modules', '@openai', 'codex', 'bin', 'codex.js');
 }
 
+export interface ProvideOptions {
+  /** Where releases are kept (default: node_modules/.cache/codex-releases). */
+  dir?: string;
+  /** A bound on the install, and on the wait for another process installing it. */
+  timeoutMs?: number;
+  /** The registry to install from, instead of npm's configured one. */
+  registry?: string;
+}
+
 /** What a person runs to install the release where the tests look for it (and to see npm's own error). */
-function manualCommand(version: string): string {
-  return `npm install --no-save --prefix ${relative(process.cwd(), join(CODEX_RELEASES_DIR, version)) || '.'} @openai/codex@${version}`;
+function manualCommand(version: string, target: string): string {
+  return `npm install --no-save --prefix ${relative(process.cwd(), target) || '.'} @openai/codex@${version}`;
 }
 
 /** The launcher (bin/codex.js) of a release provideCodexRelease installed; throws when it is not there. */
-export function installedCodexRelease(version: string): string {
-  const launcher = launcherIn(join(CODEX_RELEASES_DIR, version));
+export function installedCodexRelease(version: string, dir = CODEX_RELEASES_DIR): string {
+  const launcher = launcherIn(join(dir, version));
   if (!existsSync(launcher)) throw new Error(`Codex ${version} is not installed: a test using it must first \`await provideCodexRelease('${version}')\``);
   return launcher;
 }
@@ -43,10 +52,11 @@ export function installedCodexRelease(version: string): string {
  * skips) with the reason and the command to run when the registry cannot be reached or has no
  * build of the release for this platform.
  */
-export async function provideCodexRelease(version: string, timeoutMs = INSTALL_TIMEOUT_MS): Promise<string> {
-  const target = join(CODEX_RELEASES_DIR, version);
-  if (existsSync(target)) return installedCodexRelease(version);
-  mkdirSync(CODEX_RELEASES_DIR, { recursive: true });
+export async function provideCodexRelease(version: string, options: ProvideOptions = {}): Promise<string> {
+  const { dir = CODEX_RELEASES_DIR, timeoutMs = INSTALL_TIMEOUT_MS } = options;
+  const target = join(dir, version);
+  if (existsSync(target)) return installedCodexRelease(version, dir);
+  mkdirSync(dir, { recursive: true });
   const release = await lockfile.lock(target, {
     realpath: false,
     lockfilePath: `${target}.lock`,
@@ -57,37 +67,42 @@ export async function provideCodexRelease(version: string, timeoutMs = INSTALL_T
     onCompromised: () => undefined,
   });
   try {
-    if (!existsSync(target)) await install(version, target, timeoutMs);
+    if (!existsSync(target)) await install(version, dir, timeoutMs, options.registry);
   } finally {
     await release().catch(() => undefined);
   }
-  return installedCodexRelease(version);
+  return installedCodexRelease(version, dir);
 }
 
-async function install(version: string, target: string, timeoutMs: number): Promise<void> {
+async function install(version: string, dir: string, timeoutMs: number, registry: string | undefined): Promise<void> {
   // Only the lock holder installs, so a temp directory found now belongs to a killed install.
-  for (const entry of readdirSync(CODEX_RELEASES_DIR)) {
-    if (entry.startsWith(`${version}.partial-`)) rmSync(join(CODEX_RELEASES_DIR, entry), { recursive: true, force: true });
+  for (const entry of readdirSync(dir)) {
+    if (entry.startsWith(`${version}.partial-`)) rmSync(join(dir, entry), { recursive: true, force: true });
   }
+  const target = join(dir, version);
   const partial = `${target}.partial-${process.pid}`;
   mkdirSync(partial);
-  const fail = (reason: string): never => {
+  const fail = (reason: string, next = `run \`${manualCommand(version, target)}\` (it needs the npm registry) and run the tests again`): never => {
     rmSync(partial, { recursive: true, force: true });
-    throw new Error(`cannot provide Codex ${version} for the tests: ${reason}; next: run \`${manualCommand(version)}\` (it needs the npm registry) and run the tests again`);
+    throw new Error(`cannot provide Codex ${version} for the tests: ${reason}; next: ${next}`);
   };
   // An npm cache of its own: the tests never touch ~/.npm. Deleted once the release is installed.
   const npmCache = join(partial, '.npm-cache');
-  const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-update-notifier', '--ignore-scripts', '--prefix', partial, '--cache', npmCache, `@openai/codex@${version}`];
+  const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-update-notifier', '--ignore-scripts', '--prefix', partial, '--cache', npmCache, ...(registry ? ['--registry', registry] : []), `@openai/codex@${version}`];
   const npm = await runBounded(npmCommand(args), partial, timeoutMs);
   if (npm.timedOut) fail(`npm did not finish within ${timeoutMs / 1000} s (is the registry reachable?)`);
   if (npm.code !== 0) fail(`npm install failed (exit ${npm.code}): ${npmError(npm.output)}`);
   const platform = `${process.platform}-${process.arch}`;
   if (!existsSync(join(partial, 'node_modules', '@openai', `codex-${platform}`))) {
-    fail(`the npm registry has no build of it for ${platform} (@openai/codex@${version}-${platform} was never published; check with \`npm view @openai/codex@${version}-${platform} version\`), so these tests need a machine it was built for`);
+    fail(`the npm registry has no build of it for ${platform}`, `run these tests on a platform it was built for (linux x64); \`npm view @openai/codex@${version}-${platform} version\` answers once there is a build for this one`);
   }
-  const answer = await runBounded({ file: process.execPath, args: [launcherIn(partial), '--version'] }, partial, 30_000);
+  // Codex writes under its home even for --version: a temp one, never the real HOME's ~/.codex.
+  const codexHome = join(partial, '.codex-home');
+  mkdirSync(codexHome);
+  const answer = await runBounded({ file: process.execPath, args: [launcherIn(partial), '--version'], env: { HOME: codexHome, CODEX_HOME: codexHome } }, partial, 30_000);
   if (answer.code !== 0 || !answer.output.includes(version)) fail(`the installed codex answered \`--version\` with ${JSON.stringify(answer.output.trim().slice(0, 300))} (exit ${answer.code})`);
   rmSync(npmCache, { recursive: true, force: true });
+  rmSync(codexHome, { recursive: true, force: true });
   renameSync(partial, target);
 }
 
@@ -98,8 +113,8 @@ function npmCommand(args: string[]): { file: string; args: string[] } {
   return { file: 'npm', args };
 }
 
-function runBounded(command: { file: string; args: string[] }, cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string; timedOut: boolean }> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) || KEPT_NPM_SETTINGS.test(name)));
+function runBounded(command: { file: string; args: string[]; env?: Record<string, string> }, cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string; timedOut: boolean }> {
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) || KEPT_NPM_SETTINGS.test(name))), ...command.env };
   return new Promise((resolve) => {
     const child = spawn(command.file, command.args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
