@@ -18,6 +18,7 @@ export const CODEX_RELEASES_DIR = join(ROOT, 'node_modules', '.cache', 'codex-re
 const INSTALL_TIMEOUT_MS = 240_000;
 // npm's own settings a test run may pass down in the environment that still apply to this install
 // (where the registry is and how to reach it); anything about prefix, cache or the project is dropped.
+// npm still reads the person's npmrc (registry, proxy, CA) but writes only into the cache it is given.
 const KEPT_NPM_SETTINGS = /^npm_config_(registry|@.*:registry|proxy|https_proxy|noproxy|cafile|ca|strict_ssl|userconfig|globalconfig)$/i;
 
 function launcherIn(dir: string): string {
@@ -57,15 +58,19 @@ export async function provideCodexRelease(version: string, options: ProvideOptio
   const target = join(dir, version);
   if (existsSync(target)) return installedCodexRelease(version, dir);
   mkdirSync(dir, { recursive: true });
-  const release = await lockfile.lock(target, {
-    realpath: false,
-    lockfilePath: `${target}.lock`,
-    stale: 30_000,
-    update: 10_000,
-    // Another test file installing the same release: wait for it rather than fetch it twice.
-    retries: { retries: Math.ceil(timeoutMs / 1_000), factor: 1, minTimeout: 1_000, maxTimeout: 1_000 },
-    onCompromised: () => undefined,
-  });
+  const release = await lockfile
+    .lock(target, {
+      realpath: false,
+      lockfilePath: `${target}.lock`,
+      stale: 30_000,
+      update: 10_000,
+      // Another test file installing the same release: wait for it rather than fetch it twice.
+      retries: { retries: Math.ceil(timeoutMs / 1_000), factor: 1, minTimeout: 1_000, maxTimeout: 1_000 },
+      onCompromised: () => undefined,
+    })
+    .catch((error: Error) => {
+      throw new Error(`cannot provide Codex ${version} for the tests: another process held ${target}.lock for ${timeoutMs / 1000} s (${error.message}); next: run the tests again once it has finished`);
+    });
   try {
     if (!existsSync(target)) await install(version, dir, timeoutMs, options.registry);
   } finally {
@@ -94,7 +99,7 @@ async function install(version: string, dir: string, timeoutMs: number, registry
   if (npm.code !== 0) fail(`npm install failed (exit ${npm.code}): ${npmError(npm.output)}`);
   const platform = `${process.platform}-${process.arch}`;
   if (!existsSync(join(partial, 'node_modules', '@openai', `codex-${platform}`))) {
-    fail(`the npm registry has no build of it for ${platform}`, `run these tests on a platform it was built for (linux x64); \`npm view @openai/codex@${version}-${platform} version\` answers once there is a build for this one`);
+    fail(`the npm registry has no build of it for ${platform}`, `run these tests where a build of it was published (for 0.150.1: linux x64 only); \`npm view @openai/codex@${version}-${platform} version\` answers where there is one`);
   }
   // Codex writes under its home even for --version: a temp one, never the real HOME's ~/.codex.
   const codexHome = join(partial, '.codex-home');
