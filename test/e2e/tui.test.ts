@@ -162,7 +162,7 @@ describe('the Codex 0.150.1 TUI through codex-auth run, on a config wired with t
 
   after(() => closeTuiLayout(parts));
 
-  it('run replaces the helper for the launch and puts the session proxy in front: the prompt gets the tool answer, called with a valid token', { timeout: 180_000 }, async () => {
+  it('through run the helper is replaced for the launch: the prompt gets the tool answer, the tool called with a valid token', { timeout: 180_000 }, async () => {
     const { layout, home } = parts as TuiLayout;
     const session = await startTui({ home, via: 'alias', env: { CODEX_AUTH_CODEX_BIN: codexBin('0.150') } });
     await session.submitPrompt('call whoami (session old)');
