@@ -88,17 +88,32 @@ function usageMessage(message: string, argv: string[]): string {
   return message.split('\n')[0]!.replace(/^[A-Z](?=[a-z])/, (letter) => letter.toLowerCase());
 }
 
-const BOOLEAN_OPTIONS = new Set(['browser', 'device', 'force', 'assertion-github-actions', 'json', 'strict', 'proxy', 'login', 'debug', 'color', 'help', 'version']);
-
-/** yargs reads `--json=maybe` as false; a boolean option given any value but true or false is a mistake. */
+/**
+ * yargs reads `--json=maybe` as false; a boolean option given any value but true or false is a
+ * mistake. Which options are boolean comes from the named command's own module, so a new flag
+ * needs no list kept here.
+ */
 function booleanValueProblem(argv: string[]): string | undefined {
-  for (const word of argv) {
-    const match = /^--(?:no-)?([a-z-]+)=(.*)$/.exec(word);
-    if (match && BOOLEAN_OPTIONS.has(match[1]!) && (word.startsWith('--no-') || !/^(true|false)$/.test(match[2]!))) {
-      return `${word.split('=')[0]} takes no value (got "${match[2]}"); use --${match[1]} or --no-${match[1]}`;
+  const valued = argv.map((word) => /^--(?:no-)?([a-z-]+)=(.*)$/.exec(word)).filter((match) => match !== null);
+  if (valued.length === 0) return undefined;
+  const booleans = booleanOptions(argv);
+  for (const match of valued) {
+    const [word, name, value] = [match[0], match[1]!, match[2]!];
+    if (booleans.includes(name) && (word.startsWith('--no-') || !/^(true|false)$/.test(value))) {
+      return `${word.split('=')[0]} takes no value (got "${value}"); use --${name} or --no-${name}`;
     }
   }
   return undefined;
+}
+
+/** The boolean options of the command argv names (and the global ones), read from a parser its module built. */
+function booleanOptions(argv: string[]): string[] {
+  const word = argv.find((arg, index) => !arg.startsWith('-') && argv[index - 1] !== '--config');
+  const module = COMMAND_MODULES.find((candidate) => candidate.command.split(' ')[0] === word);
+  const globals = yargs([]).option('debug', { type: 'boolean' }).option('color', { type: 'boolean' });
+  const parser = module ? module.builder(globals) : globals;
+  // getOptions is yargs' record of what was declared; its types leave the method out.
+  return (parser as unknown as { getOptions(): { boolean: string[] } }).getOptions().boolean;
 }
 
 function cli(argv: string[], runCommand: string[], program: Program, actions: Actions, result: { code: number }): Argv {

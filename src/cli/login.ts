@@ -415,7 +415,7 @@ function wireUp(ctx: CliContext, entry: McpServerEntry, rewrite: RewriteSettings
       followProject(ctx, fromProject);
     }
     const [wired] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, { ...rewrite, ...(appended ? { appended } : {}) });
-    syncEnvFile(ctx.store);
+    syncEnvFile(ctx.store, readCodexConfig(ctx.configPath));
     return wired;
   } catch (error) {
     if (!(error instanceof CodexAuthError)) throw error;

@@ -76,7 +76,7 @@ export async function runLogout(ctx: CliContext, options: { names: string[]; jso
   // The entries as Codex reads them here: a trusted project's server is named, and its headers count.
   const config = user && withLayers(user, process.cwd());
   const results = await eachServer(ctx, names, (name) => logoutOne(ctx, config, name));
-  syncEnvFile(ctx.store);
+  syncEnvFile(ctx.store, config);
   printSummary(ctx, results, 'logged out');
   if (options.json) ctx.out.printJson({ ok: !results.some(isFailure), servers: results });
   return batchExitCode(results);

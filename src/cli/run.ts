@@ -318,7 +318,7 @@ async function launchThroughProxy(ctx: CliContext, config: CodexConfig, launchin
       const [{ rewriteEntries }, { wiringPlan }] = await Promise.all([import('../codex/apply.ts'), import('./wiring.ts')]);
       rewriteEntries(ctx.configPath, [serverName], ctx.store, { force: false, now: ctx.now(), plan: wiringPlan(ctx, launching.version) });
     }
-    syncEnvFile(ctx.store);
+    syncEnvFile(ctx.store, config);
     return grant;
   };
   const routes = viaProxy.map((entry) => {
@@ -407,7 +407,7 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
   // One read of the state files after refreshes, logins and rewiring serves the routes and the env file.
   const states = ctx.store.knownServers();
   const isTokenVariable = tokenVariables(current, states, Object.keys(readEnvFile(ctx.paths.envFile)));
-  syncEnvFile(ctx.store, states, new Map(current.servers.map((entry) => [entry.name, entry.url])));
+  syncEnvFile(ctx.store, current, states);
   const managed = routeAll(launching, current, grants, new Map(states.map((state) => [state.serverName, state])), options.proxy);
   const settings = launchSettings(ctx, launching, managed, isTokenVariable);
   for (const name of settings.unreachable) ctx.out.warn(`${name}: this Codex cannot run codex-auth's helper, and its name contains characters -c cannot address; it starts without a token`);

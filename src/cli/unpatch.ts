@@ -48,7 +48,7 @@ export function runUnpatch(ctx: CliContext, options: UnpatchOptions): number {
   // Where each entry comes from here, as status says it: the project's file, for a project's server.
   const sources = projectSources(config, process.cwd());
   const outcome = unpatchEntries(ctx.configPath, names, ctx.store);
-  syncEnvFile(ctx.store);
+  syncEnvFile(ctx.store, config);
   for (const name of names) {
     const changed = outcome.restored.includes(name) || outcome.removedTables.includes(name);
     ctx.out.success(`${name}: ${changed ? 'entry restored' : 'nothing to restore'}${appendedTableNote(outcome, name)}`);

@@ -6,6 +6,7 @@ import { isSendableToken } from '../oauth/token-syntax.ts';
 import { shellQuote } from '../shell.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../store/atomic.ts';
 import type { ServerState, StateStore } from '../store/state.ts';
+import type { CodexConfig } from './config.ts';
 
 const HEADER = [
   '# Written by codex-auth; it rewrites this file, so edits do not last.',
@@ -95,15 +96,17 @@ function envFileError(message: string): CodexAuthError {
 
 /**
  * The env file holds one line per logged-in server whose entry reads the token from the
- * environment (helper-wired entries need no copy of the token there). Given the servers' urls
- * in config.toml, a token logged in at another url is left out: a shell loading the file must not
- * hand it to the entry's new server. Returns whether it changed.
+ * environment (helper-wired entries need no copy of the token there). A token logged in at
+ * another url than its entry in config.toml (`config`, undefined when there is no file) now has
+ * is left out, whichever command rewrites the file: a shell loading it must not hand the token
+ * to the entry's new server. Returns whether it changed.
  */
-export function syncEnvFile(store: StateStore, states: ServerState[] = store.knownServers(), configUrls?: Map<string, string | undefined>): boolean {
+export function syncEnvFile(store: StateStore, config: Pick<CodexConfig, 'servers'> | undefined, states: ServerState[] = store.knownServers()): boolean {
+  const configUrls = new Map(config?.servers.map((entry) => [entry.name, entry.url]));
   const vars: Record<string, string> = {};
   for (const state of states) {
     const token = state.grant?.tokens.accessToken;
-    if (configUrls && configUrls.get(state.serverName) !== state.grant?.mcpUrl) continue;
+    if (configUrls.get(state.serverName) !== state.grant?.mcpUrl) continue;
     // A token no header can carry (stored before such tokens were refused) gets no line: run skips that server.
     if (token && isSendableToken(token) && state.rewrite && (state.rewrite.wiring ?? 'environment') === 'environment') vars[state.rewrite.varName] = token;
   }

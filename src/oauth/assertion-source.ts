@@ -2,7 +2,7 @@
 // grant, RFC 7523 §2.1) or the user's ID token (enterprise-managed authorization's token
 // exchange). Read afresh for every token request, since such tokens are short-lived and may be
 // single use; never printed, never in a debug trail.
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { CodexAuthError } from '../errors.ts';
 import { send, type HttpClient } from './http.ts';
@@ -38,6 +38,8 @@ export function describeAssertionSource(source: AssertionSource): string {
 /** A JWT, in bytes: tokens are a few KB; anything far larger is not one. */
 const MAX_ASSERTION_BYTES = 64 * 1024;
 const COMMAND_TIMEOUT_MS = 10_000;
+/** The end of an assertion command's stderr kept for its error. */
+const MAX_STDERR_CHARS = 1024;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 function sourceProblem(what: string, problem: string, hint: string): CodexAuthError {
@@ -90,21 +92,52 @@ async function readRaw(source: AssertionSource, what: string, http: HttpClient):
         throw sourceProblem(`${what}: the file ${source.path}`, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}).`, fixFor(source));
       }
     case 'command':
-      return runCommand(source.command, what);
+      return runCommand(source.command, what, Math.min(COMMAND_TIMEOUT_MS, http.timeoutMs));
     case 'github-actions':
       return askGitHubActions(source, what, http);
   }
 }
 
-/** `sh -c`, as the person typed it; its stderr goes to ours, its stdout (the JWT) is captured and bounded. */
-function runCommand(command: string, what: string): Promise<string> {
+/**
+ * `sh -c`, as the person typed it; its stdout (the JWT) is captured and bounded, the last line of
+ * its stderr goes into the error. It may take at most what the caller allows a token request
+ * (the header helper allows 3 s, Codex stops waiting for the helper at about 10 s). The command
+ * runs in its own process group so that a timeout ends whatever it started as well: a leftover
+ * child still holding stdout would keep us waiting long after.
+ */
+function runCommand(command: string, what: string, timeoutMs: number): Promise<string> {
+  const fail = (how: string) => sourceProblem(`${what}: the command ${JSON.stringify(command)}`, `${how}.`, 'run the command by hand: it must print the JWT and exit 0');
   return new Promise((resolve, reject) => {
-    const child = execFile('/bin/sh', ['-c', command], { timeout: COMMAND_TIMEOUT_MS, maxBuffer: MAX_ASSERTION_BYTES, encoding: 'utf8' }, (error, stdout) => {
-      if (!error) return resolve(stdout);
-      const how = error.killed ? `did not finish within ${COMMAND_TIMEOUT_MS / 1000} s` : typeof error.code === 'number' ? `exited with code ${error.code}` : `could not run (${String(error.code ?? error.message)})`;
-      reject(sourceProblem(`${what}: the command ${JSON.stringify(command)}`, `${how}.`, 'run the command by hand: it must print the JWT and exit 0'));
+    const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let stopped: string | undefined;
+    const stop = (why: string) => {
+      stopped ??= why;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => stop(`did not finish within ${timeoutMs / 1000} s`), timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.length > MAX_ASSERTION_BYTES) stop('printed more than a JWT can be');
     });
-    child.stdin?.end();
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-MAX_STDERR_CHARS);
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(fail(`could not run (${error.code ?? error.message})`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (stopped === undefined && code === 0) return resolve(stdout);
+      const said = stderr.trim().split('\n').at(-1)?.trim();
+      reject(fail(`${stopped ?? `exited with code ${code ?? 'unknown'}`}${said ? ` (it said: ${said.slice(0, 200)})` : ''}`));
+    });
   });
 }
 

@@ -1,11 +1,11 @@
 // codex-auth with the real Codex CLI: a layout (real authorization and MCP servers) plus a fake
 // model service that makes Codex call the MCP server's tool, and `codex-auth run -- codex exec`.
 import assert from 'node:assert/strict';
-import { codexBin, startModelServer, writeCodexConfig, type ModelAction, type ModelServer, type ModelTurnContext } from '../peers/model-server.ts';
+import { codexBin, startModelServer, writeCodexConfig, type CodexRelease, type ModelAction, type ModelServer, type ModelTurnContext } from '../peers/model-server.ts';
 import { runCli } from './harness.ts';
 import { startLayout, type Layout, type LayoutOptions } from './fixtures.ts';
 
-export type Version = 'latest' | '0.155' | '0.130';
+export type Version = CodexRelease;
 export const VERSIONS: Version[] = ['latest', '0.130'];
 
 export interface CodexLayout extends Layout {

@@ -1,12 +1,14 @@
 // codex-auth with the real Codex CLI: login, then `codex-auth run -- codex exec`
 // against a fake model service that makes Codex call the MCP server's tool.
-// The header helper (Codex 0.171.0 runs it), the session proxy, and the per-launch
-// variable for Codex 0.130.0 on a config wired for the helper.
+// The header helper (Codex 0.171.0 runs it), the session proxy, the per-launch variable for
+// Codex 0.130.0 on a config wired for the helper, and the helper replaced for the launch of Codex
+// 0.150.1 (which runs it but refuses the Authorization it returns).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { execa } from 'execa';
+import { provideCodexRelease } from '../peers/codex-releases.ts';
 import { codexBin, type ModelAction, type ModelTurnContext } from '../peers/model-server.ts';
 import { expireStoredToken } from '../hardening/helpers.ts';
 import { assertNoSecrets, runCli } from './harness.ts';
@@ -268,6 +270,54 @@ describe('codex 0.155.1: the helper, no background server', () => {
       const viaRun = await runCodex(layout, '0.155');
       assert.equal(viaRun.code, 0, viaRun.stderr);
       assert.deepEqual(toolCalls(layout).map((call) => [call.tokenOk, call.status]), [[true, 200], [true, 200]]);
+    });
+  });
+});
+
+describe('codex 0.150.1: runs the helper, refuses the Authorization it returns', () => {
+  before(() => provideCodexRelease('0.150.1'), { timeout: 300_000 });
+
+  /** Codex 0.150.1 itself, no codex-auth in between (`sh -c` so a test can source the env file first). */
+  const plainCodex = (layout: CodexLayout, script: string, env: NodeJS.ProcessEnv = {}) =>
+    execa('sh', ['-c', script], { cwd: layout.sandbox.root, env: { ...layout.sandbox.env, FAKE_API_KEY: 'x', ...env }, extendEnv: false, reject: false, timeout: 120_000, stdin: 'ignore' });
+
+  it('on a config wired with the helper at login (a newer Codex on PATH), plain codex exec fails to start the server; run -- codex exec calls the tool with a valid token, through the proxy and with --no-proxy', { timeout: 240_000 }, async () => {
+    await withCodexLayout({}, [callThenAnswer], async (layout) => {
+      await login(layout);
+      assertHelperWired(layout);
+      const wired = layout.sandbox.readConfig();
+      const plain = await plainCodex(layout, 'exec "$CODEX" exec --skip-git-repo-check "call whoami"', { CODEX: codexBin('0.150') });
+      assert.notEqual(plain.exitCode, 0, 'the required server failed to initialize');
+      assert.match(String(plain.stderr), /MCP HTTP headers helper returned a reserved header/);
+      assert.ok(helperWasAsked(layout), 'Codex 0.150.1 ran the helper, then refused its Authorization');
+      assert.deepEqual(toolCalls(layout), []);
+      const viaProxy = await runCodex(layout, '0.150');
+      assert.equal(viaProxy.code, 0, viaProxy.stderr);
+      assert.ok(viaProxy.stdout.includes(layout.mcp.marker), 'Codex printed the tool answer');
+      const viaEnvironment = await runCodex(layout, '0.150', ['--no-proxy']);
+      assert.equal(viaEnvironment.code, 0, viaEnvironment.stderr);
+      assert.ok(viaEnvironment.stdout.includes(layout.mcp.marker), 'Codex printed the tool answer');
+      assert.deepEqual(toolCalls(layout).map((call) => [call.tokenOk, call.status]), [[true, 200], [true, 200]]);
+      assert.equal(layout.sandbox.readConfig(), wired, 'config.toml keeps the helper for newer Codex');
+    });
+  });
+
+  it('with 0.150.1 the codex on PATH at login, the entry reads the variable and plain 0.150.1 works with the env file loaded', { timeout: 240_000 }, async () => {
+    await withCodexLayout({}, [callThenAnswer], async (layout) => {
+      const bin = join(layout.sandbox.root, 'bin');
+      mkdirSync(bin);
+      symlinkSync(codexBin('0.150'), join(bin, 'codex'));
+      const path = `${bin}:${layout.sandbox.env.PATH}`;
+      const loggedIn = await runCli(layout.sandbox, ['login', 'demo'], { env: { PATH: path, BROWSER: layout.browser() } });
+      assert.equal(loggedIn.code, 0, loggedIn.stderr);
+      const config = layout.sandbox.readConfig();
+      assert.match(config, /\nbearer_token_env_var = "CODEX_AUTH_DEMO_TOKEN"\n/);
+      assert.doesNotMatch(config, /http_headers_helper/);
+      // As the README says to start such a Codex without codex-auth.
+      const plain = await plainCodex(layout, 'set -a; . "$CODEX_AUTH_HOME/env"; set +a; exec codex exec --skip-git-repo-check "call whoami"', { PATH: path });
+      assert.equal(plain.exitCode, 0, String(plain.stderr));
+      assert.ok(String(plain.stdout).includes(layout.mcp.marker), 'Codex printed the tool answer');
+      assert.deepEqual(toolCalls(layout).map((call) => [call.tokenOk, call.status]), [[true, 200]]);
     });
   });
 });

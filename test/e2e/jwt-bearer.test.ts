@@ -13,7 +13,7 @@ import * as jose from 'jose';
 import { JWT_BEARER_GRANT, type AuthServerOptions } from '../peers/auth-server.ts';
 import { closeServer, listenOnLoopback } from '../peers/net.ts';
 import { assertNoSecrets, runCli, serverStateFile } from './harness.ts';
-import { ageStoredToken, helperHandsOut, storedState, withLayout } from './fixtures.ts';
+import { ageStoredToken, helperHandsOut, helperLine, runAsCodex, storedState, withLayout } from './fixtures.ts';
 
 const WORKLOAD_ISSUER = 'https://token.actions.example';
 const workload = await jose.generateKeyPair('ES256', { extractable: true });
@@ -118,6 +118,28 @@ describe('login --grant jwt-bearer', () => {
   });
 });
 
+describe('an assertion command that hangs', () => {
+  it('is stopped, with whatever it started, within the header helper\'s time, so Codex hears why the token could not be renewed', async () => {
+    await withLayout({ auth: AUTH }, async (layout) => {
+      const file = join(layout.sandbox.root, 'minted.jwt');
+      const hang = join(layout.sandbox.root, 'hang');
+      writeFileSync(file, await workloadJwt(layout.auth.issuer));
+      // A background grandchild keeps stdout open: stopping only the shell would leave the helper waiting for it.
+      const login = await runCli(layout.sandbox, [...LOGIN, '--assertion-command', `if [ -e '${hang}' ]; then echo 'waiting for the IdP' >&2; sleep 60 & wait; fi; cat '${file}'`]);
+      assert.equal(login.code, 0, login.stderr);
+      writeFileSync(hang, '');
+      ageStoredToken(layout.sandbox, -1000);
+      const started = Date.now();
+      const helper = await runAsCodex(layout.sandbox, helperLine(layout.sandbox));
+      const tookMs = Date.now() - started;
+      assert.equal(helper.code, 12, helper.stderr);
+      assert.match(helper.stderr, /did not finish within 3 s \(it said: waiting for the IdP\)/);
+      assert.ok(tookMs < 8_000, `the helper answered after ${tookMs} ms, before Codex gives up on it at about 10 s`);
+      assert.equal(helper.stdout, '', 'no token: the stored one has expired');
+    });
+  });
+});
+
 describe('login --grant jwt-bearer refuses, with one error line, no retry, no other grant, and keeps the stored login', () => {
   it('an expired JWT, one for another audience, an empty file, a failing command, a missing variable', async () => {
     await withLayout({ auth: AUTH }, async (layout) => {
@@ -147,7 +169,7 @@ describe('login --grant jwt-bearer refuses, with one error line, no retry, no ot
 
       const failing = await runCli(layout.sandbox, [...LOGIN, '--assertion-command', 'echo nope >&2; exit 3']);
       assert.equal(failing.code, 12, failing.stderr);
-      assert.match(failing.stderr, /exited with code 3\./);
+      assert.match(failing.stderr, /exited with code 3 \(it said: nope\)\./);
 
       const unset = await runCli(layout.sandbox, [...LOGIN, '--assertion-env', 'NOT_SET_ANYWHERE']);
       assert.equal(unset.code, 2, unset.stderr);

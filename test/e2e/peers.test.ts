@@ -1,16 +1,18 @@
 // Smoke tests of the real test peers working together, without codex-auth: the MCP server's
 // challenges and metadata, a by-hand OAuth login whose token the MCP server accepts (and one it must
-// refuse), and the real Codex CLI calling the MCP server with a static bearer token.
+// refuse), the real Codex CLI calling the MCP server with a static bearer token, and the fixture that
+// installs Codex releases no lockfile can hold, against a registry on loopback.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { startAuthServer } from '../peers/auth-server.ts';
 import type { AuthServer } from '../peers/auth-server.ts';
 import { driveAuthorization, makeBrowserCommand } from '../peers/browser.ts';
+import { provideCodexRelease } from '../peers/codex-releases.ts';
 import { callToolWithToken, listToolsWithToken, startMcpServer } from '../peers/mcp-server.ts';
 import type { McpServer } from '../peers/mcp-server.ts';
 import { runCodexExec, startModelServer, writeCodexConfig } from '../peers/model-server.ts';
@@ -296,4 +298,81 @@ default_tools_approval_mode = "approve"`,
       assert.deepEqual(calls.map((r) => [r.tokenOk, r.status]), [[true, 200]]);
     });
   }
+});
+
+/**
+ * An npm registry on loopback holding an `@openai/codex` shaped as the real one: each version names
+ * its platform build `npm:@openai/codex@<version>-<platform>` as an optional dependency, and only the
+ * versions in `withBuild` have that build published. Counts the tarballs fetched.
+ */
+async function fakeCodexRegistry(versions: string[], withBuild: string[]) {
+  const platform = `${process.platform}-${process.arch}`;
+  const root = tempDir('codex-registry-');
+  const tarballs = new Map<string, Buffer>();
+  const fetched: string[] = [];
+  const pack = (version: string, files: Record<string, string>) => {
+    const dir = join(root, version, 'package');
+    for (const [file, text] of Object.entries({ 'package.json': JSON.stringify({ name: '@openai/codex', version, bin: { codex: 'bin/codex.js' } }), ...files })) {
+      mkdirSync(join(dir, file, '..'), { recursive: true });
+      writeFileSync(join(dir, file), text);
+    }
+    tarballs.set(`codex-${version}.tgz`, execFileSync('tar', ['-cz', '-C', join(root, version), 'package']));
+  };
+  const server = http.createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', origin).pathname);
+    if (path === '/@openai/codex') {
+      const all = [...versions, ...withBuild.map((version) => `${version}-${platform}`)];
+      const manifest = (version: string) => ({
+        name: '@openai/codex',
+        version,
+        ...(versions.includes(version) ? { bin: { codex: 'bin/codex.js' }, optionalDependencies: { [`@openai/codex-${platform}`]: `npm:@openai/codex@${version}-${platform}` } } : {}),
+        dist: { tarball: `${origin}/codex-${version}.tgz` },
+      });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: '@openai/codex', 'dist-tags': { latest: versions.at(-1) }, versions: Object.fromEntries(all.map((version) => [version, manifest(version)])) }));
+      return;
+    }
+    const tarball = tarballs.get(path.slice(1));
+    if (tarball) fetched.push(path.slice(1));
+    if (tarball) res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tarball);
+    else res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}');
+  });
+  const origin = await listenOnLoopback(server);
+  after(() => closeServer(server));
+  for (const version of versions) pack(version, { 'bin/codex.js': `console.log('codex-cli ${version}');\n` });
+  for (const version of withBuild) pack(`${version}-${platform}`, { 'vendor/codex': '' });
+  return { registry: `${origin}/`, fetched, platform };
+}
+
+describe('codex-releases: Codex releases npm cannot lock, from a registry on loopback', () => {
+  test('two concurrent callers get one install; a later call reuses it without the registry', async () => {
+    const { registry, fetched, platform } = await fakeCodexRegistry(['0.0.3'], ['0.0.3']);
+    const dir = tempDir('codex-releases-');
+    const launchers = await Promise.all([provideCodexRelease('0.0.3', { dir, registry }), provideCodexRelease('0.0.3', { dir, registry })]);
+    assert.equal(launchers[0], join(dir, '0.0.3', 'node_modules', '@openai', 'codex', 'bin', 'codex.js'));
+    assert.equal(launchers[1], launchers[0]);
+    assert.deepEqual(fetched.sort(), [`codex-0.0.3-${platform}.tgz`, 'codex-0.0.3.tgz'], 'each tarball fetched once');
+    assert.deepEqual(readdirSync(dir).sort(), ['0.0.3'], 'no temp directory or lock left');
+    assert.deepEqual(readdirSync(join(dir, '0.0.3')), ['node_modules'], 'no npm cache left');
+    assert.equal(await provideCodexRelease('0.0.3', { dir, registry: 'http://127.0.0.1:9/' }), launchers[0]);
+  });
+
+  test('no build for this platform: fails naming the platform and the command to check, and leaves nothing that looks installed', async () => {
+    const { registry, platform } = await fakeCodexRegistry(['0.0.1'], []);
+    const dir = tempDir('codex-releases-');
+    await assert.rejects(provideCodexRelease('0.0.1', { dir, registry }), (error: Error) => {
+      assert.match(error.message, new RegExp(`^cannot provide Codex 0\\.0\\.1 for the tests: the npm registry has no build of it for ${platform}; next: .*\`npm view @openai/codex@0\\.0\\.1-${platform} version\``));
+      return true;
+    });
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  test('a release the registry does not have: fails with npm\'s reason and the install command to run', async () => {
+    const { registry } = await fakeCodexRegistry(['0.0.1'], []);
+    const dir = tempDir('codex-releases-');
+    await assert.rejects(provideCodexRelease('0.0.2', { dir, registry }), (error: Error) => {
+      assert.match(error.message, /^cannot provide Codex 0\.0\.2 for the tests: npm install failed \(exit 1\): code ETARGET \| .*; next: run `npm install --no-save --prefix \S+ @openai\/codex@0\.0\.2`/);
+      return true;
+    });
+    assert.deepEqual(readdirSync(dir), []);
+  });
 });

@@ -1,22 +1,61 @@
-// The real interactive Codex 0.171.0 TUI under tmux, with codex-auth's own wiring: the entry
-// holds codex-auth's http_headers_helper, which Codex's shared background server runs for every
-// new thread and after a 401. Sessions started through the `codex` alias and as plain `codex`
-// share that server; none of them runs embedded; tokens outlive neither a session nor a thread.
+// The real interactive Codex TUI under tmux, with codex-auth's own wiring: the entry holds
+// codex-auth's http_headers_helper. Codex 0.171.0's shared background server runs it for every new
+// thread and after a 401; sessions started through the `codex` alias and as plain `codex` share that
+// server; none of them runs embedded; tokens outlive neither a session nor a thread. Codex 0.150.1
+// (no background server) runs the helper but refuses its Authorization: through `codex-auth run`
+// it gets the session proxy instead.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { startModelServer, type ModelServer } from '../peers/model-server.ts';
+import { provideCodexRelease } from '../peers/codex-releases.ts';
+import { codexBin, startModelServer, type ModelServer } from '../peers/model-server.ts';
 import { createTuiHome, isEmbeddedModeWarning, isRunning, sessionMode, startTui, whoamiModel, type TuiHome, type TuiSession } from '../peers/tui.ts';
 import { assertNoSecrets, runCli } from './harness.ts';
-import { startLayout, storedState, type Layout } from './fixtures.ts';
+import { startLayout, storedState, type Layout, type LayoutOptions } from './fixtures.ts';
 
 /** Short enough to expire within a test, long enough to outlast a background server's start. */
 const TOKEN_LIFETIME_S = 30;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+interface TuiLayout {
+  layout: Layout;
+  model: ModelServer;
+  home: TuiHome;
+}
+
+/** The servers, a TUI home whose config has the demo entry, and a login with the newest Codex on PATH: the entry gets codex-auth's helper. */
+async function startTuiLayout(options: LayoutOptions, parts: Partial<TuiLayout>): Promise<TuiLayout> {
+  const layout = (parts.layout = await startLayout(options));
+  const model = (parts.model = await startModelServer(whoamiModel(layout)));
+  const home = (parts.home = createTuiHome(layout.sandbox, { env: { BROWSER: layout.browser() } }));
+  home.writeConfig({
+    modelBaseUrl: model.baseUrl,
+    extraToml: `[mcp_servers.demo]
+url = "${layout.mcp.url}"
+default_tools_approval_mode = "approve"`,
+  });
+  const login = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } });
+  assert.equal(login.code, 0, login.stderr);
+  assert.match(layout.sandbox.readConfig(), /\nhttp_headers_helper = .* headers demo /);
+  return { layout, model, home };
+}
+
+/** Stops what startTuiLayout started (as far as it got); no process of the home may survive. */
+async function closeTuiLayout({ layout, model, home }: Partial<TuiLayout>): Promise<void> {
+  try {
+    if (home) {
+      await home.close();
+      assert.deepEqual(home.processes(), [], 'no process of the home is left (background server, updater, tmux)');
+      assert.equal(existsSync(home.root), false, 'the temp home is deleted');
+    }
+  } finally {
+    await model?.close();
+    await layout?.close();
+  }
+}
+
 describe('the Codex 0.171.0 TUI with codex-auth\'s header helper', () => {
   let layout: Layout;
-  let model: ModelServer;
   let home: TuiHome;
   const secrets: string[] = [];
 
@@ -24,34 +63,13 @@ describe('the Codex 0.171.0 TUI with codex-auth\'s header helper', () => {
   const refreshes = () => layout.auth.tokenRequests('refresh_token').length;
   const currentToken = () => storedState(layout.sandbox)!.grant!.tokens;
 
+  const parts: Partial<TuiLayout> = {};
+
   before(async () => {
-    layout = await startLayout({ auth: { accessTokenTtlSeconds: TOKEN_LIFETIME_S } });
-    model = await startModelServer(whoamiModel(layout));
-    home = createTuiHome(layout.sandbox, { env: { BROWSER: layout.browser() } });
-    home.writeConfig({
-      modelBaseUrl: model.baseUrl,
-      extraToml: `[mcp_servers.demo]
-url = "${layout.mcp.url}"
-default_tools_approval_mode = "approve"`,
-    });
-    const login = await runCli(layout.sandbox, ['login', 'demo'], { env: { BROWSER: layout.browser() } });
-    assert.equal(login.code, 0, login.stderr);
-    assert.match(layout.sandbox.readConfig(), /\nhttp_headers_helper = .* headers demo /);
+    ({ layout, home } = await startTuiLayout({ auth: { accessTokenTtlSeconds: TOKEN_LIFETIME_S } }, parts));
   });
 
-  after(async () => {
-    try {
-      if (home) {
-        await home.close();
-        assert.deepEqual(home.processes(), [], 'no process of the home is left (background server, updater, tmux)');
-        assert.equal(existsSync(home.root), false, 'the temp home is deleted');
-      }
-    } finally {
-      secrets.push(...layout.auth.requests.flatMap((request) => request.form?.refresh_token ?? []));
-      await model?.close();
-      await layout?.close();
-    }
-  });
+  after(() => closeTuiLayout(parts));
 
   /** One prompt that makes Codex call whoami, answered from the tool's output; returns the MCP requests it caused. */
   async function callWhoami(session: TuiSession, name: string) {
@@ -131,5 +149,28 @@ default_tools_approval_mode = "approve"`,
     assert.equal(warnings.filter(isEmbeddedModeWarning).length, 1, JSON.stringify(warnings));
     assert.equal(sessionMode(exit, warnings), 'embedded');
     assert.equal(toolCalls().at(-1)?.tokenOk, true, 'the helper serves embedded sessions too');
+  });
+});
+
+describe('the Codex 0.150.1 TUI through codex-auth run, on a config wired with the helper', () => {
+  const parts: Partial<TuiLayout> = {};
+
+  before(async () => {
+    await provideCodexRelease('0.150.1');
+    await startTuiLayout({}, parts);
+  }, { timeout: 300_000 });
+
+  after(() => closeTuiLayout(parts));
+
+  it('through run the helper is replaced for the launch: the prompt gets the tool answer, the tool called with a valid token', { timeout: 180_000 }, async () => {
+    const { layout, home } = parts as TuiLayout;
+    const session = await startTui({ home, via: 'alias', env: { CODEX_AUTH_CODEX_BIN: codexBin('0.150') } });
+    await session.submitPrompt('call whoami (session old)');
+    const screen = await session.waitFor(`whoami answered session old: ${layout.mcp.marker}`, { timeoutMs: 60_000 });
+    assert.deepEqual(layout.mcp.requests.filter((request) => request.rpcMethod === 'tools/call').map((call) => [call.tokenOk, call.status]), [[true, 200]]);
+    const exit = await session.quit();
+    assert.equal(exit.code, 0, exit.text);
+    const secret = storedState(layout.sandbox)!.grant!.tokens.accessToken;
+    assertNoSecrets([screen, exit.text], [secret]);
   });
 });

@@ -51,6 +51,8 @@ const USAGE_ERRORS: Array<{ args: string[]; error: RegExp; usage: RegExp; code?:
   { args: ['status', '--json=maybe'], error: /^error: --json takes no value \(got "maybe"\); use --json or --no-json$/m, usage: /Usage: codex-auth status/ },
   { args: ['login', '--no-browser=no'], error: /^error: --no-browser takes no value \(got "no"\)/m, usage: /Usage: codex-auth login/ },
   { args: ['run', '--strict=maybe', '--', 'sh', '-c', 'echo ran'], error: /^error: --strict takes no value/m, usage: /Usage: codex-auth run/ },
+  { args: ['unpatch', 'demo', '--remove-backup=yes'], error: /^error: --remove-backup takes no value \(got "yes"\)/m, usage: /Usage: codex-auth unpatch/ },
+  { args: ['--debug=1', 'status'], error: /^error: --debug takes no value/m, usage: /Usage: codex-auth/ },
   { args: ['unpatch', 'nosuch'], error: /^error: nosuch: state: codex-auth knows nothing of nosuch, and config\.toml has no server of that name$/m, usage: /next: see codex-auth status/, code: 3 },
   { args: ['doctor', '--bogus'], error: /^error: unknown option --bogus$/m, usage: /Usage: codex-auth doctor/ },
   { args: ['logni'], error: /^error: unknown command "logni"; did you mean login\?$/m, usage: /Usage: codex-auth <command>/ },

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
+import { installedCodexRelease } from './codex-releases.ts';
 import { closeServer, listenOnLoopback, readBody } from './net.ts';
 
 export interface ModelTurnContext {
@@ -180,9 +181,17 @@ const CODEX_BINS = {
   '0.130': '../../node_modules/codex-0130/bin/codex.js',
 } as const;
 
-export function codexBin(version: keyof typeof CODEX_BINS): string {
-  const relative = CODEX_BINS[version];
-  return fileURLToPath(new URL(relative, import.meta.url));
+/**
+ * Releases the lockfile cannot hold (codex-releases.ts): 0.150.1 runs the helper but refuses the
+ * Authorization it returns. A test provides one (`provideCodexRelease`) before asking for it here.
+ */
+const CACHED_CODEX_RELEASES = { '0.150': '0.150.1' } as const;
+
+export type CodexRelease = keyof typeof CODEX_BINS | keyof typeof CACHED_CODEX_RELEASES;
+
+export function codexBin(version: CodexRelease): string {
+  if (version in CACHED_CODEX_RELEASES) return installedCodexRelease(CACHED_CODEX_RELEASES[version as keyof typeof CACHED_CODEX_RELEASES]);
+  return fileURLToPath(new URL(CODEX_BINS[version as keyof typeof CODEX_BINS], import.meta.url));
 }
 
 export interface CodexRunInput {

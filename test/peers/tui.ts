@@ -1,6 +1,8 @@
 // Drives the real interactive Codex TUI (0.171.0) in a private tmux server, the way a person at a
 // terminal would: an interactive bash with exactly the environment the test gives, optionally the
 // `codex` alias of codex-auth, keys typed into the pane and the screen read back with capture-pane.
+// Codex 0.150.1's TUI drives the same way (prompt, answer, /quit); it has no background server and
+// ends with "run codex resume, then select …", which modeFromExitText leaves undefined.
 //
 // Codex 0.157+ starts a shared background server on the first TUI launch in a CODEX_HOME (it copies
 // ~420 MB into $CODEX_HOME/packages, has no idle exit and outlives the TUI). A TuiHome owns one
