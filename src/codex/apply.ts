@@ -47,10 +47,20 @@ export interface RewriteOptions {
 export function rewriteEntries(configPath: string, serverNames: string[], store: StateStore, options: RewriteOptions): RewriteOutcome[] {
   const config = readCodexConfig(configPath);
   const { text, outcomes, records } = planRewrite(config, serverNames, store, options);
-  if (text !== config.text) {
-    writeConfigAtomically(configPath, config.text, text, { backupPath: backupPathFor(configPath) });
-  }
+  // The records go to disk before config.toml: a process killed between the two writes must not
+  // leave codex-auth's wiring in config.toml with no record of it, which unpatch and logout need to
+  // take it out again. A record whose wiring never landed is harmless (nothing of ours to remove).
+  const before = records.map(([name]) => [name, store.server(name).rewrite] as const);
   for (const [name, record] of records) store.saveRewrite(name, record);
+  try {
+    if (text !== config.text) writeConfigAtomically(configPath, config.text, text, { backupPath: backupPathFor(configPath) });
+  } catch (error) {
+    for (const [name, record] of before) {
+      if (record) store.saveRewrite(name, record);
+      else store.clearRewrite(name);
+    }
+    throw error;
+  }
   return outcomes;
 }
 

@@ -109,6 +109,7 @@ describe('no half-finished logins', () => {
       assert.match(failed.stderr, /next: fix that, then run codex-auth login to finish wiring without a browser/);
       assert.equal(layout.sandbox.readConfig(), original, 'config untouched');
       assert.ok(storedState(layout.sandbox)?.grant, 'tokens kept');
+      assert.equal(storedState(layout.sandbox)?.rewrite, undefined, 'no record of a wiring that did not land');
 
       const status = await cli(['status', '--json']);
       const demo = (JSON.parse(status.stdout) as { servers: Array<{ name: string; loggedIn: boolean; wired: boolean }> }).servers.find((server) => server.name === 'demo')!;

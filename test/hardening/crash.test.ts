@@ -143,6 +143,7 @@ describe('crash safety under SIGKILL', () => {
         TOML.parse(text);
         const backup = `${configPath}.codex-auth.bak`;
         if (existsSync(backup)) assert.equal(readFileSync(backup, 'utf8'), CONFIG, 'the backup, once written, holds the original');
+        if (text !== CONFIG) assert.ok(store.server('demo').rewrite, 'a rewritten config.toml always has its record, so unpatch can take the wiring out');
       },
       [root, store.paths.serversDir],
       () => {
