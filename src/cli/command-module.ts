@@ -89,6 +89,11 @@ export function withGlobals<T>(y: Argv<T>, own: string[], examples: Example[] = 
 }
 
 export const NAMES = { type: 'string', array: true } as const;
+
+/** A single-value option given twice takes its last value, as in git and gh (and run's fast path); yargs would pass an array. */
+export function lastGiven<T>(value: T | T[]): T {
+  return Array.isArray(value) ? value.at(-1)! : value;
+}
 export const jsonOption = { type: 'boolean', default: false, describe: 'Print the result as JSON' } as const;
 
 /** A command over server names (all when none is given) with --json: logout, unpatch, doctor. */

@@ -7,7 +7,7 @@
 import yargs, { type Argv, type CommandModule as YargsCommandModule } from 'yargs';
 import { ExitCode } from '../errors.ts';
 import { aliasCommand } from './alias.command.ts';
-import { examplesText, GLOBAL_OPTIONS, handle, LEARN_MORE, VERSION, type Actions, type CommandModule, type Invocation } from './command-module.ts';
+import { examplesText, GLOBAL_OPTIONS, handle, lastGiven, LEARN_MORE, VERSION, type Actions, type CommandModule, type Invocation } from './command-module.ts';
 import { configCommand } from './config.command.ts';
 import type { GlobalOptions, Program } from './context.ts';
 import { doctorCommand } from './doctor.command.ts';
@@ -121,7 +121,7 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
   return yargs(argv)
     .scriptName('codex-auth')
     .usage('Spec-correct MCP OAuth for the Codex CLI: log in once, then start codex through codex-auth.\n\nUsage: $0 <command> [options]')
-    .option('config', { type: 'string', describe: 'Codex config file (default: $CODEX_HOME/config.toml)', global: true, requiresArg: true })
+    .option('config', { type: 'string', describe: 'Codex config file (default: $CODEX_HOME/config.toml)', global: true, requiresArg: true, coerce: lastGiven<string | undefined> })
     .option('debug', { type: 'boolean', describe: 'Show the request trail and server answers (secrets redacted)', global: true })
     .option('color', { type: 'boolean', describe: 'Force colour on (--color) or off (--no-color); default: on for a terminal, off with NO_COLOR', global: true })
     .command(COMMAND_MODULES.map((module) => register(module, invocation, result)))

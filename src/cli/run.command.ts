@@ -1,7 +1,8 @@
 // `codex-auth run`: its usage, flags and examples, and the call to its run function.
-import { definePlainCommand, withGlobals } from './command-module.ts';
+import { definePlainCommand, lastGiven, withGlobals } from './command-module.ts';
 
-function parseMinutes(value: unknown): number | undefined {
+function parseMinutes(given: unknown): number | undefined {
+  const value = lastGiven(given);
   if (value === undefined) return undefined;
   if (!/^\d+(\.\d+)?$/.test(String(value))) throw new Error(`--refresh-margin must be a number of minutes (0 or more), not "${String(value)}"`);
   return Number(value);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import '../property-seed.ts';
 import { parseAndRun, UsageError } from '../../../src/cli/commands.ts';
 import { parsePlainRun, type RunArgs } from '../../../src/cli/run-command.ts';
 
@@ -47,6 +48,9 @@ describe('run fast path and yargs agree', () => {
       ['run', '--', 'codex', 'exec', '--model', 'x'],
       ['--debug', 'run', '--no-proxy', '--refresh-margin', '30', 'codex'],
       ['run', '--strict', '--config', '/tmp/c.toml', '--', 'sh', '-c', 'echo hi'],
+      // Given twice, an option takes its last value (fast-check found yargs making an array of it).
+      ['run', '--config', 'run', '--config', 'run'],
+      ['run', '--refresh-margin', '3', '--refresh-margin', '5', '--strict', '--no-strict'],
     ]) {
       const plain = parsePlainRun(argv);
       assert.ok(plain, `the fast path takes ${JSON.stringify(argv)}`);

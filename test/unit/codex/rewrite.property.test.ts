@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
+import '../property-seed.ts';
 import { parseTomlValues } from '../../../src/codex/config.ts';
 import { removeEntryKey, replaceEntryKey, setEntryString } from '../../../src/codex/rewrite.ts';
 import { BEARER_KEY, HELPER_KEY } from '../../../src/codex/wiring.ts';
