@@ -90,9 +90,24 @@ export function withGlobals<T>(y: Argv<T>, own: string[], examples: Example[] = 
 
 export const NAMES = { type: 'string', array: true } as const;
 
-/** A single-value option given twice takes its last value, as in git and gh (and run's fast path); yargs would pass an array. */
-export function lastGiven<T>(value: T | T[]): T {
-  return Array.isArray(value) ? value.at(-1)! : value;
+/**
+ * A single-value option given twice takes its last value, as in git and gh (and run's fast path);
+ * yargs would pass an array. A coerced option gets the array first: `lastOf` checks every value given
+ * and keeps the last; `takeLastValues` does the rest once yargs has validated each value.
+ */
+export function lastOf<T>(parse: (given: unknown) => T): (given: unknown) => T {
+  return (given) => (Array.isArray(given) ? given.map(parse).at(-1)! : parse(given));
+}
+
+/** The yargs middleware for every other string or number option: the last value counts, under both spellings. */
+export function takeLastValues(argv: Record<string, unknown>, parser: Argv): void {
+  // getOptions is yargs' record of what was declared; its types leave the method out.
+  const declared = (parser as unknown as { getOptions(): { string: string[]; number: string[]; array: string[] } }).getOptions();
+  for (const key of [...declared.string, ...declared.number]) {
+    const value = argv[key];
+    if (declared.array.includes(key) || !Array.isArray(value)) continue;
+    argv[key] = argv[key.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase())] = value.at(-1);
+  }
 }
 export const jsonOption = { type: 'boolean', default: false, describe: 'Print the result as JSON' } as const;
 

@@ -7,7 +7,7 @@
 import yargs, { type Argv, type CommandModule as YargsCommandModule } from 'yargs';
 import { ExitCode } from '../errors.ts';
 import { aliasCommand } from './alias.command.ts';
-import { examplesText, GLOBAL_OPTIONS, handle, lastGiven, LEARN_MORE, VERSION, type Actions, type CommandModule, type Invocation } from './command-module.ts';
+import { examplesText, GLOBAL_OPTIONS, handle, lastOf, LEARN_MORE, takeLastValues, VERSION, type Actions, type CommandModule, type Invocation } from './command-module.ts';
 import { configCommand } from './config.command.ts';
 import type { GlobalOptions, Program } from './context.ts';
 import { doctorCommand } from './doctor.command.ts';
@@ -118,10 +118,13 @@ function booleanOptions(argv: string[]): string[] {
 
 function cli(argv: string[], runCommand: string[], program: Program, actions: Actions, result: { code: number }): Argv {
   const invocation: Invocation = { program, actions, runCommand };
-  return yargs(argv)
+  // yargs reuses this one parser for the command it runs, so its declared options are the command's.
+  const parser: Argv = yargs(argv);
+  return parser
+    .middleware((args) => takeLastValues(args, parser))
     .scriptName('codex-auth')
     .usage('Spec-correct MCP OAuth for the Codex CLI: log in once, then start codex through codex-auth.\n\nUsage: $0 <command> [options]')
-    .option('config', { type: 'string', describe: 'Codex config file (default: $CODEX_HOME/config.toml)', global: true, requiresArg: true, coerce: lastGiven<string | undefined> })
+    .option('config', { type: 'string', describe: 'Codex config file (default: $CODEX_HOME/config.toml)', global: true, requiresArg: true, coerce: lastOf((given) => given as string | undefined) })
     .option('debug', { type: 'boolean', describe: 'Show the request trail and server answers (secrets redacted)', global: true })
     .option('color', { type: 'boolean', describe: 'Force colour on (--color) or off (--no-color); default: on for a terminal, off with NO_COLOR', global: true })
     .command(COMMAND_MODULES.map((module) => register(module, invocation, result)))

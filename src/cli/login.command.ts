@@ -1,6 +1,6 @@
 // `codex-auth login`: its usage, flags and examples, and the call to its run function.
 import { UNATTENDED_GRANTS, type UnattendedGrant } from '../oauth/unattended-grants.ts';
-import { defineCommand, NAMES, withGlobals } from './command-module.ts';
+import { defineCommand, lastOf, NAMES, withGlobals } from './command-module.ts';
 
 function parsePort(value: unknown): number | undefined {
   if (value === undefined) return undefined;
@@ -22,7 +22,7 @@ export const loginCommand = defineCommand({
             'Usage: $0 login [<name>...] [options]',
         )
         .positional('names', { ...NAMES, describe: 'Servers to log in to, as named in config.toml ([mcp_servers.<name>])' })
-        .option('scopes', { type: 'string', requiresArg: true, describe: 'Scopes to request, comma or space separated (default: what the server advertises)' })
+        .option('scopes', { type: 'string', requiresArg: true, coerce: (given: string | string[]) => [given].flat().join(' '), describe: 'Scopes to request, comma or space separated, or --scopes given again (default: what the server advertises)' })
         .option('resource', { type: 'string', requiresArg: true, describe: 'RFC 8707 resource to request (overrides discovery)' })
         .option('client-id', { type: 'string', requiresArg: true, describe: 'A client id registered with the authorization server beforehand' })
         .option('client-secret-env', { type: 'string', requiresArg: true, describe: 'Name of the environment variable holding that client\'s secret (never pass a secret itself); one server only, the secret is then bound to its authorization server' })
@@ -42,7 +42,7 @@ export const loginCommand = defineCommand({
         .option('signing-alg', { type: 'string', requiresArg: true, describe: 'The JWS algorithm for --private-key (default: ES256 when the server lists it, else what the server and the key share)' })
         .option('client-metadata-url', { type: 'string', requiresArg: true, describe: 'Client ID Metadata Document URL, used when the server supports it' })
         .option('client-name', { type: 'string', requiresArg: true, describe: 'The client_name to register under, for servers that register only names they know (remembered for the server)' })
-        .option('callback-port', { type: 'string', requiresArg: true, coerce: parsePort, describe: 'Fixed loopback port for the redirect (1-65535)' })
+        .option('callback-port', { type: 'string', requiresArg: true, coerce: lastOf(parsePort), describe: 'Fixed loopback port for the redirect (1-65535)' })
         .option('browser', { type: 'boolean', default: true, describe: 'Open a browser; --no-browser prints the URL and reads the pasted redirect' })
         .option('device', { type: 'boolean', default: false, describe: 'Use the device authorization grant (RFC 8628) on a headless machine' })
         .option('force', { type: 'boolean', default: false, describe: 'Log in again from scratch (registering a new client), and manage entries that set their own bearer_token_env_var' })

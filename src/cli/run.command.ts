@@ -1,8 +1,7 @@
 // `codex-auth run`: its usage, flags and examples, and the call to its run function.
-import { definePlainCommand, lastGiven, withGlobals } from './command-module.ts';
+import { definePlainCommand, lastOf, withGlobals } from './command-module.ts';
 
-function parseMinutes(given: unknown): number | undefined {
-  const value = lastGiven(given);
+function parseMinutes(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+(\.\d+)?$/.test(String(value))) throw new Error(`--refresh-margin must be a number of minutes (0 or more), not "${String(value)}"`);
   return Number(value);
@@ -23,7 +22,7 @@ export const runCommand = definePlainCommand({
         )
         .positional('command', { type: 'string', array: true, describe: 'The command and its arguments, after -- (default: codex)' })
         .option('strict', { type: 'boolean', default: false, describe: 'Stop (exit 11, or 7/8) instead of launching when a server needs a login' })
-        .option('refresh-margin', { type: 'string', requiresArg: true, coerce: parseMinutes, describe: 'For a token handed over in the environment (--no-proxy, Codex before 0.152): refresh it when it expires within this many minutes or a quarter of its lifetime, whichever is less (default 15; setting refreshMarginMinutes, $CODEX_AUTH_REFRESH_MARGIN)' })
+        .option('refresh-margin', { type: 'string', requiresArg: true, coerce: lastOf(parseMinutes), describe: 'For a token handed over in the environment (--no-proxy, Codex before 0.152): refresh it when it expires within this many minutes or a quarter of its lifetime, whichever is less (default 15; setting refreshMarginMinutes, $CODEX_AUTH_REFRESH_MARGIN)' })
         .option('proxy', { type: 'boolean', describe: 'A loopback proxy in front of the servers for codex exec and Codex before 0.152 (default on; --no-proxy: the header helper, or the token in the environment for older Codex; setting proxy, $CODEX_AUTH_PROXY=0)' })
         .option('login', { type: 'boolean', default: true, describe: 'Log in interactively when a server needs it and a browser is available (--no-login: never)' }),
       ['strict', 'refresh-margin', 'proxy', 'login'],

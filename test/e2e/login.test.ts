@@ -73,6 +73,17 @@ describe('login: the user reports', () => {
   });
 });
 
+describe('login: flags', () => {
+  it('--scopes given twice asks for the scopes of both, as one list would', async () => {
+    await withLayout({ mcp: { scopesSupported: ['mcp:read', 'offline_access'], requiredScopes: ['mcp:read'] } }, async (layout) => {
+      const { claims } = await loginSucceeds(layout, ['--scopes', 'mcp:read', '--scopes', 'offline_access']);
+      const [authorization] = authorizationRequests(layout.auth);
+      assert.deepEqual(authorization?.query.scope?.[0]?.split(' ').sort(), ['mcp:read', 'offline_access']);
+      assert.match(String(claims.scope), /mcp:read/);
+    });
+  });
+});
+
 describe('login: every discovery path', () => {
   const cases: Array<[string, LayoutOptions]> = [
     ['resource_metadata URL from the challenge only', { mcp: { prmAt: ['challenge'] } }],

@@ -47,6 +47,10 @@ const USAGE_ERRORS: Array<{ args: string[]; error: RegExp; usage: RegExp; code?:
   { args: ['login', '--callback-port', '70000'], error: /--callback-port must be a port number/, usage: /Usage: codex-auth login/ },
   { args: ['login', '--scopes'], error: /^error: not enough arguments following: scopes$/m, usage: /Usage: codex-auth login/ },
   { args: ['run', '--refresh-margin', 'soon', '--', 'sh', '-c', 'echo ran'], error: /--refresh-margin must be a number of minutes/, usage: /Usage: codex-auth run/ },
+  // An option given twice takes its last value, but every value given is checked.
+  { args: ['run', '--refresh-margin', 'soon', '--refresh-margin', '5', '--', 'sh', '-c', 'echo ran'], error: /--refresh-margin must be a number of minutes \(0 or more\), not "soon"$/m, usage: /Usage: codex-auth run/ },
+  { args: ['login', 'remote', '--callback-port', '70000', '--callback-port', '8080'], error: /^error: --callback-port must be a port number from 1 to 65535, not "70000"$/m, usage: /Usage: codex-auth login/ },
+  { args: ['login', 'remote', '--grant', 'bogus', '--grant', 'client_credentials'], error: /^error: invalid value "bogus" for --grant/m, usage: /Usage: codex-auth login/ },
   { args: ['run', '--bogus', '--', 'sh', '-c', 'echo ran'], error: /^error: unknown option --bogus$/m, usage: /Usage: codex-auth run/ },
   { args: ['status', '--json=maybe'], error: /^error: --json takes no value \(got "maybe"\); use --json or --no-json$/m, usage: /Usage: codex-auth status/ },
   { args: ['login', '--no-browser=no'], error: /^error: --no-browser takes no value \(got "no"\)/m, usage: /Usage: codex-auth login/ },
@@ -112,6 +116,16 @@ describe('wrong input: exit 2 (3 for a server name nobody knows), one error line
       const result = await runCli(sandbox, ['login', 'remote', '--client-id', 'abc', '--client-secret-env', 'NOT_SET_ANYWHERE']);
       assert.equal(result.code, 2);
       assert.match(result.stderr, /^error: command line: --client-secret-env names NOT_SET_ANYWHERE/m);
+    });
+  });
+
+  it('a single-value option given twice takes its last value, as in git and gh (yargs alone would pass both as a list)', async () => {
+    await withSandbox(sandboxWithState, async (sandbox) => {
+      const twice = ['login', 'remote', '--client-id', 'first', '--client-id', 'abc', '--client-secret-env', 'HOME', '--client-secret-env', 'NOT_SET_ANYWHERE'];
+      const result = await runCli(sandbox, twice);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /^error: command line: --client-secret-env names NOT_SET_ANYWHERE, but that variable is not set$/m);
+      assert.match(result.stderr, /next: export NOT_SET_ANYWHERE=<client secret>/);
     });
   });
 });
