@@ -1,9 +1,8 @@
 // `codex-auth login [name...]`: runs the MCP OAuth flow for each server, stores
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
 import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
-import { addUserEntries, followProjectUrl, planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
+import { followProjectUrl, planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
 import { layeredConfig, untrustedDefinition, type LayeredEntry } from '../codex/layers.ts';
-import { appendRemoteEntry } from '../codex/rewrite.ts';
 import { isWiredAs, userSetting } from '../codex/wiring.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { join, resolve } from 'node:path';
@@ -407,14 +406,12 @@ function followProject(ctx: CliContext, fromProject: LayeredEntry): void {
 /** Wires the entry to its token; a failure keeps the login and says how to finish without a browser. */
 function wireUp(ctx: CliContext, entry: McpServerEntry, rewrite: RewriteSettings, fromProject: LayeredEntry | undefined): RewriteOutcome | undefined {
   try {
-    let appended: Map<string, string> | undefined;
-    if (fromProject?.projectOnly) {
-      ({ appended } = addUserEntries(readCodexConfig(ctx.configPath), [fromProject]));
-      ctx.out.info(`${entry.name}: defined in ${fromProject.source}; its url is now also in ${ctx.configPath}, where codex-auth wires it (the project's file is left as it is, and Codex still starts outside the project)`);
-    } else if (fromProject) {
-      followProject(ctx, fromProject);
+    const projectOnly = fromProject?.projectOnly ? fromProject : undefined;
+    if (fromProject && !projectOnly) followProject(ctx, fromProject);
+    const [wired] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, { ...rewrite, ...(projectOnly ? { addUserEntries: [projectOnly] } : {}) });
+    if (projectOnly) {
+      ctx.out.info(`${entry.name}: defined in ${projectOnly.source}; its url is now also in ${ctx.configPath}, where codex-auth wires it (the project's file is left as it is, and Codex still starts outside the project)`);
     }
-    const [wired] = rewriteEntries(ctx.configPath, [entry.name], ctx.store, { ...rewrite, ...(appended ? { appended } : {}) });
     syncEnvFile(ctx.store, readCodexConfig(ctx.configPath));
     return wired;
   } catch (error) {
@@ -462,8 +459,7 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
     return { server: name, status: 'wired-up', ...(wired?.varName ? { envVar: wired.varName } : {}), ...(wired?.wiring ? { wiring: wired.wiring } : {}) };
   }
   // Refuse an entry that cannot be rewritten before the person goes through the browser.
-  if (fromProject?.projectOnly) appendRemoteEntry(config.text, name, fromProject.url!, '');
-  else planRewrite(config, [name], ctx.store, rewrite);
+  planRewrite(config, [name], ctx.store, { ...rewrite, ...(fromProject?.projectOnly ? { addUserEntries: [fromProject] } : {}) });
   if (named && refreshMayDo(ctx, entry, options)) {
     const refreshed = await refreshInstead(ctx, entry);
     if (refreshed) {

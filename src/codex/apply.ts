@@ -2,7 +2,7 @@
 // its token, either by running `codex-auth headers <name>` (http_headers_helper) or by reading
 // codex-auth's variable (bearer_token_env_var). One verified edit per entry, one write for all.
 import type { RewriteRecord, StateStore, Wiring } from '../store/state.ts';
-import { readCodexConfig, type CodexConfig, type McpServerEntry } from './config.ts';
+import { parseCodexConfig, readCodexConfig, type CodexConfig, type McpServerEntry } from './config.ts';
 import type { LayeredEntry } from './layers.ts';
 import { appendRemoteEntry, removeAppendedEntry, removeEntryKey, replaceEntryKey, setEntryString, tokenEnvVarName, tomlKey, writeConfigAtomically, type PatchResult } from './rewrite.ts';
 import { BEARER_KEY, HELPER_KEY, isOurHelper, isOurVar, userSetting, type WiringPlan } from './wiring.ts';
@@ -35,8 +35,8 @@ export interface RewriteOptions {
   force: boolean;
   now: number;
   plan: WiringPlan;
-  /** Entries addUserEntries has just appended, with the text it appended. */
-  appended?: Map<string, string>;
+  /** Entries only a project defines: each gets a table of its own in the user's config.toml, in the same write (withUserEntries says why). */
+  addUserEntries?: LayeredEntry[];
 }
 
 /**
@@ -47,6 +47,7 @@ export interface RewriteOptions {
 export function rewriteEntries(configPath: string, serverNames: string[], store: StateStore, options: RewriteOptions): RewriteOutcome[] {
   const config = readCodexConfig(configPath);
   const { text, outcomes, records } = planRewrite(config, serverNames, store, options);
+  // One write for the appended tables and the wiring, so a table login added always has its record.
   // The records go to disk before config.toml: a process killed between the two writes must not
   // leave codex-auth's wiring in config.toml with no record of it, which unpatch and logout need to
   // take it out again. A record whose wiring never landed is harmless (nothing of ours to remove).
@@ -65,7 +66,8 @@ export function rewriteEntries(configPath: string, serverNames: string[], store:
 }
 
 /** The edits rewriteEntries would make, made and verified in memory only: throws where it would. */
-export function planRewrite(config: CodexConfig, serverNames: string[], store: StateStore, options: RewriteOptions) {
+export function planRewrite(onDisk: CodexConfig, serverNames: string[], store: StateStore, options: RewriteOptions) {
+  const { config, appended } = withUserEntries(onDisk, options.addUserEntries ?? []);
   let text = config.text;
   const outcomes: RewriteOutcome[] = [];
   const records: Array<[string, RewriteRecord]> = [];
@@ -85,7 +87,7 @@ export function planRewrite(config: CodexConfig, serverNames: string[], store: S
     text = edit.result.text;
     outcomes.push({ serverName: name, varName, wiring, status: edit.result.changed ? 'rewritten' : 'unchanged' });
     const replacedText = edit.replacedText ?? recorded?.replacedText;
-    const appendedText = options.appended?.get(name) ?? recorded?.appendedText;
+    const appendedText = appended.get(name) ?? recorded?.appendedText;
     records.push([name, {
       configPath: config.path,
       wiring,
@@ -185,9 +187,9 @@ export function unpatchEntries(configPath: string, serverNames: string[], store:
  * Gives entries that only a project's `.codex/config.toml` defines a complete entry in the user's
  * config.toml (their url), which login then wires as any other: inside the project Codex merges
  * the two key by key, and outside it the user's entry alone still has a transport, so Codex starts.
- * The project's file, usually committed, is not touched. One verified write for all.
+ * The project's file, usually committed, is not touched. In memory: rewriteEntries writes it.
  */
-export function addUserEntries(config: CodexConfig, entries: LayeredEntry[]): { config: CodexConfig; appended: Map<string, string> } {
+function withUserEntries(config: CodexConfig, entries: LayeredEntry[]): { config: CodexConfig; appended: Map<string, string> } {
   let text = config.text;
   const appended = new Map<string, string>();
   for (const entry of entries) {
@@ -195,9 +197,7 @@ export function addUserEntries(config: CodexConfig, entries: LayeredEntry[]): { 
     appended.set(entry.name, added.slice(text.length));
     text = added;
   }
-  if (text === config.text) return { config, appended };
-  writeConfigAtomically(config.path, config.text, text, { backupPath: backupPathFor(config.path) });
-  return { config: readCodexConfig(config.path), appended };
+  return { config: text === config.text ? config : parseCodexConfig(config.path, text), appended };
 }
 
 /**

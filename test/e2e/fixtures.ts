@@ -3,7 +3,7 @@
 // a Codex config naming the server, and a headless browser as $BROWSER.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as jose from 'jose';
 import TOML from '@iarna/toml';
 import { createServer } from 'node:net';
@@ -219,4 +219,16 @@ export async function helperHandsOut(layout: Layout): Promise<string> {
   const token = (JSON.parse(result.stdout) as { Authorization: string }).Authorization.replace(/^Bearer /, '');
   assert.deepEqual((await listToolsWithToken(layout.mcp.url, token)).sort(), ['echo', 'whoami']);
   return token;
+}
+
+/** As root, permission bits do not stop writes: run the CLI as nobody, with the sandbox handed over. */
+export function asUnprivileged(layout: Layout): number | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const nobody = 65534;
+  const chownTree = (path: string) => {
+    chownSync(path, nobody, nobody);
+    if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry));
+  };
+  chownTree(layout.sandbox.root);
+  return nobody;
 }

@@ -2,13 +2,13 @@
 // (issue #13), against the real peers: a failing server never stops the others, a login whose
 // config rewrite failed is finished without a browser, and one damaged state file never stops Codex.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { serverFileName } from '../../src/store/names.ts';
 import { createSandbox, runCli, serverStateFile } from './harness.ts';
-import { authorizationRequests, freePort, storedState, withLayout, type Layout } from './fixtures.ts';
+import { asUnprivileged, authorizationRequests, freePort, storedState, withLayout, type Layout } from './fixtures.ts';
 
 /** The line login writes for the Codex these tests find on PATH (0.152+: Codex runs codex-auth's helper). */
 const HELPER_LINE = /\nhttp_headers_helper = ".* headers demo .*"\n/;
@@ -82,18 +82,6 @@ describe('many servers, one command: a failing server does not stop the others',
     });
   });
 });
-
-/** As root, permission bits do not stop writes: run the CLI as nobody, with the sandbox handed over. */
-function asUnprivileged(layout: Layout): number | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const nobody = 65534;
-  const chownTree = (path: string) => {
-    chownSync(path, nobody, nobody);
-    if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry));
-  };
-  chownTree(layout.sandbox.root);
-  return nobody;
-}
 
 describe('no half-finished logins', () => {
   it('a rewrite that fails after the browser login keeps the tokens; status says not wired up; a plain login finishes it without a browser; unpatch then login too', async () => {

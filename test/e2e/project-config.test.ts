@@ -3,14 +3,14 @@
 // `codex exec` in the project calls the tool with a valid token while Codex still starts outside
 // the project and the committed file stays byte for byte what the team wrote.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import TOML from '@iarna/toml';
 import { codexBin, startModelServer } from '../peers/model-server.ts';
 import { createTuiHome, isEmbeddedModeWarning, startTui, whoamiModel } from '../peers/tui.ts';
-import { startLayout, withLayout, type Layout } from './fixtures.ts';
+import { asUnprivileged, startLayout, withLayout, type Layout } from './fixtures.ts';
 import { exitStatus, runCli } from './harness.ts';
 import { callThenAnswer, startCodexLayout, toolCalls, type CodexLayout } from './codex-fixtures.ts';
 import { commitServer, makeProject as makeProjectAt, trustToml, type Project } from './project-fixtures.ts';
@@ -150,6 +150,31 @@ describe('unpatch and logout of a project\'s server, run in the project', () => 
       const status = await runCli(layout.sandbox, ['status', '--json'], { cwd: project.dir });
       const demo = (JSON.parse(status.stdout) as { servers: Array<{ name: string; loggedIn?: boolean; source?: string }> }).servers.find((server) => server.name === 'demo');
       assert.equal(demo?.source, project.configFile, 'the login is kept; the project still defines the server');
+    });
+  });
+
+  it('a login in the project whose wiring fails leaves config.toml byte for byte, never a table without its record; the next login adds both', async () => {
+    await withLayout({}, async (layout) => {
+      const { project, before } = userConfigAndProject(layout);
+      await loginInProject(layout, project);
+      assert.equal((await runCli(layout.sandbox, ['unpatch', 'demo'], { cwd: project.dir })).code, 0);
+      assert.equal(layout.sandbox.readConfig(), before);
+      const uid = asUnprivileged(layout);
+      const cli = (args: string[]) => runCli(layout.sandbox, args, { cwd: project.dir, ...(uid === undefined ? {} : { uid }) });
+      // Logged in but not wired: a plain login wires it without a browser, and its record cannot be saved.
+      const servers = join(layout.sandbox.stateDir, 'servers');
+      chmodSync(servers, 0o500); // private, so codex-auth leaves the mode alone, and read-only
+      const failed = await cli(['login']);
+      assert.equal(failed.code, 9, failed.stderr);
+      assert.match(failed.stderr, /^error: demo: .*logged in \(the tokens are kept\), but the config entry is not wired up/m);
+      assert.equal(layout.sandbox.readConfig(), before, 'no table appended without its record');
+
+      chmodSync(servers, 0o700);
+      const finished = await cli(['login']);
+      assert.equal(finished.code, 0, finished.stderr);
+      assert.notEqual(layout.sandbox.readConfig(), before);
+      assert.equal((await cli(['unpatch', 'demo'])).code, 0);
+      assert.equal(layout.sandbox.readConfig(), before, 'unpatch knew the table login added');
     });
   });
 
