@@ -129,7 +129,7 @@ export async function discoverAuthorizationServer(issuer: string, http: HttpClie
       http.debug?.(`${redactUrl(response.url)} answered ${attempts.at(-1)?.notJson}, not metadata; trying the next location`);
       continue;
     }
-    if (response.status === 200) return validateAuthorizationServer(await readAuthorizationServer(issuer, issuerUrl, response), usage);
+    if (response.status === 200) return validateAuthorizationServer(await readAuthorizationServer(issuer, issuerUrl, response, http), usage);
     attempts.push({ url: response.url, status: response.status });
     if (!isNotThere(response.status)) throw metadataUnavailable(response, AS_STEP, 'authorization server metadata');
   }
@@ -166,7 +166,7 @@ function openIdInsertedUrl(issuer: URL): URL {
   return url;
 }
 
-async function readAuthorizationServer(issuer: string, issuerUrl: URL, response: Response): Promise<AuthorizationServer> {
+async function readAuthorizationServer(issuer: string, issuerUrl: URL, response: Response, http: HttpClient): Promise<AuthorizationServer> {
   const metadataUrl = response.url;
   requireJsonResponse(response, AS_STEP, `Reading authorization server metadata at ${redactUrl(metadataUrl)}`);
   let metadata: AuthorizationServer;
@@ -179,8 +179,26 @@ async function readAuthorizationServer(issuer: string, issuerUrl: URL, response:
     throw toCodexAuthError(error, { step: AS_STEP, action: `Reading authorization server metadata at ${redactUrl(metadataUrl)}` });
   }
   // oauth4webapi compares normalised URLs; RFC 8414 §3.3 wants the identical string.
-  if (metadata.issuer !== issuer) throw issuerMismatch(issuer, metadataUrl, { body: metadata });
+  if (metadata.issuer === issuer) return metadata;
+  if (!isSameOriginIssuer(issuer, metadata.issuer)) throw issuerMismatch(issuer, metadataUrl, { body: metadata });
+  http.debug?.(`${issuer} and the issuer its metadata names, ${metadata.issuer}, differ only by the slash of an empty path: the same URL; using "${metadata.issuer}" from here on`);
   return metadata;
+}
+
+/**
+ * Google's hosted MCP servers list "https://accounts.google.com/" while its metadata names
+ * "https://accounts.google.com" (and Python SDK servers the other way round). For an issuer
+ * that is a bare origin, the two spellings are one URL (RFC 3986 §6.2.3: an empty path is
+ * "/"), build the same well-known URLs and name the same server, so nothing the identity check
+ * protects is lost. Only that: the strings must be byte-identical apart from that one slash, so
+ * another host, port, path, case or a slash after a path (`/tenant/`) is still a mismatch. The
+ * metadata's own spelling is then the issuer: the callback's iss (RFC 9207) must equal it
+ * exactly, and registrations and tokens are kept under it.
+ */
+function isSameOriginIssuer(listed: string, published: string): boolean {
+  const bare = listed.endsWith('/') ? listed.slice(0, -1) : listed;
+  const publishedBare = published.endsWith('/') ? published.slice(0, -1) : published;
+  return bare === publishedBare && parseUrl(bare)?.origin === bare;
 }
 
 /**

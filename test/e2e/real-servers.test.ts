@@ -392,6 +392,26 @@ describe('8. what already worked keeps working', () => {
   }
 });
 
+describe('9. an authorization server listed with a slash its metadata lacks (Google)', () => {
+  it('logs in, records the issuer the metadata names, checks the callback iss against it, refreshes; doctor agrees', async () => {
+    await withLayout(REAL_SERVERS.googleIssuer.layout, async (layout) => {
+      const prm = (await (await fetch(`${layout.mcp.origin}/.well-known/oauth-protected-resource/mcp`)).json()) as { authorization_servers: string[] };
+      assert.deepEqual(prm.authorization_servers, [`${layout.auth.issuer}/`], 'the resource lists the issuer with a slash');
+      const metadata = (await (await fetch(`${layout.auth.origin}/.well-known/oauth-authorization-server`)).json()) as { issuer: string; authorization_response_iss_parameter_supported?: boolean };
+      assert.equal(metadata.issuer, layout.auth.issuer, 'the metadata names it without');
+      assert.equal(metadata.authorization_response_iss_parameter_supported, true, 'and promises iss on the callback, which must then equal it');
+      const { login } = await loginAndCallTool(layout);
+      assert.doesNotMatch(login.stderr, /names issuer/);
+      const grant = storedState(layout.sandbox)!.grant!;
+      assert.equal(grant.issuer, layout.auth.issuer, "the issuer recorded is the metadata's own");
+      assert.equal(registrationFiles(layout).length, 1);
+      await refreshAndCallTool(layout);
+      const doctor = await runCli(layout.sandbox, ['doctor', 'demo']);
+      assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
+    });
+  });
+});
+
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {

@@ -50,6 +50,11 @@ export const REAL_SERVERS = {
     layout: { mcp: { openMethods: ['initialize', 'notifications/initialized', 'tools/list'], prmAt: ['path'] } },
     loginArgs: [],
   },
+  googleIssuer: {
+    behaviour: 'the protected-resource metadata lists the authorization server as "https://accounts.google.com/", its metadata names the issuer "https://accounts.google.com" (no slash)',
+    layout: { mcp: { authorizationServers: (issuer: string) => [`${issuer}/`] } },
+    loginArgs: [],
+  },
   singlePageApp: {
     behaviour: 'a single-page app answers /.well-known/oauth-authorization-server with 200 text/html; OpenID discovery has the metadata',
     layout: { auth: { metadataForms: ['oidc-append'], quirks: { singlePageApp: true } } },

@@ -21,7 +21,8 @@ export interface McpServerOptions {
   /** Default: the MCP URL. A function gets the origin once listening (user report 1: `(origin) => origin`). */
   resource?: string | ((origin: string) => string);
   prmAt?: PrmLocation[];
-  authorizationServers?: string[];
+  /** Default: the authorization server's issuer. A function gets that issuer (Google lists `https://accounts.google.com/`, with a slash its metadata lacks). */
+  authorizationServers?: string[] | ((issuer: string) => string[]);
   scopesSupported?: string[];
   challengeScope?: string;
   requiredScopes?: string[];
@@ -86,7 +87,7 @@ export async function startMcpServer(options: McpServerOptions): Promise<McpServ
   const prmAt = options.prmAt ?? (options.open ? [] : ['challenge', 'path', 'root']);
   const prm = {
     resource,
-    authorization_servers: options.authorizationServers ?? [options.authServer.issuer],
+    authorization_servers: typeof options.authorizationServers === 'function' ? options.authorizationServers(options.authServer.issuer) : (options.authorizationServers ?? [options.authServer.issuer]),
     bearer_methods_supported: ['header'],
     ...(options.scopesSupported ? { scopes_supported: options.scopesSupported } : {}),
   };

@@ -148,14 +148,33 @@ describe('discoverAuthorizationServer', () => {
     assert.deepEqual(urls(), ['GET https://as.example.com/.well-known/oauth-authorization-server', 'GET https://as.example.com/.well-known/openid-configuration']);
   });
 
-  for (const [name, published] of [
-    ['another issuer', 'https://attacker.example.com'],
-    ['a trailing-slash variant', 'https://as.example.com/'],
-    ['a case variant', 'https://AS.example.com'],
+  for (const [name, listed, published] of [
+    ['another issuer', 'https://as.example.com', 'https://attacker.example.com'],
+    ['a case variant', 'https://as.example.com', 'https://AS.example.com'],
+    ['a case variant with a slash', 'https://as.example.com/', 'https://AS.example.com'],
+    ['a default-port variant', 'https://as.example.com', 'https://as.example.com:443'],
+    ['two slashes', 'https://as.example.com', 'https://as.example.com//'],
+    ['a slash after a path', 'https://as.example.com/tenant1', 'https://as.example.com/tenant1/'],
+    ['no slash after a path', 'https://as.example.com/tenant1/', 'https://as.example.com/tenant1'],
   ] as const) {
     it(`rejects metadata naming ${name}`, async () => {
+      const metadataUrl = listed.includes('tenant1') ? 'https://as.example.com/.well-known/oauth-authorization-server/tenant1' : 'https://as.example.com/.well-known/oauth-authorization-server';
+      const { http } = httpWith({ [`GET ${metadataUrl}`]: () => json(asMetadata(published)) });
+      await rejectsWith(discoverAuthorizationServer(listed, http), { kind: 'discovery', step: 'authorization-server-metadata', message: /names issuer/ });
+    });
+  }
+
+  // Google lists "https://accounts.google.com/" and publishes "https://accounts.google.com"; Python SDK servers the reverse.
+  for (const [listed, published] of [
+    ['https://as.example.com/', 'https://as.example.com'],
+    ['https://as.example.com', 'https://as.example.com/'],
+  ] as const) {
+    it(`takes "${published}" for "${listed}" (one URL, an empty path), and the metadata's spelling is the issuer`, async () => {
+      const lines: string[] = [];
       const { http } = httpWith({ 'GET https://as.example.com/.well-known/oauth-authorization-server': () => json(asMetadata(published)) });
-      await rejectsWith(discoverAuthorizationServer('https://as.example.com', http), { kind: 'discovery', step: 'authorization-server-metadata', message: /names issuer/ });
+      const as = await discoverAuthorizationServer(listed, { ...http, debug: (line) => lines.push(line) });
+      assert.equal(as.issuer, published);
+      assert.ok(lines.some((line) => line.includes('differ only by the slash')), lines.join('\n'));
     });
   }
 
