@@ -86,7 +86,7 @@ export async function registerClient(
     const response = await dynamicClientRegistrationRequest(as, metadata, oauthOptions(http, 'registration', endpoint));
     if (response.status === 400 || response.status === 403) throw await refusedRegistration(response, action, input.clientName);
     requireJsonResponse(response, 'registration', action);
-    registered = await processDynamicClientRegistrationResponse(await withSecretExpiryDefault(response));
+    registered = await processDynamicClientRegistrationResponse(await screenRegistrationResponse(response, http));
   } catch (error) {
     throw toCodexAuthError(error, {
       step: 'registration',
@@ -112,18 +112,22 @@ export async function registerClient(
 }
 
 /**
- * RFC 7591 §3.2.1 requires client_secret_expires_at whenever a secret is issued,
- * but many servers omit it and oauth4webapi then rejects the whole answer. Read an
- * absent value as 0, "never expires", so the secret is used as issued.
+ * Screens a registration answer before oauth4webapi, which takes only 201 Created (RFC 7591
+ * §3.2.1) and a secret only with client_secret_expires_at. The body decides, as for token answers:
+ * any 2xx holding a client_id and no error is a registration (Gluu oxAuth answers 200 OK by
+ * default), handed on as the 201 oauth4webapi insists on. A secret without
+ * client_secret_expires_at (many servers omit it) reads as 0, "never expires", so it is used as
+ * issued.
  */
-async function withSecretExpiryDefault(response: Response): Promise<Response> {
-  if (response.status !== 201) return response;
+async function screenRegistrationResponse(response: Response, http: HttpClient): Promise<Response> {
+  if (response.status < 200 || response.status >= 300) return response;
   const body: unknown = await response.clone().json().catch(() => undefined);
-  if (!isRecord(body) || typeof body.client_secret !== 'string' || body.client_secret === '' || body.client_secret_expires_at !== undefined) {
-    return response;
-  }
-  const patched = JSON.stringify({ ...body, client_secret_expires_at: 0 });
-  return new Response(patched, { status: response.status, statusText: response.statusText, headers: response.headers });
+  if (!isRecord(body) || typeof body.client_id !== 'string' || body.client_id === '' || body.error !== undefined) return response;
+  const addExpiry = typeof body.client_secret === 'string' && body.client_secret !== '' && body.client_secret_expires_at === undefined;
+  if (response.status === 201 && !addExpiry) return response;
+  if (response.status !== 201) http.debug?.(`took HTTP ${response.status} with a client_id from ${redactUrl(response.url)} as a registration`);
+  const screened = addExpiry ? { ...body, client_secret_expires_at: 0 } : body;
+  return new Response(JSON.stringify(screened), { status: 201, headers: response.headers });
 }
 
 interface RegistrationMetadata extends Partial<Client> {

@@ -412,6 +412,20 @@ describe('9. an authorization server listed with a slash its metadata lacks (Goo
   });
 });
 
+describe('10. registrations answered 200 instead of 201 (Gluu oxAuth)', () => {
+  it('a 200 with a client_id is a registration: logs in and refreshes with the client it registered', async () => {
+    await withLayout(REAL_SERVERS.gluu.layout, async (layout) => {
+      await loginAndCallTool(layout);
+      const registration = layout.auth.requests.find((request) => request.method === 'POST' && request.path === '/reg');
+      assert.equal(registration?.status, 200, 'the server really answered 200');
+      assert.equal(registrationFiles(layout).length, 1, 'the registration is kept');
+      await refreshAndCallTool(layout);
+      const clientId = storedState(layout.sandbox)!.grant!.client.clientId;
+      assert.deepEqual(layout.auth.tokenRequests().map((request) => request.form?.client_id?.[0]), [clientId, clientId], 'the client the 200 registered');
+    });
+  });
+});
+
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {

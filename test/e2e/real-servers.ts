@@ -45,6 +45,11 @@ export const REAL_SERVERS = {
     layout: { auth: { quirks: { allowedClientNames: ['Claude Code'], secretWithAuthMethodNone: true } } },
     loginArgs: ['--client-name', 'Claude Code'],
   },
+  gluu: {
+    behaviour: 'a registration is answered 200 OK (oxAuth\'s return200OnClientRegistration, on by default), not 201 Created',
+    layout: { auth: { quirks: { registrationSuccessStatus: 200 } } },
+    loginArgs: [],
+  },
   google: {
     behaviour: 'initialize and tools/list answer without a token; tools/call gets the 401; resource metadata only at its well-known location',
     layout: { mcp: { openMethods: ['initialize', 'notifications/initialized', 'tools/list'], prmAt: ['path'] } },

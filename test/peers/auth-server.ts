@@ -93,6 +93,8 @@ export interface AuthServerQuirks {
    * while the registration answer says token_endpoint_auth_method "none".
    */
   secretWithAuthMethodNone?: boolean;
+  /** Gluu oxAuth (return200OnClientRegistration, on by default): a registration is answered 200 OK instead of 201 Created. */
+  registrationSuccessStatus?: number;
   /**
    * A single-page app on the same origin: the metadata locations this server does not serve
    * (metadataForms) answer 200 text/html with the app's shell instead of 404.
@@ -260,9 +262,11 @@ class FrontServer {
       const metadata = JSON.parse(body.body?.toString() ?? '{}') as Record<string, unknown>;
       body.body = Buffer.from(JSON.stringify({ ...metadata, token_endpoint_auth_method: 'client_secret_basic' }));
     }
+    const successStatus = this.quirks.registrationSuccessStatus;
     rewriteJsonAnswer(res, (status, answer) => {
       if (typeof answer.client_id === 'string') this.registeredClientIds.push(answer.client_id);
-      return withSecret && status === 201 ? { status, body: { ...answer, token_endpoint_auth_method: 'none' } } : undefined;
+      if (status !== 201 || (!withSecret && successStatus === undefined)) return undefined;
+      return { status: successStatus ?? status, body: withSecret ? { ...answer, token_endpoint_auth_method: 'none' } : answer };
     });
   }
 

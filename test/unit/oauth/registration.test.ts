@@ -76,6 +76,23 @@ describe('registerClient', () => {
     assert.equal(record.tokenEndpointAuthMethod, 'client_secret_post');
   });
 
+  it('takes a 200 holding a client_id as a registration (Gluu oxAuth), a secret without expiry included', async () => {
+    const { http } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json({ client_id: 'c5', client_secret: 's3cret', client_id_issued_at: 1, registration_access_token: 'rat', extra: { x: 1 } }, 200) });
+    const record = await registerClient(AS, { redirectUri: REDIRECT, clientName: 'n' }, http, now);
+    assert.equal(record.clientId, 'c5');
+    assert.equal(record.clientSecret, 's3cret');
+  });
+
+  for (const [name, body] of [
+    ['without a client_id', { client_name: 'n' }],
+    ['holding an error', { client_id: 'c6', error: 'invalid_client_metadata' }],
+  ] as const) {
+    it(`still refuses a 200 ${name}`, async () => {
+      const { http } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json(body, 200) });
+      await rejectsWith(registerClient(AS, { redirectUri: REDIRECT, clientName: 'n' }, http, now), { kind: 'registration', step: 'registration' });
+    });
+  }
+
   it('reports a registration refused for its details with what the server said', async () => {
     const { http } = httpWith({ [`POST ${ISSUER}/oauth/register`]: () => json({ error: 'invalid_request', error_description: 'invalid_request no scope' }, 400) });
     const error = await registerClient(AS, { redirectUri: REDIRECT, clientName: 'n' }, http, now).catch((e: unknown) => e);
