@@ -2,6 +2,7 @@
 // parses any body that happens to be JSON, so an HTML error page or a
 // misconfigured proxy would otherwise be read, or misreported, as OAuth.
 import { CodexAuthError, type Step } from '../errors.ts';
+import { busyServerHint } from './failures.ts';
 import { kindForStep } from './http.ts';
 
 /** The media type without parameters, lower-cased; undefined when there is none. */
@@ -40,8 +41,9 @@ export function requireJsonResponse(response: Response, step: Step, action: stri
     step,
     message: `${action} failed: HTTP ${response.status}, ${describeContentType(contentType)} instead of JSON.`,
     hint:
-      response.status >= 500
+      busyServerHint(response, step) ??
+      (response.status >= 500
         ? 'The server has a problem; try again later, and tell the server operator if it persists.'
-        : 'Check that the address points at the OAuth server itself (not a web page or a proxy), and tell the server operator.',
+        : 'Check that the address points at the OAuth server itself (not a web page or a proxy), and tell the server operator.'),
   });
 }

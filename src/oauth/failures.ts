@@ -2,7 +2,7 @@
 // server said (error + error_description, never a secret) and a hint.
 import { OperationProcessingError, RESPONSE_IS_NOT_CONFORM, ResponseBodyError, WWWAuthenticateChallengeError } from 'oauth4webapi';
 import { CodexAuthError, type Step } from '../errors.ts';
-import { kindForStep } from './http.ts';
+import { formatDuration, kindForStep } from './http.ts';
 
 /** Longest server text shown: an error description is a sentence, not a document. */
 const SERVER_TEXT_LENGTH = 300;
@@ -38,7 +38,7 @@ export function toCodexAuthError(error: unknown, context: FailureContext): Codex
   const kind = kindForStep(context.step);
   const refusal = serverRefusal(error);
   if (refusal) {
-    const hint = context.hintFor?.(refusal.error) ?? (refusal.status >= 500 ? SERVER_PROBLEM : context.hint);
+    const hint = context.hintFor?.(refusal.error) ?? busyServerHint(responseOf(error), context.step) ?? (refusal.status >= 500 ? SERVER_PROBLEM : context.hint);
     return new CodexAuthError({
       kind,
       step: context.step,
@@ -54,7 +54,7 @@ export function toCodexAuthError(error: unknown, context: FailureContext): Codex
       kind,
       step: context.step,
       message: `${context.action} failed: HTTP ${status}, without an OAuth error in the answer.`,
-      hint: status >= 500 ? SERVER_PROBLEM : (context.hint ?? 'Tell the server operator.'),
+      hint: busyServerHint(responseOf(error), context.step) ?? (status >= 500 ? SERVER_PROBLEM : (context.hint ?? 'Tell the server operator.')),
       cause: error,
     });
   }
@@ -66,6 +66,41 @@ export function toCodexAuthError(error: unknown, context: FailureContext): Codex
     ...(context.hint ? { hint: context.hint } : {}),
     cause: error,
   });
+}
+
+/** The answer behind what oauth4webapi threw, when it keeps one. */
+function responseOf(error: unknown): Response | undefined {
+  if (error instanceof ResponseBodyError || error instanceof WWWAuthenticateChallengeError) return error.response;
+  if (error instanceof OperationProcessingError && error.cause instanceof Response) return error.cause;
+  return undefined;
+}
+
+/** Longest Retry-After shown as a wait; beyond it, the server is not saying anything useful. */
+const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
+
+/**
+ * The next step after an answer that means "not now": 429 (RFC 6585), or a 5xx with Retry-After
+ * (RFC 9110 §10.2.3, in seconds or as a date). Waiting is the next step, never logging in again
+ * (a new login meets the same limit) nor checking the address (a gateway's plain-text 429 is no
+ * wrong address). A failed refresh keeps the grant and its refresh token, which the hint says.
+ */
+export function busyServerHint(response: Response | undefined, step: Step): string | undefined {
+  if (response === undefined) return undefined;
+  const { status } = response;
+  const wait = retryAfterMs(response.headers.get('retry-after'));
+  if (status !== 429 && !(status >= 500 && wait !== undefined)) return undefined;
+  const what = status === 429 ? 'The server is limiting requests (HTTP 429)' : `The server is unavailable (HTTP ${status})`;
+  const when = wait === undefined ? 'try again in a minute or so' : `try again in ${formatDuration(wait)}, as it asks (Retry-After)`;
+  return `${what}; ${when}.${step === 'refresh' ? ' Nothing was lost: the login is kept.' : ''}`;
+}
+
+/** Retry-After as a wait in ms, rounded up to whole seconds; undefined when absent, past or unreadable. */
+function retryAfterMs(value: string | null): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - Date.now();
+  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_RETRY_AFTER_MS) return undefined;
+  return Math.ceil(ms / 1000) * 1000;
 }
 
 /** The status of an answer oauth4webapi refused for its HTTP status alone (a 5xx, or a 4xx without `error`). */

@@ -48,6 +48,9 @@ const chunkedHuge: Handler = ({ res }) => {
 };
 const withLength: Handler = ({ res }) => sendRaw(res, 200, 'application/json', `{"pad":"${BIG}"}`);
 const tokenError = (status: number, error: string, description: string): Handler => ({ res }) => sendJson(res, status, { error, error_description: description });
+const busy = (status: number, contentType: string, body: string, retryAfter?: string): Handler => ({ res }) => {
+  res.writeHead(status, { 'content-type': contentType, ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }) }).end(body);
+};
 const otherHost = (origin: string, path: string) => `${origin.replace('127.0.0.1', '127.0.0.2')}${path}`;
 
 const CASES: Case[] = [
@@ -98,6 +101,11 @@ const CASES: Case[] = [
   // refresh, through `run --strict`
   { name: 'refresh: 400 invalid_grant', routes: { token: tokenError(400, 'invalid_grant', 'refresh token revoked') }, refresh: true, exit: 11, step: 'refresh', says: /invalid_grant/ },
   { name: 'refresh: 503 HTML', routes: { token: html(503) }, refresh: true, exit: 7, step: 'refresh', says: /HTTP 503, an HTML page \(text\/html\) instead of JSON/ },
+  // A busy token endpoint: the next step is to wait as Retry-After says (never "log in again", never "check the address").
+  { name: 'refresh: 429 Too Many Requests in plain text, Retry-After 30', routes: { token: busy(429, 'text/plain', 'Too Many Requests', '30') }, refresh: true, exit: 7, step: 'refresh', says: /HTTP 429[^]*next: The server is limiting requests \(HTTP 429\); try again in 30 s, as it asks \(Retry-After\)\. Nothing was lost: the login is kept\./ },
+  { name: 'refresh: 429 with a JSON error, Retry-After 120', routes: { token: busy(429, 'application/json', '{"error":"rate_limited"}', '120') }, refresh: true, exit: 7, step: 'refresh', says: /server said: rate_limited[^]*try again in 2 min, as it asks \(Retry-After\)\. Nothing was lost/ },
+  { name: 'refresh: 429 without Retry-After', routes: { token: busy(429, 'application/json', '{"message":"slow down"}') }, refresh: true, exit: 7, step: 'refresh', says: /HTTP 429, without an OAuth error[^]*try again in a minute or so\. Nothing was lost/ },
+  { name: 'refresh: 503 temporarily_unavailable, Retry-After 30', routes: { token: busy(503, 'application/json', '{"error":"temporarily_unavailable"}', '30') }, refresh: true, exit: 7, step: 'refresh', says: /server said: temporarily_unavailable[^]*is unavailable \(HTTP 503\); try again in 30 s, as it asks \(Retry-After\)\. Nothing was lost/ },
   { name: 'refresh: no access_token', routes: { token: patched(({ access_token: _gone, ...good }) => good) }, refresh: true, exit: 7, step: 'refresh' },
   { name: 'refresh: token_type "mac"', routes: { token: patched((good) => ({ ...good, token_type: 'mac' })) }, refresh: true, exit: 7, step: 'refresh' },
 ];
