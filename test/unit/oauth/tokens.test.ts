@@ -201,7 +201,7 @@ describe('token answers judged by their body, not their status', () => {
     assert.equal(lostLogin(refusal)?.reason, 'the server rejected the refresh token (invalid_grant)');
     const busy = await exchange(() => json({ error: 'temporarily_unavailable' }, 503, { 'retry-after': '1' })).catch((e: unknown) => e);
     assertCodexAuthError(busy, { message: /refused \(HTTP 503\)/, serverSaid: /^temporarily_unavailable$/ });
-    assert.match((busy as { hint?: string }).hint ?? '', /try again later/);
+    assert.match((busy as { hint?: string }).hint ?? '', /^The server is unavailable \(HTTP 503\); try again in 1 s, as it asks \(Retry-After\)\.$/);
   });
 
   it('a device grant pending in a 200 (GitHub) keeps polling', async () => {
