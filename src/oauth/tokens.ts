@@ -162,8 +162,8 @@ export async function revokeTokens(input: { as: AuthorizationServer; client: Cli
  * 2xx holding `access_token` and `token_type` is a success (Supabase answers
  * 201), handed on as the 200 oauth4webapi insists on. A body not declared JSON
  * is refused (oauth4webapi would read any JSON, and misreport an HTML error
- * page); an unusable expires_in is dropped (oauth4webapi would turn the string
- * "3600" into 3600, and reject a negative value outright).
+ * page); expires_in written as a string of digits is read as that number of seconds, any
+ * other unusable expires_in is dropped (oauth4webapi would reject a negative value outright).
  */
 export async function screenTokenResponse(response: Response, step: Step, action: string, http: HttpClient): Promise<Response> {
   requireJsonResponse(response, step, action);
@@ -178,7 +178,11 @@ export async function screenTokenResponse(response: Response, step: Step, action
   if (!isSuccess) return response;
   if (response.status !== 200) http.debug?.(`took HTTP ${response.status} with a token from ${redactUrl(response.url)} as success`);
   let screened = body;
-  if (body.expires_in !== undefined && !isUsableLifetime(body.expires_in)) {
+  // Entra v1 and SAP write expires_in as a string of digits ("3599"): that many seconds.
+  if (typeof body.expires_in === 'string' && /^\d{1,12}$/.test(body.expires_in) && isUsableLifetime(Number(body.expires_in))) {
+    http.debug?.(`read expires_in ${JSON.stringify(body.expires_in)} from ${redactUrl(response.url)} as seconds`);
+    screened = { ...body, expires_in: Number(body.expires_in) };
+  } else if (body.expires_in !== undefined && !isUsableLifetime(body.expires_in)) {
     http.debug?.(`ignored an unusable expires_in (${describeValue(body.expires_in)}) from ${redactUrl(response.url)}`);
     const { expires_in: _unusable, ...rest } = body;
     screened = rest;
@@ -191,8 +195,8 @@ export async function screenTokenResponse(response: Response, step: Step, action
 const MAX_LIFETIME_S = 10 * 365 * 24 * 3600;
 
 /**
- * expires_in (RFC 6749 §5.1) is a number of seconds. One that is not (a string,
- * negative, non-finite, over ten years) is treated as absent: the expiry comes
+ * expires_in (RFC 6749 §5.1) is a number of seconds. One that is not (a string other
+ * than digits, negative, non-finite, over ten years) is treated as absent: the expiry comes
  * from the JWT exp or stays unknown, which `run` already handles by refreshing
  * early. Rejecting the answer instead would, on refresh, throw away a refresh
  * token the server has already rotated, turning a cosmetic fault into a lost

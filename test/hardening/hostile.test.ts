@@ -2,7 +2,8 @@
 // an otherwise correct loopback server and expects a clear error naming the server
 // and the step, the right non-zero exit code, no stack trace and nothing stored.
 // Refresh cases log in first, then break the token endpoint and run `run --strict`.
-// An unusable expires_in is tolerated on purpose: those cases must succeed, storing no made-up expiry.
+// An unusable expires_in is tolerated on purpose: those cases must succeed, storing no made-up expiry;
+// one written as a string of digits is read as seconds.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { stepLabel } from '../../src/ui/output.ts';
@@ -117,13 +118,19 @@ const CASES: Case[] = [
  */
 const UNUSABLE_EXPIRES_IN: Array<{ name: string; value: unknown; refresh?: boolean }> = [
   { name: 'token: expires_in negative', value: -5 },
-  { name: 'token: expires_in a string', value: '3600' },
+  { name: 'token: expires_in a string that is no number', value: '1h' },
   { name: 'token: expires_in huge (1e300)', value: 1e300 },
-  { name: 'refresh: expires_in a string', value: '3600', refresh: true },
+  { name: 'refresh: expires_in a string that is no number', value: '1h', refresh: true },
+];
+
+/** expires_in as a string of digits (Entra v1, SAP): read as that many seconds, so the expiry is known. */
+const STRING_EXPIRES_IN: Array<{ name: string; value: string; refresh?: boolean }> = [
+  { name: 'token: expires_in "3600"', value: '3600' },
+  { name: 'refresh: expires_in "3599"', value: '3599', refresh: true },
 ];
 
 /** The hostile cases the suite runs, for docs/reliability.md. */
-export const HOSTILE_CASES = CASES.length + UNUSABLE_EXPIRES_IN.length;
+export const HOSTILE_CASES = CASES.length + UNUSABLE_EXPIRES_IN.length + STRING_EXPIRES_IN.length;
 
 function configFor(server: HostileServer): string {
   return `# hostile\n[mcp_servers.demo]\nurl = "${server.mcpUrl}"\n`;
@@ -221,6 +228,27 @@ describe('hostile and broken servers through the real CLI', () => {
         assert.equal(tokens.expiresAt, undefined, 'no made-up expiry is stored');
         if (tolerated.refresh) assert.notEqual(tokens.refreshToken, before?.grant?.tokens.refreshToken, 'the rotated refresh token was kept');
         else assert.match(sandbox.readConfig(), /\nhttp_headers_helper = .* headers demo /);
+      } finally {
+        server.use({});
+        sandbox.cleanup();
+      }
+    });
+  }
+
+  for (const tolerated of STRING_EXPIRES_IN) {
+    it(`${tolerated.name}: read as seconds, the expiry is known`, async () => {
+      const sandbox = createSandbox({ BROWSER: browser, CALLBACK_MODE: 'ok', CODEX_AUTH_HTTP_TIMEOUT_MS: String(TIMEOUT_MS) });
+      try {
+        const started = Date.now();
+        const { result, before } = await breakAndRun(sandbox, { token: patched((good) => ({ ...good, expires_in: tolerated.value })) }, tolerated.refresh);
+        table.push(`${tolerated.name} | ${result.code} | ${result.code === 0 ? 'read as seconds, succeeded with a known expiry' : result.stderr.split('\n').find((line) => line.startsWith('error:'))}`);
+        assert.equal(result.code, 0, result.stderr);
+        assert.doesNotMatch(result.stderr, /ignored an unusable expires_in/);
+        const tokens = storedState(sandbox)?.grant?.tokens;
+        assert.ok(tokens?.expiresAt, `an expiry is stored: ${JSON.stringify(tokens?.expiresAt)}`);
+        const lifetime = Number(tolerated.value) * 1000;
+        assert.ok(tokens.expiresAt >= started + lifetime && tokens.expiresAt <= Date.now() + lifetime, 'now + expires_in seconds');
+        if (tolerated.refresh) assert.notEqual(tokens.refreshToken, before?.grant?.tokens.refreshToken, 'the rotated refresh token was kept');
       } finally {
         server.use({});
         sandbox.cleanup();

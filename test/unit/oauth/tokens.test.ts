@@ -75,7 +75,9 @@ describe('exchangeCode: answers oauth4webapi would let through or misreport', ()
   const good = { access_token: 'at', token_type: 'Bearer' };
 
   for (const [name, value] of [
-    ['a string', '3600'],
+    ['a string that is no number', '3600s'],
+    ['a string of digits over ten years', String(11 * 365 * 24 * 3600)],
+    ['a negative string', '-5'],
     ['negative', -5],
     ['huge', 1e300],
     ['over ten years', 10 * 366 * 24 * 3600],
@@ -90,6 +92,11 @@ describe('exchangeCode: answers oauth4webapi would let through or misreport', ()
       assert.equal(withExp.expiresAt, 2_000_000);
     });
   }
+
+  it('reads expires_in written as a string of digits (Entra v1, SAP) as seconds', async () => {
+    assert.equal((await exchangeWith(() => json({ ...good, expires_in: '3599' }))).expiresAt, 1_000_000 + 3_599_000);
+    assert.equal((await exchangeWith(() => json({ ...good, access_token: jwt({ exp: 2_000 }), expires_in: '60' }))).expiresAt, 1_060_000, 'expires_in wins over the JWT exp, as a number would');
+  });
 
   it('accepts expires_in from 0 up to ten years, always as a valid date', async () => {
     assert.equal((await exchangeWith(() => json({ ...good, expires_in: 0 }))).expiresAt, 1_000_000);
@@ -164,13 +171,15 @@ describe('refreshTokens', () => {
     assert.equal(form(requests[1]).has('scope'), false);
   });
 
-  it('screens the answer like the exchange: content type checked, a bad expires_in ignored', async () => {
+  it('screens the answer like the exchange: content type checked, a bad expires_in ignored, digits read', async () => {
     const page = httpWith({ [TOKEN]: () => new Response('<h1>down</h1>', { status: 503, headers: { 'content-type': 'text/html' } }) });
     await rejectsWith(refreshTokens(input, page.http, now), { kind: 'token', step: 'refresh', message: /HTTP 503, an HTML page/ });
-    const text = httpWith({ [TOKEN]: () => json({ access_token: 'at2', token_type: 'Bearer', refresh_token: 'rotated', expires_in: '60' }) });
+    const text = httpWith({ [TOKEN]: () => json({ access_token: 'at2', token_type: 'Bearer', refresh_token: 'rotated', expires_in: 'sixty' }) });
     const tokens = await refreshTokens(input, text.http, now);
     assert.equal(tokens.refreshToken, 'rotated', 'a rotated refresh token is never lost to a bad expires_in');
     assert.equal(tokens.expiresAt, undefined);
+    const digits = httpWith({ [TOKEN]: () => json({ access_token: 'at3', token_type: 'Bearer', expires_in: '60' }) });
+    assert.equal((await refreshTokens(input, digits.http, now)).expiresAt, 1_060_000);
   });
 });
 
