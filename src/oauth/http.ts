@@ -261,11 +261,30 @@ function refuseRedirect(response: Response, target: URL, step: Step): void {
     kind: kindForStep(step),
     step,
     message: `${redactUrl(target)} redirected (HTTP ${response.status}) to ${shown}${otherHost ? ', another host' : ''}; redirects are not followed.`,
-    hint: otherHost
-      ? 'If the server really moved, configure its new address yourself after checking it.'
-      : `Use ${shown} directly if that is the server's real address.`,
+    hint: SERVER_NAMED_STEPS.has(step)
+      ? `Tell the server operator to answer at ${redactUrl(target)} itself; redirects are never followed during a login (one could lead it elsewhere).`
+      : otherHost
+        ? 'If the server really moved, configure its new address yourself after checking it.'
+        : `Use ${shown} directly if that is the server's real address.`,
   });
 }
+
+/**
+ * Steps whose URLs come from the servers' own documents (metadata, a challenge), never from the
+ * person's configuration: a redirect there is the operator's to fix, as nobody can configure
+ * another well-known or token endpoint URL.
+ */
+const SERVER_NAMED_STEPS: ReadonlySet<Step> = new Set<Step>([
+  'resource-metadata',
+  'authorization-server-metadata',
+  'registration',
+  'token-exchange',
+  'refresh',
+  'revocation',
+  'device-authorization',
+  'client-credentials',
+  'jwt-bearer',
+]);
 
 function connectionFailure(error: unknown, target: URL, step: Step, timeoutMs: number, callerSignal?: AbortSignal | null): unknown {
   if (callerSignal?.aborted) return callerSignal.reason;

@@ -63,7 +63,11 @@ const CASES: Case[] = [
   { name: 'PRM: resource names another server', routes: { 'resource-metadata': patched((good) => ({ ...good, resource: 'http://127.0.0.1:1/other' })) }, exit: 4, step: 'resource-metadata' },
   { name: 'PRM: no authorization_servers', routes: { 'resource-metadata': patched(({ authorization_servers: _gone, ...good }) => good) }, exit: 4, step: 'resource-metadata' },
   { name: 'PRM: redirect loop', routes: { 'resource-metadata': redirectTo((origin, path) => `${origin}${path}`) }, exit: 4, step: 'resource-metadata', says: /redirect/ },
-  { name: 'PRM: redirect to another host', routes: { 'resource-metadata': redirectTo(otherHost) }, exit: 4, step: 'resource-metadata', says: /another host/ },
+  { name: 'PRM: redirect to another host', routes: { 'resource-metadata': redirectTo(otherHost) }, exit: 4, step: 'resource-metadata', says: /another host[^]*next: Tell the server operator to answer at http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp itself; redirects are never followed during a login/ },
+  // Next.js with trailingSlash, Django's APPEND_SLASH: the next step is the operator's, since nobody configures a metadata URL.
+  { name: 'PRM: redirect to the same path with a slash', routes: { 'resource-metadata': redirectTo((origin, path) => `${origin}${path}/`) }, exit: 4, step: 'resource-metadata', says: /redirected \(HTTP 302\) to \S+\/mcp\/;[^]*next: Tell the server operator to answer at \S+\/oauth-protected-resource\/mcp itself/ },
+  { name: 'token endpoint: redirect to the same path with a slash', routes: { token: redirectTo((origin, path) => `${origin}${path}/`) }, exit: 7, step: 'token-exchange', says: /next: Tell the server operator to answer at \S+\/token itself/ },
+  { name: 'probe: the MCP url redirects (Starlette: /mcp to /mcp/)', routes: { mcp: redirectTo((origin, path) => `${origin}${path}/`) }, exit: 4, step: 'probe', says: /next: Use http:\/\/127\.0\.0\.1:\d+\/mcp\/ directly if that is the server's real address/ },
   { name: 'PRM: 2 MiB body with content-length', routes: { 'resource-metadata': withLength }, exit: 4, step: 'resource-metadata', says: /more than \d+ bytes/ },
   { name: 'PRM: 2 MiB body, no content-length', routes: { 'resource-metadata': chunkedHuge }, exit: 4, step: 'resource-metadata', says: /more than \d+ bytes/ },
   { name: 'PRM: silent server', routes: { 'resource-metadata': never }, exit: 8, step: 'resource-metadata', says: /did not answer within 700 ms/ },
