@@ -287,12 +287,23 @@ export function tokenFailure(error: unknown, step: Step, action: string, client:
     const body = isRecord(error.cause) && isRecord(error.cause.body) ? error.cause.body : {};
     return notBearer(String(body.token_type), step);
   }
-  if (error instanceof OperationProcessingError && error.code === INVALID_RESPONSE && isRecord(error.cause) && isRecord(error.cause.body) && typeof error.cause.body.access_token !== 'string') {
+  const answer = error instanceof OperationProcessingError && error.code === INVALID_RESPONSE && isRecord(error.cause) && isRecord(error.cause.body) ? error.cause.body : undefined;
+  if (answer && typeof answer.access_token !== 'string') {
     return new CodexAuthError({
       kind: 'token',
       step,
       message: `${action} returned no access_token.`,
       hint: 'Tell the server operator; the token endpoint answered without a token.',
+      cause: error,
+    });
+  }
+  // Refused rather than guessed as Bearer: RFC 6749 §5.1 requires it, and the MCP SDKs refuse such an answer too.
+  if (answer && typeof answer.token_type !== 'string') {
+    return new CodexAuthError({
+      kind: 'token',
+      step,
+      message: `${action} returned an access token without a token_type, so it is not known how to send it; nothing was stored.`,
+      hint: 'Tell the server operator: a token answer must say token_type "Bearer" (RFC 6749 §5.1). Logging in again gets the same answer.',
       cause: error,
     });
   }

@@ -96,6 +96,7 @@ const CASES: Case[] = [
   { name: 'callback: iss mismatch', routes: {}, callback: 'wrong-iss', exit: 6, step: 'callback', says: /ignored a request to the callback address: it names another issuer[^]*no answer from the browser/ },
   // the token exchange
   { name: 'token: no access_token', routes: { token: patched(({ access_token: _gone, ...good }) => good) }, exit: 7, step: 'token-exchange' },
+  { name: 'token: no token_type', routes: { token: patched(({ token_type: _gone, ...good }) => good) }, exit: 7, step: 'token-exchange', says: /returned an access token without a token_type[^]*next: Tell the server operator: a token answer must say token_type "Bearer" \(RFC 6749 §5\.1\)/ },
   { name: 'token: token_type "mac"', routes: { token: patched((good) => ({ ...good, token_type: 'mac' })) }, exit: 7, step: 'token-exchange' },
   { name: 'token: 500 HTML', routes: { token: html(500) }, exit: 7, step: 'token-exchange', says: /HTTP 500, an HTML page \(text\/html\) instead of JSON/ },
   { name: 'token: 503 JSON without an OAuth error', routes: { token: patched(() => ({ message: 'overloaded' }), 503) }, exit: 7, step: 'token-exchange', says: /HTTP 503, without an OAuth error/ },
@@ -112,6 +113,7 @@ const CASES: Case[] = [
   { name: 'refresh: 429 without Retry-After', routes: { token: busy(429, 'application/json', '{"message":"slow down"}') }, refresh: true, exit: 7, step: 'refresh', says: /HTTP 429, without an OAuth error[^]*try again in a minute or so\. Nothing was lost/ },
   { name: 'refresh: 503 temporarily_unavailable, Retry-After 30', routes: { token: busy(503, 'application/json', '{"error":"temporarily_unavailable"}', '30') }, refresh: true, exit: 7, step: 'refresh', says: /server said: temporarily_unavailable[^]*is unavailable \(HTTP 503\); try again in 30 s, as it asks \(Retry-After\)\. Nothing was lost/ },
   { name: 'refresh: no access_token', routes: { token: patched(({ access_token: _gone, ...good }) => good) }, refresh: true, exit: 7, step: 'refresh' },
+  { name: 'refresh: no token_type', routes: { token: patched(({ token_type: _gone, ...good }) => good) }, refresh: true, exit: 7, step: 'refresh', says: /returned an access token without a token_type/ },
   { name: 'refresh: token_type "mac"', routes: { token: patched((good) => ({ ...good, token_type: 'mac' })) }, refresh: true, exit: 7, step: 'refresh' },
 ];
 
