@@ -172,6 +172,12 @@ function helpRequest(argv: string[]): string[] {
   return [...argv.slice(0, at), command, ...rest, '--help'];
 }
 
+/** Whether the command line gives --json to a command that takes it (whatever else is wrong with it). */
+function asksForJson(argv: string[]): boolean {
+  const { ours } = splitRunCommand(argv);
+  return ours.some((word) => word === '--json' || word === '--json=true') && booleanOptions(ours).includes('json');
+}
+
 /** Parses `argv` and runs the command it names; throws UsageError, before anything runs, for a bad command line. */
 export async function parseAndRun(argv: string[], program: Program, actions: Actions): Promise<number> {
   const words = helpRequest(argv);
@@ -192,6 +198,8 @@ export async function runCommandLine(argv: string[], program: Program): Promise<
     return await parseAndRun(argv, program, { run: (args) => executeRun(args, program) });
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
+    // A script that asked for --json gets its document even for a command line that did not parse.
+    if (asksForJson(argv)) process.stdout.write(`${JSON.stringify({ ok: false, error: { step: 'arguments', message: error.message, hint: 'codex-auth --help', exitCode: ExitCode.usage } }, null, 2)}\n`);
     process.stderr.write(`error: ${error.message}\n${error.usage ? `\n${error.usage}\n` : '  next: codex-auth --help\n'}`);
     return ExitCode.usage;
   }
