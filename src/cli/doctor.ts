@@ -14,6 +14,7 @@ import type { AuthorizationServer } from 'oauth4webapi';
 import { shellCommand } from '../shell.ts';
 import { batchExitCode, describeFailure, printSummary, type ServerFailure } from './batch.ts';
 import type { CliContext } from './context.ts';
+import type { Step } from '../errors.ts';
 import { collectStatus, describeCredentials, type StatusReport } from './status.ts';
 import { grantTypeOf } from '../oauth/unattended.ts';
 
@@ -99,7 +100,11 @@ function clientPlan(entry: McpServerEntry, as: AuthorizationServer, env: NodeJS.
 async function diagnose(ctx: CliContext, entry: McpServerEntry, report: DoctorReport): Promise<void> {
   const http = httpClientFor(ctx, resolveHeaders(entry, ctx.env), recordingFetch(ctx.fetch, report.requests));
   const mcpUrl = new URL(entry.url!);
+  // The report is printed once it is complete: until then these lines (on stderr) show where a slow network is.
+  const progress = (step: Step, detail: string) => ctx.out.progress(entry.name, step, detail);
+  progress('probe', redactUrl(mcpUrl.href));
   const challenge: ProbeResult = await probe(mcpUrl, http);
+  progress('resource-metadata', challenge.resourceMetadataUrl ?? `well-known locations of ${mcpUrl.origin}`);
   report.steps.push({ step: 'probe', ok: true, detail: { ...challenge } });
   const prm: ProtectedResourceInfo | undefined = await discoverProtectedResource(mcpUrl, challenge, http);
   if (!challenge.needsAuthorization && !prm) {
@@ -119,6 +124,7 @@ async function diagnose(ctx: CliContext, entry: McpServerEntry, report: DoctorRe
   const stored = ctx.store.knownServers().find((state) => state.serverName === entry.name);
   const storedGrant = stored?.grant;
   const unattended = storedGrant && storedGrant.mcpUrl === entry.url && storedGrant.unattended ? storedGrant : undefined;
+  progress('authorization-server-metadata', issuer);
   const as = await discoverAuthorizationServer(issuer, http, unattended ? 'unattended' : 'person');
   report.steps.push({ step: 'authorization-server-metadata', ok: true, detail: describeAuthorizationServer(as) });
   const resource = selectResource({ mcpUrl, ...(entry.oauthResource ? { override: entry.oauthResource } : {}), ...(prm ? { protectedResource: prm } : {}) });
@@ -188,6 +194,7 @@ export async function runDoctor(ctx: CliContext, options: { names: string[]; jso
   const config = withLayers(user, process.cwd());
   const status = collectStatus(ctx);
   const names = options.names.length > 0 ? options.names : config.servers.filter((entry) => entry.kind === 'remote').map((entry) => entry.name);
+  if (names.length === 0) ctx.out.info(`No remote MCP servers in ${config.path}: nothing to check. Add one with: codex mcp add <name> --url <url>`);
   const reports: DoctorReport[] = [];
   const outcomes: Array<DoctorReport | ServerFailure> = [];
   for (const name of names) {

@@ -1,6 +1,8 @@
 // What a new user meets walking through every command: machine-readable failures, progress while
 // the network is slow, summaries that count what happened, hints that paste as they are.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { createSandbox, runCli, type Sandbox } from './harness.ts';
 
@@ -61,6 +63,39 @@ describe('--json: one complete JSON document on stdout, even when the command fa
       const run = await runCli(sandbox, ['run', '--json', '--', 'sh', '-c', 'echo ran']);
       assert.equal(run.code, 2);
       assert.equal(run.stdout, '');
+    });
+  });
+});
+
+/** A loopback port nothing listens on: connections to it are refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('doctor tells the person what it is doing', () => {
+  it('shows each network step on stderr as it starts (its report comes only at the end), and keeps --json stdout one document', async () => {
+    const port = await closedPort();
+    await withSandbox(`[mcp_servers.remote]\nurl = "http://127.0.0.1:${port}/mcp"\n`, async (sandbox) => {
+      for (const json of [false, true]) {
+        const result = await runCli(sandbox, ['doctor', 'remote', ...(json ? ['--json'] : [])]);
+        assert.equal(result.code, 8, result.stderr);
+        assert.match(result.stderr, new RegExp(`^· remote probing the server http://127\\.0\\.0\\.1:${port}/mcp$`, 'm'));
+        if (json) assert.equal((JSON.parse(result.stdout) as { error: { step: string } }).error.step, 'probe');
+        else assert.doesNotMatch(result.stdout, /probing the server/, 'progress stays off stdout');
+      }
+    });
+  });
+
+  it('with no remote server in config.toml, says there is nothing to check instead of printing nothing', async () => {
+    await withSandbox('[mcp_servers.local]\ncommand = "echo"\n', async (sandbox) => {
+      const result = await runCli(sandbox, ['doctor']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /^No remote MCP servers in .*config\.toml: nothing to check\. Add one with: codex mcp add <name> --url <url>$/m);
+      assert.deepEqual(JSON.parse((await runCli(sandbox, ['doctor', '--json'])).stdout), []);
     });
   });
 });
