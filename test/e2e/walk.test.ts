@@ -99,3 +99,21 @@ describe('doctor tells the person what it is doing', () => {
     });
   });
 });
+
+describe('the summary of several servers counts what happened', () => {
+  it('a disabled entry login skipped is listed as skipped, not counted as ready', async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}/mcp`;
+    await withSandbox(`[mcp_servers.a-b]\nurl = "${url}"\nenabled = false\n\n[mcp_servers."my.server"]\nurl = "${url}"\n\n[mcp_servers.other]\nurl = "${url}"\n`, async (sandbox) => {
+      const result = await runCli(sandbox, ['login']);
+      assert.equal(result.code, 8, result.stderr);
+      assert.match(result.stderr, /^✗ 0 of 2 servers ready; failed: my\.server, other; skipped: a-b$/m);
+    });
+    await withSandbox(`[mcp_servers.a-b]\nurl = "${url}"\nenabled = false\n\n[mcp_servers.c]\nurl = "${url}"\nenabled = false\n`, async (sandbox) => {
+      const result = await runCli(sandbox, ['login']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /^- every server skipped: a-b, c$/m);
+      assert.doesNotMatch(result.stderr, /✓/, 'nothing was made ready');
+    });
+  });
+});
