@@ -1,6 +1,6 @@
 // `codex-auth login [name...]`: runs the MCP OAuth flow for each server, stores
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
-import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
+import { readCodexConfig, resolveHeaders, findServer, tomlKey, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
 import { followProjectUrl, planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
 import { layeredConfig, untrustedDefinition, type LayeredEntry } from '../codex/layers.ts';
 import { isWiredAs, userSetting } from '../codex/wiring.ts';
@@ -398,7 +398,7 @@ function followProject(ctx: CliContext, fromProject: LayeredEntry): void {
   const userUrl = readCodexConfig(ctx.configPath).servers.find((server) => server.name === fromProject.name)?.url;
   if (userUrl === undefined || userUrl === fromProject.url) return;
   const { kept } = followProjectUrl(ctx.configPath, fromProject.name, fromProject.url!, ctx.store);
-  const table = `[mcp_servers.${fromProject.name}]`;
+  const table = `[mcp_servers.${tomlKey(fromProject.name)}]`;
   if (kept === undefined) ctx.out.info(`${fromProject.name}: ${fromProject.source} gives it the url ${fromProject.url}; the ${table} table login added to ${ctx.configPath} now says the same`);
   else ctx.out.warn(`${fromProject.name}: ${ctx.configPath} keeps the url ${userUrl} for it (${kept}), so outside the project codex-auth gives Codex no token for it; set url = ${JSON.stringify(fromProject.url)} there to use this login everywhere`);
 }

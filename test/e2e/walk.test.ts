@@ -117,3 +117,20 @@ describe('the summary of several servers counts what happened', () => {
     });
   });
 });
+
+describe('errors about a config entry name its table as config.toml spells it', () => {
+  it('a server name with a dot or a space is quoted in [mcp_servers."…"]; a stdio server gets a next step', async () => {
+    await withSandbox('[mcp_servers."my.server"]\nurl = "not a url"\n\n[mcp_servers."a b"]\n\n[mcp_servers.local]\ncommand = "echo"\n', async (sandbox) => {
+      const badUrl = await runCli(sandbox, ['login', 'my.server']);
+      assert.equal(badUrl.code, 3, badUrl.stderr);
+      assert.match(badUrl.stderr, /^error: my\.server: reading config: the url of \[mcp_servers\."my\.server"\] in /m);
+      assert.match(badUrl.stderr, /next: set url = "https:\/\/\.\.\." in \[mcp_servers\."my\.server"\]$/m);
+      const empty = await runCli(sandbox, ['doctor', 'a b', '--json']);
+      assert.equal(empty.code, 3, empty.stderr);
+      assert.equal((JSON.parse(empty.stdout) as { error: { hint: string } }).error.hint, 'add url = "https://..." to [mcp_servers."a b"]');
+      const stdio = await runCli(sandbox, ['login', 'local']);
+      assert.equal(stdio.code, 3, stdio.stderr);
+      assert.match(stdio.stderr, /^ {2}next: nothing to do for it: Codex starts stdio servers itself; codex-auth status lists the remote ones$/m);
+    });
+  });
+});
