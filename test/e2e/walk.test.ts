@@ -134,3 +134,22 @@ describe('errors about a config entry name its table as config.toml spells it', 
     });
   });
 });
+
+describe('help examples paste into a shell as they are', () => {
+  it('every example command line fits 78 columns; a long command continues with " \\" instead of being wrapped mid-command', async () => {
+    await withSandbox(undefined, async (sandbox) => {
+      for (const command of [[], ['login'], ['run'], ['headers'], ['status'], ['logout'], ['unpatch'], ['alias'], ['doctor'], ['config']]) {
+        const help = await runCli(sandbox, [...command, '--help']);
+        assert.equal(help.code, 0, help.stderr);
+        const examples = /^Examples:\n([\s\S]*?)\n\n(?=[A-Z])/m.exec(help.stdout)?.[1] ?? '';
+        const lines = examples.split('\n');
+        assert.ok(lines.some((line) => line.startsWith('  $ ')), `codex-auth ${command.join(' ')} --help has examples`);
+        lines.forEach((line, index) => {
+          if (line === '' || line.startsWith('  # ') || line.startsWith('  $ ')) return;
+          assert.ok(lines[index - 1]!.endsWith(' \\'), `codex-auth ${command.join(' ')} --help: "${line}" continues a command that does not say so`);
+        });
+        for (const line of lines.filter((text) => !text.startsWith('  # '))) assert.ok(line.length <= 78, `too wide for an 80-column terminal: ${line}`);
+      }
+    });
+  });
+});
