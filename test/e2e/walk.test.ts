@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { ageStoredToken, withLayout } from './fixtures.ts';
 import { createSandbox, runCli, type Sandbox } from './harness.ts';
 
 async function withSandbox(config: string | undefined, body: (sandbox: Sandbox) => Promise<void>): Promise<void> {
@@ -150,6 +151,22 @@ describe('help examples paste into a shell as they are', () => {
         });
         for (const line of lines.filter((text) => !text.startsWith('  # '))) assert.ok(line.length <= 78, `too wide for an 80-column terminal: ${line}`);
       }
+    });
+  });
+});
+
+describe('run with a server that has gone away', () => {
+  it('an expired token that cannot be refreshed is not called "the current token": run says the server may refuse it, and what to do', async () => {
+    await withLayout({ serverName: 'a-b' }, async (layout) => {
+      const login = await runCli(layout.sandbox, ['login', 'a-b'], { env: { BROWSER: layout.browser() } });
+      assert.equal(login.code, 0, login.stderr);
+      ageStoredToken(layout.sandbox, -60_000, 'a-b');
+      await layout.auth.close();
+      const run = await runCli(layout.sandbox, ['run', '--', 'sh', '-c', 'echo child ran']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, 'child ran');
+      assert.match(run.stderr, /^! a-b: its token has expired and could not be refreshed \(Could not reach 127\.0\.0\.1:\d+ \(refresh\): connection refused [^\n]*\); Codex starts with it, but the server may refuse it: see codex-auth doctor a-b, or log in again: codex-auth login a-b$/m);
+      assert.doesNotMatch(run.stderr, /using the current token/);
     });
   });
 });
