@@ -170,3 +170,16 @@ describe('run with a server that has gone away', () => {
     });
   });
 });
+
+describe('status of an entry Codex would refuse', () => {
+  it('is shown as a problem with the table to fix, not as an "invalid server, nothing to authorize"', async () => {
+    // [mcp_servers.my.server] is the table "server" inside an entry "my", which then has no url.
+    await withSandbox('[mcp_servers.my.server]\nurl = "https://mcp.example.com/mcp"\n\n[mcp_servers.local]\ncommand = "echo"\n', async (sandbox) => {
+      const result = await runCli(sandbox, ['status']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^my {2}invalid entry: it has both a url and a command, or neither; Codex rejects config\.toml until it has exactly one$/m);
+      assert.match(result.stdout, /^ {2}next: {5}fix \[mcp_servers\.my\] in \S*config\.toml \(a name with a dot is quoted: \[mcp_servers\."my\.server"\]\)$/m);
+      assert.doesNotMatch(result.stdout, /nothing to authorize\n[\s\S]*nothing to authorize/, 'only the stdio server has nothing to authorize');
+    });
+  });
+});
