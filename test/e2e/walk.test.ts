@@ -1,11 +1,12 @@
 // What a new user meets walking through every command: machine-readable failures, progress while
 // the network is slow, summaries that count what happened, hints that paste as they are.
 import assert from 'node:assert/strict';
+import { execa } from 'execa';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { ageStoredToken, withLayout } from './fixtures.ts';
-import { createSandbox, runCli, type Sandbox } from './harness.ts';
+import { CLI, createSandbox, runCli, type Sandbox } from './harness.ts';
 
 async function withSandbox(config: string | undefined, body: (sandbox: Sandbox) => Promise<void>): Promise<void> {
   const sandbox = createSandbox();
@@ -180,6 +181,23 @@ describe('status of an entry Codex would refuse', () => {
       assert.match(result.stdout, /^my {2}invalid entry: it has both a url and a command, or neither; Codex rejects config\.toml until it has exactly one$/m);
       assert.match(result.stdout, /^ {2}next: {5}fix \[mcp_servers\.my\] in \S*config\.toml \(a name with a dot is quoted: \[mcp_servers\."my\.server"\]\)$/m);
       assert.doesNotMatch(result.stdout, /nothing to authorize\n[\s\S]*nothing to authorize/, 'only the stdio server has nothing to authorize');
+    });
+  });
+});
+
+describe('alias without npm link', () => {
+  it('names this install by its full path when codex-auth is not on PATH, so the pasted line starts codex instead of "command not found"', async () => {
+    await withSandbox('[mcp_servers.local]\ncommand = "echo"\n', async (sandbox) => {
+      const result = await runCli(sandbox, ['alias', '--shell', 'bash']);
+      assert.equal(result.code, 0, result.stderr);
+      const line = result.stdout.trim();
+      assert.equal(line, `alias codex='${process.execPath} ${CLI} run -- codex'`);
+      assert.match(result.stderr, /codex-auth is not on your PATH \(no npm link\)/);
+      assert.equal((JSON.parse((await runCli(sandbox, ['alias', '--json'])).stdout) as { codexAuthOnPath: boolean }).codexAuthOnPath, false);
+      // The line as a person pastes it into bash: `codex` then runs the real codex through codex-auth.
+      const shell = await execa('bash', ['-c', `shopt -s expand_aliases\n${line}\ncodex --version\n`], { env: sandbox.env, extendEnv: false, reject: false, cwd: sandbox.root });
+      assert.equal(shell.exitCode, 0, String(shell.stderr));
+      assert.match(String(shell.stdout), /^codex-cli \d+\.\d+\.\d+/m);
     });
   });
 });
