@@ -1,5 +1,6 @@
 // Reads Codex's config.toml: where it is, and the [mcp_servers.<name>] entries codex-auth cares about.
 import fs from 'node:fs';
+import { join } from 'node:path';
 import TOML from '@iarna/toml';
 import { CodexAuthError } from '../errors.ts';
 import { shellCommand, shellWord } from '../shell.ts';
@@ -193,8 +194,13 @@ function readError(file: string, error: unknown): CodexAuthError {
       cause: error,
     });
   }
+  const hint = code === 'EISDIR'
+    ? `that is a directory; --config takes the file: --config ${shellWord(join(file, 'config.toml'))} (or set CODEX_HOME to the directory)`
+    : code === 'EACCES' || code === 'EPERM'
+      ? `check the permissions of ${shellWord(file)}: codex-auth needs to read it (ls -l ${shellWord(file)})`
+      : undefined;
   return new CodexAuthError({
-    kind: 'config', step: 'config', message: `cannot read ${file} (${code ?? String(error)})`, cause: error,
+    kind: 'config', step: 'config', message: `cannot read ${file} (${code ?? String(error)})`, ...(hint ? { hint } : {}), cause: error,
   });
 }
 

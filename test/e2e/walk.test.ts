@@ -2,8 +2,10 @@
 // the network is slow, summaries that count what happened, hints that paste as they are.
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ageStoredToken, withLayout } from './fixtures.ts';
 import { CLI, createSandbox, runCli, type Sandbox } from './harness.ts';
@@ -198,6 +200,19 @@ describe('alias without npm link', () => {
       const shell = await execa('bash', ['-c', `shopt -s expand_aliases\n${line}\ncodex --version\n`], { env: sandbox.env, extendEnv: false, reject: false, cwd: sandbox.root });
       assert.equal(shell.exitCode, 0, String(shell.stderr));
       assert.match(String(shell.stdout), /^codex-cli \d+\.\d+\.\d+/m);
+    });
+  });
+});
+
+describe('a config.toml that cannot be read', () => {
+  it('--config naming a directory (a path with a space) says which file to give, quoted to paste', async () => {
+    await withSandbox(undefined, async (sandbox) => {
+      const dir = join(sandbox.root, 'co dex');
+      mkdirSync(dir);
+      const result = await runCli(sandbox, ['status', '--config', dir]);
+      assert.equal(result.code, 3, result.stderr);
+      assert.match(result.stderr, /^error: reading config: cannot read .*co dex \(EISDIR\)$/m);
+      assert.ok(result.stderr.includes(`  next: that is a directory; --config takes the file: --config '${join(dir, 'config.toml')}' (or set CODEX_HOME to the directory)`), result.stderr);
     });
   });
 });
