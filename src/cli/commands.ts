@@ -65,7 +65,7 @@ export class UsageError extends Error {
 }
 
 /** yargs' wording, turned into one line that names the bad word the way it was typed. */
-function usageMessage(message: string, argv: string[]): string {
+function usageMessage(message: string, argv: string[], usage: string): string {
   const unknown = /^Unknown arguments?: (.*)$/.exec(message);
   if (unknown) {
     return unknown[1]!
@@ -84,7 +84,15 @@ function usageMessage(message: string, argv: string[]): string {
   }
   const suggestion = /^Did you mean (\S+)\?/.exec(message);
   if (suggestion) return `unknown command "${argv.find((arg) => !arg.startsWith('-'))}"; did you mean ${suggestion[1]}?`;
-  if (/^Not enough non-option arguments/.test(message)) return 'missing argument (see the usage below)';
+  const noValue = /^Not enough arguments following: (\S+)$/.exec(message);
+  if (noValue) return `--${noValue[1]} needs a value`;
+  const missing = /^Not enough non-option arguments: got (\d+)/.exec(message);
+  if (missing) {
+    // Name what is missing from the usage line: `config set proxy` lacks <value>.
+    const required = /^Usage: \S+ (.*)$/m.exec(usage)?.[1]?.match(/<[^>]+>/g) ?? [];
+    const absent = required.slice(Number(missing[1]));
+    return absent.length > 0 ? `missing argument ${absent.join(' ')} (see the usage below)` : 'missing argument (see the usage below)';
+  }
   return message.split('\n')[0]!.replace(/^[A-Z](?=[a-z])/, (letter) => letter.toLowerCase());
 }
 
@@ -150,7 +158,7 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
         usage = text;
       });
       // A boolean given a value also trips the unknown-option check; the value is the real mistake.
-      throw new UsageError(booleanValueProblem(argv) ?? usageMessage(message ?? error?.message ?? 'invalid command line', argv), usage);
+      throw new UsageError(booleanValueProblem(argv) ?? usageMessage(message ?? error?.message ?? 'invalid command line', argv, usage), usage);
     })
     .help()
     .alias('h', 'help')
