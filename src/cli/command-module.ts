@@ -4,6 +4,7 @@
 // alone, and the command modules load only with commands.ts, never on the hot paths.
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { shellWord } from '../shell.ts';
 import { createContext, type CliContext, type GlobalOptions, type Program } from './context.ts';
 import { reportFailure } from './report.ts';
 import type { RunArgs } from './run-command.ts';
@@ -17,7 +18,8 @@ export const VERSION = PACKAGE?.version ?? 'unknown';
 
 export const LEARN_MORE = `Learn more:
   Use \`codex-auth help <command>\` (or \`codex-auth <command> --help\`) for more about a command.
-  Read the manual (set-up, exit codes, the files codex-auth changes): ${PACKAGE ? join(PACKAGE.root, 'README.md') : 'README.md'}`;
+  Read the manual (set-up, exit codes, the files codex-auth changes):
+    ${PACKAGE ? shellWord(join(PACKAGE.root, 'README.md')) : 'README.md'}`;
 
 /** What the command line does once parsed; `run` is injectable so its parse can be checked against the fast path. */
 export interface Actions {

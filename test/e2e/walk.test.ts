@@ -2,13 +2,13 @@
 // the network is slow, summaries that count what happened, hints that paste as they are.
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ageStoredToken, withLayout } from './fixtures.ts';
-import { CLI, createSandbox, runCli, type Sandbox } from './harness.ts';
+import { CLI, createSandbox, ROOT, runCli, type Sandbox } from './harness.ts';
 
 async function withSandbox(config: string | undefined, body: (sandbox: Sandbox) => Promise<void>): Promise<void> {
   const sandbox = createSandbox();
@@ -213,6 +213,25 @@ describe('a config.toml that cannot be read', () => {
       assert.equal(result.code, 3, result.stderr);
       assert.match(result.stderr, /^error: reading config: cannot read .*co dex \(EISDIR\)$/m);
       assert.ok(result.stderr.includes(`  next: that is a directory; --config takes the file: --config '${join(dir, 'config.toml')}' (or set CODEX_HOME to the directory)`), result.stderr);
+    });
+  });
+});
+
+describe('an install whose path has a space (a clone in "my projects")', () => {
+  it('help names the README quoted, and the alias line, pasted into bash, starts codex through this install', async () => {
+    await withSandbox('[mcp_servers.local]\ncommand = "echo"\n', async (sandbox) => {
+      const clone = join(sandbox.root, 'my clone');
+      mkdirSync(clone);
+      for (const part of ['bin', 'dist', 'package.json', 'README.md']) cpSync(join(ROOT, part), join(clone, part), { recursive: true });
+      const cli = join(clone, 'bin', 'codex-auth.js');
+      const run = (args: string[]) => execa(process.execPath, [cli, ...args], { env: sandbox.env, extendEnv: false, reject: false, cwd: sandbox.root });
+      const help = await run(['--help']);
+      assert.equal(help.exitCode, 0, String(help.stderr));
+      assert.ok(String(help.stdout).split('\n').includes(`    '${join(clone, 'README.md')}'`), String(help.stdout));
+      const line = String((await run(['alias', '--shell', 'bash'])).stdout).trim();
+      const shell = await execa('bash', ['-c', `shopt -s expand_aliases\n${line}\ncodex --version\n`], { env: sandbox.env, extendEnv: false, reject: false, cwd: sandbox.root });
+      assert.equal(shell.exitCode, 0, `${line}\n${String(shell.stderr)}`);
+      assert.match(String(shell.stdout), /^codex-cli \d+\.\d+\.\d+/m);
     });
   });
 });
