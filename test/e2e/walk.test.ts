@@ -158,7 +158,7 @@ describe('help examples paste into a shell as they are', () => {
   });
 });
 
-describe('run with a server that has gone away', () => {
+describe('run and logout with a server that has gone away', () => {
   it('an expired token that cannot be refreshed is not called "the current token": run says the server may refuse it, and what to do', async () => {
     await withLayout({ serverName: 'a-b' }, async (layout) => {
       const login = await runCli(layout.sandbox, ['login', 'a-b'], { env: { BROWSER: layout.browser() } });
@@ -170,6 +170,10 @@ describe('run with a server that has gone away', () => {
       assert.equal(run.stdout, 'child ran');
       assert.match(run.stderr, /^! a-b: its token has expired and could not be refreshed \(Could not reach 127\.0\.0\.1:\d+ \(refresh\): connection refused [^\n]*\); Codex starts with it, but the server may refuse it: see codex-auth doctor a-b, or log in again: codex-auth login a-b$/m);
       assert.doesNotMatch(run.stderr, /using the current token/);
+      // logout waits on the revocation endpoint: it says so first, then that it forgot the tokens anyway.
+      const logout = await runCli(layout.sandbox, ['logout', 'a-b']);
+      assert.equal(logout.code, 0, logout.stderr);
+      assert.match(logout.stderr, /^· a-b revocation http:\/\/127\.0\.0\.1:\d+\/token\/revocation\n! a-b: the server did not confirm revocation \(Could not reach [^\n]*\)\); forgetting the tokens anyway\n✓ a-b: logged out$/m);
     });
   });
 });
