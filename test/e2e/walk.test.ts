@@ -170,6 +170,10 @@ describe('run and logout with a server that has gone away', () => {
       assert.equal(run.stdout, 'child ran');
       assert.match(run.stderr, /^! a-b: its token has expired and could not be refreshed \(Could not reach 127\.0\.0\.1:\d+ \(refresh\): connection refused [^\n]*\); Codex starts with it, but the server may refuse it: see codex-auth doctor a-b, or log in again: codex-auth login a-b$/m);
       assert.doesNotMatch(run.stderr, /using the current token/);
+      // The header helper's one line (kept for status) reads as one sentence, not "....; next:".
+      const helper = await runCli(layout.sandbox, ['headers', 'a-b']);
+      assert.equal(helper.code, 8, helper.stderr);
+      assert.match(helper.stderr, /^codex-auth: a-b: Could not reach 127\.0\.0\.1:\d+ \(refresh\): connection refused \([^)]*\); next: Check your connection/);
       // logout waits on the revocation endpoint: it says so first, then that it forgot the tokens anyway.
       const logout = await runCli(layout.sandbox, ['logout', 'a-b']);
       assert.equal(logout.code, 0, logout.stderr);
