@@ -146,7 +146,7 @@ describe('help like gh', () => {
     });
   });
 
-  for (const command of ['login', 'run', 'headers', 'status', 'logout', 'unpatch', 'alias', 'doctor', 'config', 'config set']) {
+  for (const command of ['login', 'run', 'headers', 'status', 'logout', 'unpatch', 'alias', 'doctor', 'config', 'config get', 'config set', 'config unset']) {
     it(`help ${command}: description, usage, every option described, global options apart, examples, Learn more`, async () => {
       await withSandbox(() => createSandbox(), async (sandbox) => {
         const words = command.split(' ');
@@ -157,7 +157,7 @@ describe('help like gh', () => {
         assert.match(text, new RegExp(`^Usage: codex-auth ${command}`, 'm'));
         assert.ok(text.indexOf('Usage:') > 0, 'a description comes before the usage');
         assert.ok(text.indexOf('Options:') < text.indexOf('Global options:'), 'own options, then global ones');
-        if (command !== 'config set') assert.match(text, /^Examples:\n {2}# .+\n {2}\$ codex-auth /m);
+        assert.match(text, /^Examples:\n {2}# .+\n {2}\$ codex-auth /m);
         assert.match(text, /^Learn more:$/m);
         // Every option and positional line carries a description, not just its name and type.
         const entries = text.split('\n').filter((line) => /^ {2}(?:-\w, | {4})--[\w-]+ |^ {2}[a-z][\w-]* {2}/.test(line));

@@ -142,7 +142,7 @@ describe('errors about a config entry name its table as config.toml spells it', 
 describe('help examples paste into a shell as they are', () => {
   it('every example command line fits 78 columns; a long command continues with " \\" instead of being wrapped mid-command', async () => {
     await withSandbox(undefined, async (sandbox) => {
-      for (const command of [[], ['login'], ['run'], ['headers'], ['status'], ['logout'], ['unpatch'], ['alias'], ['doctor'], ['config']]) {
+      for (const command of [[], ['login'], ['run'], ['headers'], ['status'], ['logout'], ['unpatch'], ['alias'], ['doctor'], ['config'], ['config', 'get'], ['config', 'set'], ['config', 'unset']]) {
         const help = await runCli(sandbox, [...command, '--help']);
         assert.equal(help.code, 0, help.stderr);
         const examples = /^Examples:\n([\s\S]*?)\n\n(?=[A-Z])/m.exec(help.stdout)?.[1] ?? '';
