@@ -193,8 +193,12 @@ export async function runDoctor(ctx: CliContext, options: { names: string[]; jso
   // The entries Codex uses from here, a trusted project's included.
   const config = withLayers(user, process.cwd());
   const status = collectStatus(ctx);
-  const names = options.names.length > 0 ? options.names : config.servers.filter((entry) => entry.kind === 'remote').map((entry) => entry.name);
-  if (names.length === 0) ctx.out.info(`No remote MCP servers in ${config.path}: nothing to check. Add one with: codex mcp add <name> --url <url>`);
+  const remote = config.servers.filter((entry) => entry.kind === 'remote');
+  // As login without names: an entry Codex does not start is not checked unless named.
+  const disabled = options.names.length > 0 ? [] : remote.filter((entry) => !entry.enabled).map((entry) => entry.name);
+  for (const name of disabled) ctx.out.info(`${ctx.out.color.dim('-')} ${name}: disabled in config.toml (enabled = false), skipped; check it with ${shellCommand(['codex-auth', 'doctor', name])}`);
+  const names = options.names.length > 0 ? options.names : remote.filter((entry) => entry.enabled).map((entry) => entry.name);
+  if (names.length === 0 && disabled.length === 0) ctx.out.info(`No remote MCP servers in ${config.path}: nothing to check. Add one with: codex mcp add <name> --url <url>`);
   const reports: DoctorReport[] = [];
   const outcomes: Array<DoctorReport | ServerFailure> = [];
   for (const name of names) {

@@ -243,3 +243,18 @@ describe('an install whose path has a space (a clone in "my projects")', () => {
     });
   });
 });
+
+describe('doctor without names checks what login without names would log in to', () => {
+  it('a disabled entry is skipped with a line saying how to check it, and does not fail the run', async () => {
+    const port = await closedPort();
+    await withSandbox(`[mcp_servers.a-b]\nurl = "http://127.0.0.1:${port}/mcp"\nenabled = false\n\n[mcp_servers.local]\ncommand = "echo"\n`, async (sandbox) => {
+      const all = await runCli(sandbox, ['doctor']);
+      assert.equal(all.code, 0, all.stderr);
+      assert.match(all.stderr, /^- a-b: disabled in config\.toml \(enabled = false\), skipped; check it with codex-auth doctor a-b$/m);
+      assert.doesNotMatch(all.stderr, /No remote MCP servers/);
+      assert.deepEqual(JSON.parse((await runCli(sandbox, ['doctor', '--json'])).stdout), []);
+      const named = await runCli(sandbox, ['doctor', 'a-b']);
+      assert.equal(named.code, 8, named.stderr);
+    });
+  });
+});
