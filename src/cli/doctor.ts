@@ -143,7 +143,7 @@ async function diagnose(ctx: CliContext, entry: McpServerEntry, report: DoctorRe
 function printHuman(ctx: CliContext, report: DoctorReport): void {
   const { out } = ctx;
   const { color } = out;
-  out.print(`${color.bold(report.server)} ${report.url}`);
+  out.print(`${color.bold(report.server)}${report.url ? ` ${report.url}` : ''}`);
   for (const request of report.requests) {
     out.print(`  ${color.dim(request.method.padEnd(4))} ${request.url} ${color.dim('->')} ${request.status}`);
     if (request.answer) out.print(`       ${color.dim('answer:')} ${request.answer}`);

@@ -135,6 +135,9 @@ describe('errors about a config entry name its table as config.toml spells it', 
       const stdio = await runCli(sandbox, ['login', 'local']);
       assert.equal(stdio.code, 3, stdio.stderr);
       assert.match(stdio.stderr, /^ {2}next: nothing to do for it: Codex starts stdio servers itself; codex-auth status lists the remote ones$/m);
+      const doctor = await runCli(sandbox, ['doctor', 'local']);
+      assert.equal(doctor.code, 3, doctor.stderr);
+      assert.deepEqual(doctor.stdout.split('\n').slice(0, 3), ['local', '✗ config: "local" is a stdio server (it has a command, not a url): there is nothing to log in to', '    next: nothing to do for it: Codex starts stdio servers itself; codex-auth status lists the remote ones']);
     });
   });
 });
