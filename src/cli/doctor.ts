@@ -148,17 +148,20 @@ function printHuman(ctx: CliContext, report: DoctorReport): void {
     out.print(`  ${color.dim(request.method.padEnd(4))} ${request.url} ${color.dim('->')} ${request.status}`);
     if (request.answer) out.print(`       ${color.dim('answer:')} ${request.answer}`);
   }
-  for (const step of report.steps) {
+  const printStep = (step: DoctorStep) => {
     out.print(`${step.ok ? color.green('✓') : color.yellow('!')} ${step.step}`);
     for (const [key, value] of Object.entries(step.detail)) {
       if (value !== undefined) out.print(`    ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
     }
-  }
+  };
+  // In the order things happened: the discovery steps, where discovery stopped, then how Codex gets the token.
+  for (const step of report.steps.filter((candidate) => candidate.step !== 'codex')) printStep(step);
   if (report.error) {
     out.print(`${color.red('✗')} ${report.error.step}: ${report.error.message}`);
     if (report.error.serverSaid) out.print(`    server said: ${report.error.serverSaid}`);
     if (report.error.hint) out.print(`    next: ${report.error.hint}`);
   }
+  for (const step of report.steps.filter((candidate) => candidate.step === 'codex')) printStep(step);
 }
 
 /** How Codex gets the server's token here, and what stands in its way (doctor's last step). */

@@ -89,7 +89,11 @@ describe('doctor tells the person what it is doing', () => {
         assert.equal(result.code, 8, result.stderr);
         assert.match(result.stderr, new RegExp(`^· remote probing the server http://127\\.0\\.0\\.1:${port}/mcp$`, 'm'));
         if (json) assert.equal((JSON.parse(result.stdout) as { error: { step: string } }).error.step, 'probe');
-        else assert.doesNotMatch(result.stdout, /probing the server/, 'progress stays off stdout');
+        else {
+          assert.doesNotMatch(result.stdout, /probing the server/, 'progress stays off stdout');
+          // Where discovery stopped comes where it happened: before the step about Codex.
+          assert.match(result.stdout, /\n✗ probe: Could not reach [^\n]*\n {4}next: [^\n]*\n! codex\n/);
+        }
       }
     });
   });
