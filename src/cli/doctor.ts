@@ -151,7 +151,12 @@ function printHuman(ctx: CliContext, report: DoctorReport): void {
   const printStep = (step: DoctorStep) => {
     out.print(`${step.ok ? color.green('✓') : color.yellow('!')} ${step.step}`);
     for (const [key, value] of Object.entries(step.detail)) {
-      if (value !== undefined) out.print(`    ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+      if (value === undefined) continue;
+      // Problems are sentences with commands in them: one a line, not inside JSON quotes.
+      if (key === 'problems' && Array.isArray(value)) {
+        out.print(`    ${key}:`);
+        for (const problem of value) out.print(`      - ${String(problem)}`);
+      } else out.print(`    ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
     }
   };
   // In the order things happened: the discovery steps, where discovery stopped, then how Codex gets the token.

@@ -93,6 +93,7 @@ describe('doctor tells the person what it is doing', () => {
           assert.doesNotMatch(result.stdout, /probing the server/, 'progress stays off stdout');
           // Where discovery stopped comes where it happened: before the step about Codex.
           assert.match(result.stdout, /\n✗ probe: Could not reach [^\n]*\n {4}next: [^\n]*\n! codex\n/);
+          assert.match(result.stdout, /^ {4}problems:\n {6}- the entry is not wired to codex-auth: run codex-auth login remote$/m);
         }
       }
     });
