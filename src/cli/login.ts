@@ -336,7 +336,7 @@ export async function loginServer(ctx: CliContext, config: CodexConfig, entry: M
   });
   if (!canRenew(grant)) {
     const until = expiryDate(grant);
-    out.warn(`${entry.name}: the server issued no refresh token, so this login ends when the token expires${until ? ` (${until.toLocaleString()})` : ''}; then run codex-auth login ${entry.name} again`);
+    out.warn(`${entry.name}: the server issued no refresh token, so this login ends when the token expires${until ? ` (${until.toLocaleString()})` : ''}; then run ${shellCommand(['codex-auth', 'login', entry.name])} again`);
   }
   return grant;
 }
@@ -476,7 +476,9 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
   }
   const wired = wireUp(ctx, entry, rewrite, fromProject);
   const validUntil = expiryDate(grant);
-  const expiry = validUntil ? `, token valid until ${validUntil.toLocaleTimeString()}` : '';
+  // The time alone for a token that ends today; a longer one also needs its date.
+  const sameDay = validUntil?.toDateString() === new Date(ctx.now()).toDateString();
+  const expiry = validUntil ? `, token valid until ${sameDay ? validUntil.toLocaleTimeString() : validUntil.toLocaleString()}` : '';
   const account = tokenAccount(grant.tokens);
   out.success(`${name}: logged in at ${grant.issuer}${account ? ` as ${terminalText(account)}` : ''}${expiry}; ${howCodexGetsIt(wired)}`);
   return report(grant, wired);
