@@ -353,7 +353,7 @@ function offeringReRegistration(authorize: LoginDeps['authorizeInteractively'], 
       return await authorize(request);
     } catch (error) {
       if (!(error instanceof CodexAuthError)) throw error;
-      const again = `if the authorization page showed an error instead of coming back, the server may have forgotten codex-auth's registration: run codex-auth login ${login.serverName} --force to register afresh`;
+      const again = `if the authorization page showed an error instead of coming back, the server may have forgotten codex-auth's registration: run ${shellCommand(['codex-auth', 'login', login.serverName, '--force'])} to register afresh`;
       throw error.withHint(error.hint ? `${error.hint}; ${again}` : again);
     }
   };

@@ -268,7 +268,7 @@ describe('doctor without names checks what login without names would log in to',
 });
 
 describe('login of a server that issues no refresh token and a token for days', () => {
-  it('says when the login ends with its date, and the command to run then, quoted to paste', async () => {
+  it('says when the login ends with its date, and the commands to run, quoted to paste', async () => {
     const layout = {
       serverName: 'a-b',
       auth: { scopes: ['openid', 'mcp:read', 'mcp:write'], accessTokenTtlSeconds: 3 * 86_400, quirks: { stockRefreshTokenPolicy: true } },
@@ -277,6 +277,10 @@ describe('login of a server that issues no refresh token and a token for days', 
     await withLayout(layout, async (layout) => {
       // A name that needs quoting: the entry is renamed to "my server" in config.toml.
       layout.sandbox.writeConfig(layout.sandbox.readConfig().replace('[mcp_servers.a-b]', '[mcp_servers."my server"]'));
+      // No browser and no pasted address: every command in the next step pastes as it is.
+      const abandoned = await runCli(layout.sandbox, ['login', 'my server', '--no-browser']);
+      assert.equal(abandoned.code, 6, abandoned.stderr);
+      assert.match(abandoned.stderr, /^ {2}next: run codex-auth login 'my server' again in a terminal .*: run codex-auth login 'my server' --force to register afresh$/m);
       const login = await runCli(layout.sandbox, ['login', 'my server'], { env: { BROWSER: layout.browser(), TZ: 'UTC', LANG: 'C.UTF-8' } });
       assert.equal(login.code, 0, login.stderr);
       assert.match(login.stderr, /^! my server: the server issued no refresh token, so this login ends when the token expires \([^)]+\); then run codex-auth login 'my server' again$/m);
