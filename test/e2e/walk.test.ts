@@ -2,11 +2,12 @@
 // the network is slow, summaries that count what happened, hints that paste as they are.
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { serverFileName } from '../../src/store/names.ts';
 import { ageStoredToken, withLayout } from './fixtures.ts';
 import { CLI, createSandbox, ROOT, runCli, type Sandbox } from './harness.ts';
 
@@ -287,5 +288,25 @@ describe('login of a server that issues no refresh token and a token for days', 
       const until = new Date(Date.now() + 3 * 86_400_000).toLocaleDateString('en-US', { timeZone: 'UTC' });
       assert.ok(login.stderr.includes(`token valid until ${until}`), `the date is given: ${login.stderr}`);
     });
+  });
+});
+
+describe('a lock another process holds', () => {
+  it('names the command that removes it, quoted for a state directory with a space (as on macOS)', async () => {
+    const sandbox = createSandbox();
+    try {
+      const stateDir = join(sandbox.root, 'Application Support', 'codex-auth');
+      sandbox.env.CODEX_AUTH_HOME = stateDir;
+      sandbox.writeConfig('[mcp_servers.remote]\nurl = "https://mcp.example.com/mcp"\n');
+      mkdirSync(join(stateDir, 'servers'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(stateDir, 'servers', `${serverFileName('remote')}.json`), JSON.stringify({ serverName: 'remote', needsLogin: { reason: 'test', since: 0 } }), { mode: 0o600 });
+      const lock = join(stateDir, 'locks', `${serverFileName('remote')}.lock`);
+      mkdirSync(lock, { recursive: true });
+      const result = await runCli(sandbox, ['logout', 'remote'], { env: { CODEX_AUTH_LOCK_WAIT_MS: '300' } });
+      assert.equal(result.code, 9, result.stderr);
+      assert.ok(result.stderr.includes(`  next: if no other codex-auth is running, remove the lock, rm -r '${lock}', and try again`), result.stderr);
+    } finally {
+      sandbox.cleanup();
+    }
   });
 });
