@@ -2,7 +2,7 @@
 // the network is slow, summaries that count what happened, hints that paste as they are.
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -305,6 +305,27 @@ describe('a lock another process holds', () => {
       const result = await runCli(sandbox, ['logout', 'remote'], { env: { CODEX_AUTH_LOCK_WAIT_MS: '300' } });
       assert.equal(result.code, 9, result.stderr);
       assert.ok(result.stderr.includes(`  next: if no other codex-auth is running, remove the lock, rm -r '${lock}', and try again`), result.stderr);
+    } finally {
+      sandbox.cleanup();
+    }
+  });
+});
+
+describe('a settings.json that is not valid JSON', () => {
+  it('the next step works: config set itself cannot read the file, so the hint is to fix or remove it, with the rm command quoted', async () => {
+    const sandbox = createSandbox();
+    try {
+      const stateDir = join(sandbox.root, 'Application Support', 'codex-auth');
+      sandbox.env.CODEX_AUTH_HOME = stateDir;
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      const file = join(stateDir, 'settings.json');
+      writeFileSync(file, '{bad', { mode: 0o600 });
+      const config = await runCli(sandbox, ['config']);
+      assert.equal(config.code, 3, config.stderr);
+      assert.ok(config.stderr.includes(`  next: fix the JSON by hand, or remove the file (rm '${file}') and set again what you need with codex-auth config set <name> <value>`), config.stderr);
+      // What the hint says does work: without the file, config set succeeds.
+      rmSync(file);
+      assert.equal((await runCli(sandbox, ['config', 'set', 'proxy', 'false'])).code, 0);
     } finally {
       sandbox.cleanup();
     }
