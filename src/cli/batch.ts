@@ -67,16 +67,32 @@ export function batchExitCode(results: unknown[]): number {
   return results.find(isFailure)?.error.exitCode ?? ExitCode.ok;
 }
 
-/** With more than one server, one line saying how many succeeded ("2 of 3 servers logged out") and which failed. */
+function isSkipped(result: unknown): boolean {
+  const status = typeof result === 'object' && result !== null ? (result as { status?: unknown }).status : undefined;
+  return typeof status === 'string' && status.startsWith('skipped-');
+}
+
+/**
+ * With more than one server, one line saying how many succeeded ("2 of 3 servers logged out"), which
+ * failed, and which were skipped (a disabled entry is not counted as ready).
+ */
 export function printSummary(ctx: CliContext, results: unknown[], outcome: string): void {
   if (results.length < 2) return;
   const failed = results.filter(isFailure);
-  if (failed.length === 0) {
-    ctx.out.success(`all ${results.length} servers ${outcome}`);
+  const skipped = results.filter(isSkipped).map((result) => (result as { server: string }).server);
+  const counted = results.length - skipped.length;
+  const skippedText = skipped.length > 0 ? `; skipped: ${skipped.join(', ')}` : '';
+  if (counted === 0) {
+    ctx.out.info(`${ctx.out.color.dim('-')} every server skipped: ${skipped.join(', ')}`);
     return;
   }
-  const done = results.length - failed.length;
-  ctx.out.info(`${ctx.out.color.red('✗')} ${done} of ${results.length} servers ${outcome}; failed: ${failed.map((failure) => failure.server).join(', ')}`);
+  if (failed.length === 0) {
+    const servers = counted === 1 ? '1 server' : `${counted === results.length ? 'all ' : ''}${counted} servers`;
+    ctx.out.success(`${servers} ${outcome}${skippedText}`);
+    return;
+  }
+  const done = counted - failed.length;
+  ctx.out.info(`${ctx.out.color.red('✗')} ${done} of ${counted} ${counted === 1 ? 'server' : 'servers'} ${outcome}; failed: ${failed.map((failure) => failure.server).join(', ')}${skippedText}`);
 }
 
 /** A server name that neither codex-auth's state nor config.toml knows: a typo, not "nothing to do". */

@@ -4,6 +4,7 @@
 // alone, and the command modules load only with commands.ts, never on the hot paths.
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { shellWord } from '../shell.ts';
 import { createContext, type CliContext, type GlobalOptions, type Program } from './context.ts';
 import { reportFailure } from './report.ts';
 import type { RunArgs } from './run-command.ts';
@@ -17,7 +18,8 @@ export const VERSION = PACKAGE?.version ?? 'unknown';
 
 export const LEARN_MORE = `Learn more:
   Use \`codex-auth help <command>\` (or \`codex-auth <command> --help\`) for more about a command.
-  Read the manual (set-up, exit codes, the files codex-auth changes): ${PACKAGE ? join(PACKAGE.root, 'README.md') : 'README.md'}`;
+  Read the manual (set-up, exit codes, the files codex-auth changes):
+    ${PACKAGE ? shellWord(join(PACKAGE.root, 'README.md')) : 'README.md'}`;
 
 /** What the command line does once parsed; `run` is injectable so its parse can be checked against the fast path. */
 export interface Actions {
@@ -75,9 +77,34 @@ export async function handle(module: CommandModule, args: ArgumentsCamelCase<Glo
 
 export type Example = [command: string, what: string];
 
+// An example line longer than this would be wrapped by the help's layout in a terminal of 80
+// columns, and a command broken across lines that way no longer pastes.
+const EXAMPLE_WIDTH = 76;
+
+/** A long command over several lines ending in ` \`, broken between words (never inside quotes), so it pastes whole. */
+function pasteableLines(command: string): string {
+  // An option stays on the line of its value.
+  const words = (command.match(/(?:"[^"]*"|'[^']*'|\S)+/g) ?? []).reduce<string[]>((units, word) => {
+    const last = units.at(-1);
+    if (last !== undefined && /^--[\w-]+$/.test(last) && !word.startsWith('-')) units[units.length - 1] = `${last} ${word}`;
+    else units.push(word);
+    return units;
+  }, []);
+  const lines: string[] = [];
+  let line = '  $';
+  for (const word of words) {
+    if (line.length + 1 + word.length > EXAMPLE_WIDTH - 2 && !/^ *\$?$/.test(line)) {
+      lines.push(`${line} \\`);
+      line = '     ';
+    }
+    line += ` ${word}`;
+  }
+  return [...lines, line].join('\n');
+}
+
 /** gh's layout: a comment line, then the command to paste. */
 export function examplesText(examples: Example[]): string {
-  return `Examples:\n${examples.map(([command, what]) => `  # ${what}\n  $ ${command.replaceAll('$0', 'codex-auth')}`).join('\n\n')}\n\n`;
+  return `Examples:\n${examples.map(([command, what]) => `  # ${what}\n${pasteableLines(command.replaceAll('$0', 'codex-auth'))}`).join('\n\n')}\n\n`;
 }
 
 /** The command's own options apart from the global ones, then examples and where to learn more. */

@@ -65,7 +65,7 @@ export class UsageError extends Error {
 }
 
 /** yargs' wording, turned into one line that names the bad word the way it was typed. */
-function usageMessage(message: string, argv: string[]): string {
+function usageMessage(message: string, argv: string[], usage: string): string {
   const unknown = /^Unknown arguments?: (.*)$/.exec(message);
   if (unknown) {
     return unknown[1]!
@@ -84,7 +84,15 @@ function usageMessage(message: string, argv: string[]): string {
   }
   const suggestion = /^Did you mean (\S+)\?/.exec(message);
   if (suggestion) return `unknown command "${argv.find((arg) => !arg.startsWith('-'))}"; did you mean ${suggestion[1]}?`;
-  if (/^Not enough non-option arguments/.test(message)) return 'missing argument (see the usage below)';
+  const noValue = /^Not enough arguments following: (\S+)$/.exec(message);
+  if (noValue) return `--${noValue[1]} needs a value`;
+  const missing = /^Not enough non-option arguments: got (\d+)/.exec(message);
+  if (missing) {
+    // Name what is missing from the usage line: `config set proxy` lacks <value>.
+    const required = /^Usage: \S+ (.*)$/m.exec(usage)?.[1]?.match(/<[^>]+>/g) ?? [];
+    const absent = required.slice(Number(missing[1]));
+    return absent.length > 0 ? `missing argument ${absent.join(' ')} (see the usage below)` : 'missing argument (see the usage below)';
+  }
   return message.split('\n')[0]!.replace(/^[A-Z](?=[a-z])/, (letter) => letter.toLowerCase());
 }
 
@@ -150,7 +158,7 @@ function cli(argv: string[], runCommand: string[], program: Program, actions: Ac
         usage = text;
       });
       // A boolean given a value also trips the unknown-option check; the value is the real mistake.
-      throw new UsageError(booleanValueProblem(argv) ?? usageMessage(message ?? error?.message ?? 'invalid command line', argv), usage);
+      throw new UsageError(booleanValueProblem(argv) ?? usageMessage(message ?? error?.message ?? 'invalid command line', argv, usage), usage);
     })
     .help()
     .alias('h', 'help')
@@ -170,6 +178,12 @@ function helpRequest(argv: string[]): string[] {
   if (command === undefined) return [...argv.slice(0, at), '--help'];
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"; commands: ${COMMANDS.join(', ')}`, '');
   return [...argv.slice(0, at), command, ...rest, '--help'];
+}
+
+/** Whether the command line gives --json to a command that takes it (whatever else is wrong with it). */
+function asksForJson(argv: string[]): boolean {
+  const { ours } = splitRunCommand(argv);
+  return ours.some((word) => word === '--json' || word === '--json=true') && booleanOptions(ours).includes('json');
 }
 
 /** Parses `argv` and runs the command it names; throws UsageError, before anything runs, for a bad command line. */
@@ -192,6 +206,8 @@ export async function runCommandLine(argv: string[], program: Program): Promise<
     return await parseAndRun(argv, program, { run: (args) => executeRun(args, program) });
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
+    // A script that asked for --json gets its document even for a command line that did not parse.
+    if (asksForJson(argv)) process.stdout.write(`${JSON.stringify({ ok: false, error: { step: 'arguments', message: error.message, hint: 'codex-auth --help', exitCode: ExitCode.usage } }, null, 2)}\n`);
     process.stderr.write(`error: ${error.message}\n${error.usage ? `\n${error.usage}\n` : '  next: codex-auth --help\n'}`);
     return ExitCode.usage;
   }

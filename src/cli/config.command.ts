@@ -1,14 +1,14 @@
 // `codex-auth config [get|set|unset]`: usage, flags and examples, and the call to its run function.
 import type { Argv } from 'yargs';
 import type { CliContext } from './context.ts';
-import { defineCommand, jsonOption, withGlobals } from './command-module.ts';
+import { defineCommand, jsonOption, withGlobals, type Example } from './command-module.ts';
 
-function configSubcommand<T>(y: Argv<T>, usage: string) {
+function configSubcommand<T>(y: Argv<T>, usage: string, examples: Example[]) {
   const named = y
     .usage(usage)
     .positional('name', { type: 'string', choices: ['proxy', 'refreshMarginMinutes'] as const, describe: 'The setting: proxy or refreshMarginMinutes' })
     .option('json', jsonOption);
-  return withGlobals(named, ['json']);
+  return withGlobals(named, ['json'], examples);
 }
 
 async function configAction(ctx: CliContext, args: { name?: string; value?: string; json: boolean }, action?: 'get' | 'set' | 'unset') {
@@ -47,14 +47,20 @@ export const configCommand = defineCommand({
     defineCommand({
       command: 'get <name>',
       describe: 'Print one setting',
-      builder: (y) => configSubcommand(y, 'Print the value of one setting in effect.\n\nUsage: $0 config get <name> [options]'),
+      builder: (y) => configSubcommand(y, 'Print the value of one setting in effect.\n\nUsage: $0 config get <name> [options]', [
+        ['$0 config get proxy', 'Print whether run starts the session proxy (true or false)'],
+        ['$0 config get refreshMarginMinutes --json', 'The value and, when a variable overrides the file, which one'],
+      ]),
       run: (ctx, args) => configAction(ctx, args, 'get'),
     }),
     defineCommand({
       command: 'set <name> <value>',
       describe: 'Change a setting',
       builder: (y) =>
-        configSubcommand(y, 'Change a setting in settings.json.\n\nUsage: $0 config set <name> <value> [options]').positional('value', {
+        configSubcommand(y, 'Change a setting in settings.json.\n\nUsage: $0 config set <name> <value> [options]', [
+          ['$0 config set proxy false', 'Give Codex the token itself instead of the session proxy'],
+          ['$0 config set refreshMarginMinutes 30', 'Refresh tokens that expire within 30 minutes before launching'],
+        ]).positional('value', {
           type: 'string',
           describe: 'The new value: true or false for proxy, minutes for refreshMarginMinutes',
         }),
@@ -63,7 +69,9 @@ export const configCommand = defineCommand({
     defineCommand({
       command: 'unset <name>',
       describe: 'Go back to the default',
-      builder: (y) => configSubcommand(y, 'Remove a setting from settings.json, so its default applies.\n\nUsage: $0 config unset <name> [options]'),
+      builder: (y) => configSubcommand(y, 'Remove a setting from settings.json, so its default applies.\n\nUsage: $0 config unset <name> [options]', [
+        ['$0 config unset proxy', 'Back to the default (the session proxy on)'],
+      ]),
       run: (ctx, args) => configAction(ctx, args, 'unset'),
     }),
   ],

@@ -14,6 +14,7 @@ import type { AuthorizationServer } from 'oauth4webapi';
 import { shellCommand } from '../shell.ts';
 import { batchExitCode, describeFailure, printSummary, type ServerFailure } from './batch.ts';
 import type { CliContext } from './context.ts';
+import type { Step } from '../errors.ts';
 import { collectStatus, describeCredentials, type StatusReport } from './status.ts';
 import { grantTypeOf } from '../oauth/unattended.ts';
 
@@ -99,7 +100,11 @@ function clientPlan(entry: McpServerEntry, as: AuthorizationServer, env: NodeJS.
 async function diagnose(ctx: CliContext, entry: McpServerEntry, report: DoctorReport): Promise<void> {
   const http = httpClientFor(ctx, resolveHeaders(entry, ctx.env), recordingFetch(ctx.fetch, report.requests));
   const mcpUrl = new URL(entry.url!);
+  // The report is printed once it is complete: until then these lines (on stderr) show where a slow network is.
+  const progress = (step: Step, detail: string) => ctx.out.progress(entry.name, step, detail);
+  progress('probe', redactUrl(mcpUrl.href));
   const challenge: ProbeResult = await probe(mcpUrl, http);
+  progress('resource-metadata', challenge.resourceMetadataUrl ?? `well-known locations of ${mcpUrl.origin}`);
   report.steps.push({ step: 'probe', ok: true, detail: { ...challenge } });
   const prm: ProtectedResourceInfo | undefined = await discoverProtectedResource(mcpUrl, challenge, http);
   if (!challenge.needsAuthorization && !prm) {
@@ -119,6 +124,7 @@ async function diagnose(ctx: CliContext, entry: McpServerEntry, report: DoctorRe
   const stored = ctx.store.knownServers().find((state) => state.serverName === entry.name);
   const storedGrant = stored?.grant;
   const unattended = storedGrant && storedGrant.mcpUrl === entry.url && storedGrant.unattended ? storedGrant : undefined;
+  progress('authorization-server-metadata', issuer);
   const as = await discoverAuthorizationServer(issuer, http, unattended ? 'unattended' : 'person');
   report.steps.push({ step: 'authorization-server-metadata', ok: true, detail: describeAuthorizationServer(as) });
   const resource = selectResource({ mcpUrl, ...(entry.oauthResource ? { override: entry.oauthResource } : {}), ...(prm ? { protectedResource: prm } : {}) });
@@ -137,22 +143,30 @@ async function diagnose(ctx: CliContext, entry: McpServerEntry, report: DoctorRe
 function printHuman(ctx: CliContext, report: DoctorReport): void {
   const { out } = ctx;
   const { color } = out;
-  out.print(`${color.bold(report.server)} ${report.url}`);
+  out.print(`${color.bold(report.server)}${report.url ? ` ${report.url}` : ''}`);
   for (const request of report.requests) {
     out.print(`  ${color.dim(request.method.padEnd(4))} ${request.url} ${color.dim('->')} ${request.status}`);
     if (request.answer) out.print(`       ${color.dim('answer:')} ${request.answer}`);
   }
-  for (const step of report.steps) {
+  const printStep = (step: DoctorStep) => {
     out.print(`${step.ok ? color.green('✓') : color.yellow('!')} ${step.step}`);
     for (const [key, value] of Object.entries(step.detail)) {
-      if (value !== undefined) out.print(`    ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+      if (value === undefined) continue;
+      // Problems are sentences with commands in them: one a line, not inside JSON quotes.
+      if (key === 'problems' && Array.isArray(value)) {
+        out.print(`    ${key}:`);
+        for (const problem of value) out.print(`      - ${String(problem)}`);
+      } else out.print(`    ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
     }
-  }
+  };
+  // In the order things happened: the discovery steps, where discovery stopped, then how Codex gets the token.
+  for (const step of report.steps.filter((candidate) => candidate.step !== 'codex')) printStep(step);
   if (report.error) {
     out.print(`${color.red('✗')} ${report.error.step}: ${report.error.message}`);
     if (report.error.serverSaid) out.print(`    server said: ${report.error.serverSaid}`);
     if (report.error.hint) out.print(`    next: ${report.error.hint}`);
   }
+  for (const step of report.steps.filter((candidate) => candidate.step === 'codex')) printStep(step);
 }
 
 /** How Codex gets the server's token here, and what stands in its way (doctor's last step). */
@@ -187,7 +201,12 @@ export async function runDoctor(ctx: CliContext, options: { names: string[]; jso
   // The entries Codex uses from here, a trusted project's included.
   const config = withLayers(user, process.cwd());
   const status = collectStatus(ctx);
-  const names = options.names.length > 0 ? options.names : config.servers.filter((entry) => entry.kind === 'remote').map((entry) => entry.name);
+  const remote = config.servers.filter((entry) => entry.kind === 'remote');
+  // As login without names: an entry Codex does not start is not checked unless named.
+  const disabled = options.names.length > 0 ? [] : remote.filter((entry) => !entry.enabled).map((entry) => entry.name);
+  for (const name of disabled) ctx.out.info(`${ctx.out.color.dim('-')} ${name}: disabled in config.toml (enabled = false), skipped; check it with ${shellCommand(['codex-auth', 'doctor', name])}`);
+  const names = options.names.length > 0 ? options.names : remote.filter((entry) => entry.enabled).map((entry) => entry.name);
+  if (names.length === 0 && disabled.length === 0) ctx.out.info(`No remote MCP servers in ${config.path}: nothing to check. Add one with: codex mcp add <name> --url <url>`);
   const reports: DoctorReport[] = [];
   const outcomes: Array<DoctorReport | ServerFailure> = [];
   for (const name of names) {

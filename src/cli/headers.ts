@@ -142,7 +142,7 @@ function usable(freshness: Freshness, name: string, now: number, config: Checked
  */
 function reportToCodex(ctx: CliContext, name: string, error: unknown): number {
   const known = error instanceof CodexAuthError ? error : undefined;
-  const message = known ? `${known.message}${known.hint ? `; next: ${known.hint}` : ''}` : `unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
+  const message = known ? `${known.message.replace(/\.$/, '')}${known.hint ? `; next: ${known.hint}` : ''}` : `unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
   const exitCode = known?.exitCode ?? 1;
   ctx.out.info(`codex-auth: ${name}: ${message}`);
   try {

@@ -1,6 +1,6 @@
 // `codex-auth login [name...]`: runs the MCP OAuth flow for each server, stores
 // the grant, points the Codex entry at codex-auth's variable and writes the env file.
-import { readCodexConfig, resolveHeaders, findServer, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
+import { readCodexConfig, resolveHeaders, findServer, tomlKey, type CodexConfig, type McpServerEntry } from '../codex/config.ts';
 import { followProjectUrl, planRewrite, rewriteEntries, type RewriteOutcome } from '../codex/apply.ts';
 import { layeredConfig, untrustedDefinition, type LayeredEntry } from '../codex/layers.ts';
 import { isWiredAs, userSetting } from '../codex/wiring.ts';
@@ -336,7 +336,7 @@ export async function loginServer(ctx: CliContext, config: CodexConfig, entry: M
   });
   if (!canRenew(grant)) {
     const until = expiryDate(grant);
-    out.warn(`${entry.name}: the server issued no refresh token, so this login ends when the token expires${until ? ` (${until.toLocaleString()})` : ''}; then run codex-auth login ${entry.name} again`);
+    out.warn(`${entry.name}: the server issued no refresh token, so this login ends when the token expires${until ? ` (${until.toLocaleString()})` : ''}; then run ${shellCommand(['codex-auth', 'login', entry.name])} again`);
   }
   return grant;
 }
@@ -353,7 +353,7 @@ function offeringReRegistration(authorize: LoginDeps['authorizeInteractively'], 
       return await authorize(request);
     } catch (error) {
       if (!(error instanceof CodexAuthError)) throw error;
-      const again = `if the authorization page showed an error instead of coming back, the server may have forgotten codex-auth's registration: run codex-auth login ${login.serverName} --force to register afresh`;
+      const again = `if the authorization page showed an error instead of coming back, the server may have forgotten codex-auth's registration: run ${shellCommand(['codex-auth', 'login', login.serverName, '--force'])} to register afresh`;
       throw error.withHint(error.hint ? `${error.hint}; ${again}` : again);
     }
   };
@@ -398,7 +398,7 @@ function followProject(ctx: CliContext, fromProject: LayeredEntry): void {
   const userUrl = readCodexConfig(ctx.configPath).servers.find((server) => server.name === fromProject.name)?.url;
   if (userUrl === undefined || userUrl === fromProject.url) return;
   const { kept } = followProjectUrl(ctx.configPath, fromProject.name, fromProject.url!, ctx.store);
-  const table = `[mcp_servers.${fromProject.name}]`;
+  const table = `[mcp_servers.${tomlKey(fromProject.name)}]`;
   if (kept === undefined) ctx.out.info(`${fromProject.name}: ${fromProject.source} gives it the url ${fromProject.url}; the ${table} table login added to ${ctx.configPath} now says the same`);
   else ctx.out.warn(`${fromProject.name}: ${ctx.configPath} keeps the url ${userUrl} for it (${kept}), so outside the project codex-auth gives Codex no token for it; set url = ${JSON.stringify(fromProject.url)} there to use this login everywhere`);
 }
@@ -476,7 +476,9 @@ async function loginOne(ctx: CliContext, config: CodexConfig, name: string, opti
   }
   const wired = wireUp(ctx, entry, rewrite, fromProject);
   const validUntil = expiryDate(grant);
-  const expiry = validUntil ? `, token valid until ${validUntil.toLocaleTimeString()}` : '';
+  // The time alone for a token that ends today; a longer one also needs its date.
+  const sameDay = validUntil?.toDateString() === new Date(ctx.now()).toDateString();
+  const expiry = validUntil ? `, token valid until ${sameDay ? validUntil.toLocaleTimeString() : validUntil.toLocaleString()}` : '';
   const account = tokenAccount(grant.tokens);
   out.success(`${name}: logged in at ${grant.issuer}${account ? ` as ${terminalText(account)}` : ''}${expiry}; ${howCodexGetsIt(wired)}`);
   return report(grant, wired);

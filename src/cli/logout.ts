@@ -8,6 +8,7 @@ import { withLayers, type LayeredCodexConfig } from '../codex/layers.ts';
 import { syncEnvFile } from '../codex/envfile.ts';
 import { CodexAuthError } from '../errors.ts';
 import { revokeGrant } from '../oauth/flow.ts';
+import { redactUrl } from '../oauth/http.ts';
 import { withServerLock } from '../store/lock.ts';
 import { batchExitCode, eachServer, isFailure, printSummary, unknownServerError } from './batch.ts';
 import type { CliContext } from './context.ts';
@@ -49,11 +50,14 @@ async function logoutEntry(ctx: CliContext, config: LayeredCodexConfig | undefin
     if (grant) {
       const entry = config?.servers.find((server) => server.name === name);
       const http = httpClientFor(ctx, entry ? resolveHeaders(entry, ctx.env) : {});
+      const endpoint = grant.authorizationServer.revocation_endpoint;
+      // The one network wait of a logout: say where it is.
+      if (endpoint !== undefined) ctx.out.progress(name, 'revocation', redactUrl(endpoint));
       try {
         await revokeGrant(grant, { http });
         revoked = grant.authorizationServer.revocation_endpoint !== undefined;
       } catch (error) {
-        const reason = error instanceof CodexAuthError ? error.message : String(error);
+        const reason = (error instanceof CodexAuthError ? error.message : String(error)).replace(/\.$/, '');
         ctx.out.warn(`${name}: the server did not confirm revocation (${reason}); forgetting the tokens anyway`);
       }
     }

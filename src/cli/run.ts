@@ -399,7 +399,11 @@ export async function runRun(ctx: CliContext, options: RunOptions): Promise<numb
     if (freshness.status !== 'stale') continue;
     // --strict promises a working login; an expired token that could not be refreshed is not one.
     if (options.strict && hasExpired(freshness.grant, ctx.now())) throw freshness.error;
-    ctx.out.warn(`${entry.name}: could not refresh (${freshness.error.message}); using the current token`);
+    const why = freshness.error.message.replace(/\.$/, '');
+    // An expired token is no "current token" to go on with: say what the person will meet, and what to do.
+    if (hasExpired(freshness.grant, ctx.now())) {
+      ctx.out.warn(`${entry.name}: its token has expired and could not be refreshed (${why}); Codex starts with it, but the server may refuse it: see ${shellCommand(['codex-auth', 'doctor', entry.name])}, or log in again: ${shellCommand(['codex-auth', 'login', entry.name])}`);
+    } else ctx.out.warn(`${entry.name}: could not refresh (${why}); using the current token, still valid`);
   }
   const grants = outcomes.flatMap(({ freshness }) => ('grant' in freshness ? [freshness.grant] : []));
   let current = toLogIn.length > 0 ? readAsCodexDoes(ctx) : config;

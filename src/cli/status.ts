@@ -2,7 +2,7 @@
 // Codex config. Never prints a token.
 import { existsSync } from 'node:fs';
 import { findBackgroundServer } from '../codex/background.ts';
-import { readCodexConfig } from '../codex/config.ts';
+import { readCodexConfig, tomlKey } from '../codex/config.ts';
 import { layeredConfig } from '../codex/layers.ts';
 import { codexHome } from '../codex/home.ts';
 import { currentWiring, isOurHelper, isOurVar } from '../codex/wiring.ts';
@@ -225,6 +225,12 @@ export function runStatus(ctx: CliContext, options: { json: boolean }): number {
   if (report.servers.length === 0) ctx.out.print('no MCP servers in the config');
   for (const server of report.servers) {
     ctx.out.print('');
+    if (server.transport === 'invalid') {
+      // Codex refuses the whole file over such an entry: that is a problem to fix, not a server kind.
+      ctx.out.print(`${color.bold(server.name)}  ${color.yellow('invalid entry')}: it has both a url and a command, or neither; Codex rejects config.toml until it has exactly one`);
+      ctx.out.print(`  next:     fix [mcp_servers.${tomlKey(server.name)}] in ${shellWord(server.source)} (a name with a dot is quoted: [mcp_servers."my.server"])`);
+      continue;
+    }
     if (server.transport !== 'remote') {
       ctx.out.print(`${color.bold(server.name)}  ${color.dim(`${server.transport} server, nothing to authorize`)}`);
       continue;

@@ -1,5 +1,6 @@
 // Reads Codex's config.toml: where it is, and the [mcp_servers.<name>] entries codex-auth cares about.
 import fs from 'node:fs';
+import { join } from 'node:path';
 import TOML from '@iarna/toml';
 import { CodexAuthError } from '../errors.ts';
 import { shellCommand, shellWord } from '../shell.ts';
@@ -62,6 +63,16 @@ export function parseCodexConfig(file: string, text: string): CodexConfig {
   return { path: file, text, data, servers, ...(callbackPort === undefined ? {} : { callbackPort }) };
 }
 
+/** A TOML key segment: bare when it can be, else a basic string. */
+export function tomlKey(key: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(key) ? key : tomlString(key);
+}
+
+/** A TOML basic string. JSON escapes are valid TOML; DEL must be escaped too. */
+export function tomlString(value: string): string {
+  return JSON.stringify(value).replace(/\u007f/g, '\\u007F');
+}
+
 /** The remote entry called `name`; a clear error for unknown names and stdio servers. */
 export function findServer(config: CodexConfig, name: string): McpServerEntry {
   const entry = config.servers.find((server) => server.name === name);
@@ -74,28 +85,31 @@ export function findServer(config: CodexConfig, name: string): McpServerEntry {
       hint: `${shellCommand(['codex', 'mcp', 'add', name])} --url <url>`,
     });
   }
+  // The table as it is written in config.toml: [mcp_servers."my.server"], not [mcp_servers.my.server].
+  const table = `[mcp_servers.${tomlKey(name)}]`;
   if (entry.kind === 'stdio') {
     throw new CodexAuthError({
       kind: 'config', step: 'config', server: name,
       message: `"${name}" is a stdio server (it has a command, not a url): there is nothing to log in to`,
+      hint: `nothing to do for it: Codex starts stdio servers itself; ${shellCommand(['codex-auth', 'status'])} lists the remote ones`,
     });
   }
   if (entry.kind === 'invalid') {
-    const table = (config.data.mcp_servers as Table)[name] as Table;
-    const both = typeof table.url === 'string' && typeof table.command === 'string';
+    const values = (config.data.mcp_servers as Table)[name] as Table;
+    const both = typeof values.url === 'string' && typeof values.command === 'string';
     throw new CodexAuthError({
       kind: 'config', step: 'config', server: name,
       message: both
-        ? `[mcp_servers.${name}] in ${config.path} has both a url and a command; an entry is either remote (url) or stdio (command)`
-        : `[mcp_servers.${name}] in ${config.path} has neither a url nor a command, so Codex rejects the whole file`,
-      hint: both ? `remove url or command from [mcp_servers.${name}]` : `add url = "https://..." to [mcp_servers.${name}]`,
+        ? `${table} in ${config.path} has both a url and a command; an entry is either remote (url) or stdio (command)`
+        : `${table} in ${config.path} has neither a url nor a command, so Codex rejects the whole file`,
+      hint: both ? `remove url or command from ${table}` : `add url = "https://..." to ${table}`,
     });
   }
   if (!URL.canParse(entry.url!)) {
     throw new CodexAuthError({
       kind: 'config', step: 'config', server: name,
-      message: `the url of [mcp_servers.${name}] in ${config.path} is not a valid URL: ${JSON.stringify(entry.url)}`,
-      hint: `set url = "https://..." in [mcp_servers.${name}]`,
+      message: `the url of ${table} in ${config.path} is not a valid URL: ${JSON.stringify(entry.url)}`,
+      hint: `set url = "https://..." in ${table}`,
     });
   }
   return entry;
@@ -180,8 +194,13 @@ function readError(file: string, error: unknown): CodexAuthError {
       cause: error,
     });
   }
+  const hint = code === 'EISDIR'
+    ? `that is a directory; --config takes the file: --config ${shellWord(join(file, 'config.toml'))} (or set CODEX_HOME to the directory)`
+    : code === 'EACCES' || code === 'EPERM'
+      ? `check the permissions of ${shellWord(file)}: codex-auth needs to read it (ls -l ${shellWord(file)})`
+      : undefined;
   return new CodexAuthError({
-    kind: 'config', step: 'config', message: `cannot read ${file} (${code ?? String(error)})`, cause: error,
+    kind: 'config', step: 'config', message: `cannot read ${file} (${code ?? String(error)})`, ...(hint ? { hint } : {}), cause: error,
   });
 }
 

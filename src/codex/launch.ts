@@ -53,6 +53,11 @@ function searchPath(command: string, env: NodeJS.ProcessEnv, skip: (path: string
   return undefined;
 }
 
+/** The file a shell would run for `command`, if any. */
+export function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
+  return searchPath(command, env, () => false);
+}
+
 export function isCodexCommand(command: string, env: NodeJS.ProcessEnv): boolean {
   return basename(command).replace(/\.(exe|cmd)$/i, '') === 'codex' || (env.CODEX_AUTH_CODEX_BIN !== undefined && command === env.CODEX_AUTH_CODEX_BIN);
 }

@@ -7,7 +7,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { CodexAuthError } from '../errors.ts';
 import { shellCommand } from '../shell.ts';
 import { removeOrphanedTempFiles, writeFileAtomic } from '../store/atomic.ts';
-import { parseTomlValues } from './config.ts';
+import { parseTomlValues, tomlKey, tomlString } from './config.ts';
+
+export { tomlKey } from './config.ts';
 import { locateServers, type KeyValueSite, type ServerSite, type Span } from './toml-sites.ts';
 
 export interface PatchResult {
@@ -325,15 +327,6 @@ function fileLineEnding(text: string): string {
   return text.includes('\r\n') ? '\r\n' : '\n';
 }
 
-/** A TOML key segment: bare when it can be, else a basic string. */
-export function tomlKey(key: string): string {
-  return /^[A-Za-z0-9_-]+$/.test(key) ? key : tomlString(key);
-}
-
-/** A TOML basic string. JSON escapes are valid TOML; DEL must be escaped too. */
-function tomlString(value: string): string {
-  return JSON.stringify(value).replace(/\u007f/g, '\\u007F');
-}
 
 function rewriteError(serverName: string, message: string, hint?: string, cause?: unknown): CodexAuthError {
   return new CodexAuthError({

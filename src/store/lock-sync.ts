@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { CodexAuthError } from '../errors.ts';
+import { shellCommand } from '../shell.ts';
 import { ensurePrivateDir } from './atomic.ts';
 import { serverFileName } from './names.ts';
 import type { StatePaths } from './paths.ts';
@@ -38,7 +39,7 @@ export function lockError(serverName: string, target: string, waitMs: number, er
     message: busy
       ? `another codex-auth process has held the lock for ${serverName} for over ${Number((waitMs / 1000).toFixed(1))} s`
       : `cannot take the lock for ${serverName} at ${target}.lock: ${(error as Error).message}`,
-    hint: busy ? `if no other codex-auth is running, remove ${target}.lock and try again` : 'check the permissions of the codex-auth directory (CODEX_AUTH_HOME)',
+    hint: busy ? `if no other codex-auth is running, remove the lock, ${shellCommand(['rm', '-r', `${target}.lock`])}, and try again` : 'check the permissions of the codex-auth directory (CODEX_AUTH_HOME)',
     cause: error,
   });
 }

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type Conf from 'conf';
 import { CodexAuthError } from '../errors.ts';
+import { shellCommand } from '../shell.ts';
 import { ensurePrivateDir } from './atomic.ts';
 import type { StatePaths } from './paths.ts';
 
@@ -33,7 +34,8 @@ function settingsError(paths: StatePaths, error: unknown): CodexAuthError {
     kind: 'config',
     step: 'settings',
     message: `the settings file ${settingsFile(paths)} is not valid: ${(error as Error).message}`,
-    hint: 'fix it with codex-auth config set <name> <value>, or remove the file',
+    // `config set` reads the file first, so it cannot be the way out: removing the file is.
+    hint: `fix the JSON by hand, or remove the file (${shellCommand(['rm', settingsFile(paths)])}) and set again what you need with codex-auth config set <name> <value>`,
     cause: error,
   });
 }

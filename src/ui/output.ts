@@ -75,6 +75,8 @@ export function terminalText(text: string, keepNewlines = false): string {
 export class Output {
   readonly json: boolean;
   readonly debugEnabled: boolean;
+  /** Whether a JSON document has gone to stdout: a failure after it must not add a second one. */
+  wroteJson = false;
   private chalk: ChalkInstance | undefined;
 
   constructor(
@@ -115,6 +117,7 @@ export class Output {
   printJson(value: unknown): void {
     const json = JSON.stringify(value, null, 2).replace(JSON_RAW_CONTROLS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
     this.streams.stdout.write(`${json}\n`);
+    this.wroteJson = true;
   }
 
   /** Human-facing messages go to stderr so stdout stays clean for results and --json. */

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSy
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { codexBin } from '../peers/model-server.ts';
-import { createSandbox, runCli, type Sandbox } from './harness.ts';
+import { CLI, createSandbox, runCli, type Sandbox } from './harness.ts';
 import { startLayout, storedState } from './fixtures.ts';
 
 const CONFIG = `# personal config
@@ -242,6 +242,11 @@ describe('status, logout, unpatch, alias', () => {
 
   it('alias prints the line for each shell', async () => {
     await withSandbox(CONFIG, async (sandbox) => {
+      // codex-auth on PATH, as after npm link: the alias names it by name.
+      const bin = join(sandbox.root, 'bin');
+      mkdirSync(bin);
+      symlinkSync(CLI, join(bin, 'codex-auth'));
+      sandbox.env.PATH = `${bin}:${sandbox.env.PATH ?? ''}`;
       for (const [shell, pattern] of [['bash', /alias codex='codex-auth run -- codex'/], ['zsh', /alias codex=/], ['fish', /alias codex 'codex-auth run -- codex'/]] as const) {
         const result = await runCli(sandbox, ['alias', '--shell', shell]);
         assert.equal(result.code, 0);

@@ -356,7 +356,7 @@ describe('8. what already worked keeps working', () => {
       ageStoredToken(layout.sandbox, -60_000);
       const { run, report } = await callToolsThroughRun(layout.sandbox, layout.mcp.url, { strict: false });
       assert.equal(run.code, 0, run.stderr);
-      assert.match(run.stderr, /could not refresh \(Refreshing the access token at \S+ was refused \(HTTP 503\)\.\); using the current token/);
+      assert.match(run.stderr, /demo: its token has expired and could not be refreshed \(Refreshing the access token at \S+ was refused \(HTTP 503\)\); Codex starts with it, but the server may refuse it: see codex-auth doctor demo, or log in again: codex-auth login demo$/m);
       assert.equal(report.calls.whoami?.text, layout.mcp.marker, 'the current (still valid) token is used');
       assert.equal(layout.auth.tokenRequests('refresh_token').at(-1)?.status, 503);
       assert.equal(storedState(layout.sandbox)!.grant!.tokens.refreshToken, before.refreshToken, 'the refresh token is kept');

@@ -41,11 +41,12 @@ const USAGE_ERRORS: Array<{ args: string[]; error: RegExp; usage: RegExp; code?:
   { args: ['status', 'extra'], error: /^error: unexpected argument "extra"$/m, usage: /Usage: codex-auth status/ },
   { args: ['alias', '--shell', 'pwsh'], error: /^error: invalid value "pwsh" for --shell \(choose from bash, zsh, fish\)$/m, usage: /Usage: codex-auth alias/ },
   { args: ['config', 'get', 'nope'], error: /^error: invalid value "nope" for <name>/m, usage: /Usage: codex-auth config get <name>/ },
-  { args: ['config', 'set', 'proxy'], error: /^error: missing argument/m, usage: /Usage: codex-auth config set <name> <value>/ },
   { args: ['config', 'frobnicate'], error: /^error: unexpected argument "frobnicate"$/m, usage: /Usage: codex-auth config/ },
   { args: ['login', 'remote', '--callback-port', 'abc'], error: /^error: --callback-port must be a port number from 1 to 65535, not "abc"$/m, usage: /Usage: codex-auth login/ },
   { args: ['login', '--callback-port', '70000'], error: /--callback-port must be a port number/, usage: /Usage: codex-auth login/ },
-  { args: ['login', '--scopes'], error: /^error: not enough arguments following: scopes$/m, usage: /Usage: codex-auth login/ },
+  { args: ['login', '--scopes'], error: /^error: --scopes needs a value$/m, usage: /Usage: codex-auth login/ },
+  { args: ['headers'], error: /^error: missing argument <name> \(see the usage below\)$/m, usage: /Usage: codex-auth headers <name>/ },
+  { args: ['config', 'set', 'proxy'], error: /^error: missing argument <value> \(see the usage below\)$/m, usage: /Usage: codex-auth config set <name> <value>/ },
   { args: ['run', '--refresh-margin', 'soon', '--', 'sh', '-c', 'echo ran'], error: /--refresh-margin must be a number of minutes/, usage: /Usage: codex-auth run/ },
   // An option given twice takes its last value, but every value given is checked.
   { args: ['run', '--refresh-margin', 'soon', '--refresh-margin', '5', '--', 'sh', '-c', 'echo ran'], error: /--refresh-margin must be a number of minutes \(0 or more\), not "soon"$/m, usage: /Usage: codex-auth run/ },
@@ -145,7 +146,7 @@ describe('help like gh', () => {
     });
   });
 
-  for (const command of ['login', 'run', 'headers', 'status', 'logout', 'unpatch', 'alias', 'doctor', 'config', 'config set']) {
+  for (const command of ['login', 'run', 'headers', 'status', 'logout', 'unpatch', 'alias', 'doctor', 'config', 'config get', 'config set', 'config unset']) {
     it(`help ${command}: description, usage, every option described, global options apart, examples, Learn more`, async () => {
       await withSandbox(() => createSandbox(), async (sandbox) => {
         const words = command.split(' ');
@@ -156,7 +157,7 @@ describe('help like gh', () => {
         assert.match(text, new RegExp(`^Usage: codex-auth ${command}`, 'm'));
         assert.ok(text.indexOf('Usage:') > 0, 'a description comes before the usage');
         assert.ok(text.indexOf('Options:') < text.indexOf('Global options:'), 'own options, then global ones');
-        if (command !== 'config set') assert.match(text, /^Examples:\n {2}# .+\n {2}\$ codex-auth /m);
+        assert.match(text, /^Examples:\n {2}# .+\n {2}\$ codex-auth /m);
         assert.match(text, /^Learn more:$/m);
         // Every option and positional line carries a description, not just its name and type.
         const entries = text.split('\n').filter((line) => /^ {2}(?:-\w, | {4})--[\w-]+ |^ {2}[a-z][\w-]* {2}/.test(line));

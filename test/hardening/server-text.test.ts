@@ -79,7 +79,7 @@ describe('hostile server text through the real CLI', () => {
         const [hostile, hostileMs] = await elapsed(() => runCli(sandbox, ['run', '--', 'true'], { timeoutMs: 30_000 }));
         assert.equal(short.code, 0, short.stderr);
         assert.equal(hostile.code, 0, hostile.stderr);
-        assert.match(hostile.stderr, /demo: could not refresh/);
+        assert.match(hostile.stderr, /demo: its token has expired and could not be refreshed/);
         assert.ok(hostile.stderr.length < 2000, 'the answer is not printed whole');
         assert.ok(hostileMs < shortMs + 1000, `1 MB answer: ${hostileMs.toFixed(0)} ms, short answer: ${shortMs.toFixed(0)} ms`);
       });
