@@ -3,7 +3,8 @@
 // (the alias), and loading yargs alone costs more than the rest of the hot path, so the
 // common forms are parsed here by hand; anything else (help, unknown options) goes to yargs
 // (run.command.ts, assembled in commands.ts), which ends up in the same startRun.
-import { loadSettings } from '../store/settings.ts';
+import { CodexAuthError } from '../errors.ts';
+import { DEFAULT_SETTINGS, loadSettings, settingsFromEnv, type Settings } from '../store/settings.ts';
 import { createContext, type CliContext, type Program } from './context.ts';
 import { reportFailure } from './report.ts';
 import { runRun } from './run.ts';
@@ -84,9 +85,23 @@ export function parsePlainRun(argv: string[]): RunArgs | undefined {
   return sawRun ? args : undefined;
 }
 
+/**
+ * The settings for a launch. A damaged settings.json is like a damaged state file: warned about,
+ * and the defaults used, so Codex still starts; a bad variable was typed just now and stops it.
+ */
+async function launchSettings(ctx: CliContext): Promise<Settings> {
+  try {
+    return await loadSettings(ctx.paths, ctx.env);
+  } catch (error) {
+    if (!(error instanceof CodexAuthError) || error.kind !== 'config') throw error;
+    ctx.out.warn(`${error.message}; starting with the default settings. Fix: ${error.hint}`);
+    return { ...DEFAULT_SETTINGS, ...settingsFromEnv(ctx.env) };
+  }
+}
+
 /** Applies settings (settings.json, environment) under the flags and runs. */
 export async function startRun(ctx: CliContext, args: RunArgs): Promise<number> {
-  const settings = await loadSettings(ctx.paths, ctx.env);
+  const settings = await launchSettings(ctx);
   const margin = args.refreshMarginMinutes ?? settings.refreshMarginMinutes;
   return runRun(ctx, {
     command: args.command,

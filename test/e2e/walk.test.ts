@@ -312,7 +312,7 @@ describe('a lock another process holds', () => {
 });
 
 describe('a settings.json that is not valid JSON', () => {
-  it('the next step works: config set itself cannot read the file, so the hint is to fix or remove it, with the rm command quoted', async () => {
+  it('the next step works: config set itself cannot read the file, so the hint is to fix or remove it, with the rm command quoted; run still starts the command', async () => {
     const sandbox = createSandbox();
     try {
       const stateDir = join(sandbox.root, 'Application Support', 'codex-auth');
@@ -323,6 +323,13 @@ describe('a settings.json that is not valid JSON', () => {
       const config = await runCli(sandbox, ['config']);
       assert.equal(config.code, 3, config.stderr);
       assert.ok(config.stderr.includes(`  next: fix the JSON by hand, or remove the file (rm '${file}') and set again what you need with codex-auth config set <name> <value>`), config.stderr);
+      // Like a damaged state file, it does not stop a launch: run warns, uses the defaults and starts the command.
+      const run = await runCli(sandbox, ['run', '--', 'sh', '-c', 'echo ran']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, 'ran');
+      assert.match(run.stderr, /is not valid: .*; starting with the default settings\. Fix: fix the JSON by hand, or remove the file/);
+      // A bad variable, typed just now, still stops it.
+      assert.equal((await runCli(sandbox, ['run', '--', 'sh', '-c', 'echo ran'], { env: { CODEX_AUTH_PROXY: 'flase' } })).code, 2);
       // What the hint says does work: without the file, config set succeeds.
       rmSync(file);
       assert.equal((await runCli(sandbox, ['config', 'set', 'proxy', 'false'])).code, 0);
