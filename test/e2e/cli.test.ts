@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSy
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { codexBin } from '../peers/model-server.ts';
-import { CLI, createSandbox, runCli, type Sandbox } from './harness.ts';
+import { CLI, runCli, withSandbox } from './harness.ts';
 import { startLayout, storedState } from './fixtures.ts';
 
 const CONFIG = `# personal config
@@ -18,16 +18,6 @@ args = ["hi"]
 [mcp_servers.remote]
 url = "https://mcp.example.com/mcp"
 `;
-
-async function withSandbox(config: string | undefined, body: (sandbox: Sandbox) => Promise<void>) {
-  const sandbox = createSandbox();
-  try {
-    if (config !== undefined) sandbox.writeConfig(config);
-    await body(sandbox);
-  } finally {
-    sandbox.cleanup();
-  }
-}
 
 function assertOneClearError(stderr: string, pattern: RegExp) {
   assert.match(stderr, /^error: /m);

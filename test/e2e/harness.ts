@@ -119,3 +119,14 @@ export function snapshotTree(dir: string): Record<string, string> {
   walk(dir);
   return files;
 }
+
+/** A fresh sandbox (with `config` as its config.toml when given) for `body`, removed afterwards. */
+export async function withSandbox(config: string | undefined, body: (sandbox: Sandbox) => Promise<void>): Promise<void> {
+  const sandbox = createSandbox();
+  try {
+    if (config !== undefined) sandbox.writeConfig(config);
+    await body(sandbox);
+  } finally {
+    sandbox.cleanup();
+  }
+}

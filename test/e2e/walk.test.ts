@@ -9,17 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { serverFileName } from '../../src/store/names.ts';
 import { ageStoredToken, withLayout } from './fixtures.ts';
-import { CLI, createSandbox, ROOT, runCli, type Sandbox } from './harness.ts';
-
-async function withSandbox(config: string | undefined, body: (sandbox: Sandbox) => Promise<void>): Promise<void> {
-  const sandbox = createSandbox();
-  try {
-    if (config !== undefined) sandbox.writeConfig(config);
-    await body(sandbox);
-  } finally {
-    sandbox.cleanup();
-  }
-}
+import { CLI, ROOT, runCli, withSandbox } from './harness.ts';
 
 interface FailureDocument {
   ok: boolean;
@@ -45,13 +35,13 @@ describe('--json: one complete JSON document on stdout, even when the command fa
 
   it('with no config.toml at all, login and doctor --json say so in JSON', async () => {
     await withSandbox(undefined, async (sandbox) => {
-      for (const command of ['login', 'doctor']) {
-        const result = await runCli(sandbox, [command, '--json']);
-        assert.equal(result.code, 3, result.stderr);
-        const document = JSON.parse(result.stdout) as FailureDocument;
-        assert.deepEqual([document.ok, document.error.step, document.error.exitCode], [false, 'config', 3]);
-        assert.match(document.error.message, /does not exist/);
-      }
+        for (const command of ['login', 'doctor']) {
+          const result = await runCli(sandbox, [command, '--json']);
+          assert.equal(result.code, 3, result.stderr);
+          const document = JSON.parse(result.stdout) as FailureDocument;
+          assert.deepEqual([document.ok, document.error.step, document.error.exitCode], [false, 'config', 3]);
+          assert.match(document.error.message, /does not exist/);
+        }
     });
   });
 
@@ -151,18 +141,18 @@ describe('errors about a config entry name its table as config.toml spells it', 
 describe('help examples paste into a shell as they are', () => {
   it('every example command line fits 78 columns; a long command continues with " \\" instead of being wrapped mid-command', async () => {
     await withSandbox(undefined, async (sandbox) => {
-      for (const command of [[], ['login'], ['run'], ['headers'], ['status'], ['logout'], ['unpatch'], ['alias'], ['doctor'], ['config'], ['config', 'get'], ['config', 'set'], ['config', 'unset']]) {
-        const help = await runCli(sandbox, [...command, '--help']);
-        assert.equal(help.code, 0, help.stderr);
-        const examples = /^Examples:\n([\s\S]*?)\n\n(?=[A-Z])/m.exec(help.stdout)?.[1] ?? '';
-        const lines = examples.split('\n');
-        assert.ok(lines.some((line) => line.startsWith('  $ ')), `codex-auth ${command.join(' ')} --help has examples`);
-        lines.forEach((line, index) => {
-          if (line === '' || line.startsWith('  # ') || line.startsWith('  $ ')) return;
-          assert.ok(lines[index - 1]!.endsWith(' \\'), `codex-auth ${command.join(' ')} --help: "${line}" continues a command that does not say so`);
-        });
-        for (const line of lines.filter((text) => !text.startsWith('  # '))) assert.ok(line.length <= 78, `too wide for an 80-column terminal: ${line}`);
-      }
+        for (const command of [[], ['login'], ['run'], ['headers'], ['status'], ['logout'], ['unpatch'], ['alias'], ['doctor'], ['config'], ['config', 'get'], ['config', 'set'], ['config', 'unset']]) {
+          const help = await runCli(sandbox, [...command, '--help']);
+          assert.equal(help.code, 0, help.stderr);
+          const examples = /^Examples:\n([\s\S]*?)\n\n(?=[A-Z])/m.exec(help.stdout)?.[1] ?? '';
+          const lines = examples.split('\n');
+          assert.ok(lines.some((line) => line.startsWith('  $ ')), `codex-auth ${command.join(' ')} --help has examples`);
+          lines.forEach((line, index) => {
+            if (line === '' || line.startsWith('  # ') || line.startsWith('  $ ')) return;
+            assert.ok(lines[index - 1]!.endsWith(' \\'), `codex-auth ${command.join(' ')} --help: "${line}" continues a command that does not say so`);
+          });
+          for (const line of lines.filter((text) => !text.startsWith('  # '))) assert.ok(line.length <= 78, `too wide for an 80-column terminal: ${line}`);
+        }
     });
   });
 });
@@ -224,12 +214,12 @@ describe('alias without npm link', () => {
 describe('a config.toml that cannot be read', () => {
   it('--config naming a directory (a path with a space) says which file to give, quoted to paste', async () => {
     await withSandbox(undefined, async (sandbox) => {
-      const dir = join(sandbox.root, 'co dex');
-      mkdirSync(dir);
-      const result = await runCli(sandbox, ['status', '--config', dir]);
-      assert.equal(result.code, 3, result.stderr);
-      assert.match(result.stderr, /^error: reading config: cannot read .*co dex \(EISDIR\)$/m);
-      assert.ok(result.stderr.includes(`  next: that is a directory; --config takes the file: --config '${join(dir, 'config.toml')}' (or set CODEX_HOME to the directory)`), result.stderr);
+        const dir = join(sandbox.root, 'co dex');
+        mkdirSync(dir);
+        const result = await runCli(sandbox, ['status', '--config', dir]);
+        assert.equal(result.code, 3, result.stderr);
+        assert.match(result.stderr, /^error: reading config: cannot read .*co dex \(EISDIR\)$/m);
+        assert.ok(result.stderr.includes(`  next: that is a directory; --config takes the file: --config '${join(dir, 'config.toml')}' (or set CODEX_HOME to the directory)`), result.stderr);
     });
   });
 });
@@ -293,8 +283,7 @@ describe('login of a server that issues no refresh token and a token for days', 
 
 describe('a lock another process holds', () => {
   it('names the command that removes it, quoted for a state directory with a space (as on macOS)', async () => {
-    const sandbox = createSandbox();
-    try {
+    await withSandbox(undefined, async (sandbox) => {
       const stateDir = join(sandbox.root, 'Application Support', 'codex-auth');
       sandbox.env.CODEX_AUTH_HOME = stateDir;
       sandbox.writeConfig('[mcp_servers.remote]\nurl = "https://mcp.example.com/mcp"\n');
@@ -305,16 +294,13 @@ describe('a lock another process holds', () => {
       const result = await runCli(sandbox, ['logout', 'remote'], { env: { CODEX_AUTH_LOCK_WAIT_MS: '300' } });
       assert.equal(result.code, 9, result.stderr);
       assert.ok(result.stderr.includes(`  next: if no other codex-auth is running, remove the lock, rm -r '${lock}', and try again`), result.stderr);
-    } finally {
-      sandbox.cleanup();
-    }
+    });
   });
 });
 
 describe('a settings.json that is not valid JSON', () => {
   it('the next step works: config set itself cannot read the file, so the hint is to fix or remove it, with the rm command quoted; run still starts the command', async () => {
-    const sandbox = createSandbox();
-    try {
+    await withSandbox(undefined, async (sandbox) => {
       const stateDir = join(sandbox.root, 'Application Support', 'codex-auth');
       sandbox.env.CODEX_AUTH_HOME = stateDir;
       mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -333,8 +319,6 @@ describe('a settings.json that is not valid JSON', () => {
       // What the hint says does work: without the file, config set succeeds.
       rmSync(file);
       assert.equal((await runCli(sandbox, ['config', 'set', 'proxy', 'false'])).code, 0);
-    } finally {
-      sandbox.cleanup();
-    }
+    });
   });
 });
